@@ -1,0 +1,8 @@
+"""`shopworker returns`: placeholder until its issue lands."""
+
+import click
+
+
+@click.group(name="returns")
+def group() -> None:
+    """Not available yet."""
