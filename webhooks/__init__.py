@@ -1,0 +1,27 @@
+"""The web process: receives Shopify's webhooks and answers in milliseconds."""
+
+from __future__ import annotations
+
+from flask import Flask
+from redis import Redis
+
+from config.settings import Settings, SettingsError, load_settings
+
+
+def create_app(settings: Settings | None = None, redis: Redis | None = None) -> Flask:
+    """Build the web app; tests pass their own settings and Redis client instead of environment variables."""
+    from webhooks import health, receiver
+    from webhooks.intake import Intake
+
+    settings = settings or load_settings()
+    if redis is None:
+        if not settings.redis_url:
+            raise SettingsError("REDIS_URL is not set (`shopworker serve` starts a private Redis for local use)")
+        redis = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.config["SHOPWORKER_SETTINGS"] = settings
+    app.extensions["shopworker_intake"] = Intake(redis, settings.queue_name, settings.dedup_seconds)
+    app.register_blueprint(receiver.bp)
+    app.register_blueprint(health.bp)
+    return app

@@ -1,0 +1,102 @@
+"""Settings from the environment, parsed once into a frozen value; the only module that reads os.environ."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MIN_DEDUP_SECONDS = 48 * 3600
+DEFAULT_DATABASE_URL = "sqlite:///var/shopworker.db"
+
+
+class SettingsError(ValueError):
+    """A variable is set to something we cannot use; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    api_secrets: tuple[str, ...]
+    redis_url: str | None = None
+    database_url: str = DEFAULT_DATABASE_URL
+    database_schema: str | None = None
+    allowed_shops: frozenset[str] = frozenset()
+    max_body_bytes: int = 5 * 1024 * 1024
+    dedup_seconds: int = 72 * 3600
+    queue_name: str = "shopworker"
+    log_level: str = "INFO"
+    shopify_access_token: str | None = None
+    shopify_api_version: str = "2026-04"
+    shopify_admin_url: str | None = None
+    shop_policies: Mapping[str, str] = field(default_factory=dict)
+    default_policy: str | None = None
+    locations_file: Path | None = None
+
+    def policy_for(self, shop: str) -> str | None:
+        """The store policy that governs this shop, if any is configured."""
+        return self.shop_policies.get(shop, self.default_policy)
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _list(env: Mapping[str, str], name: str) -> list[str]:
+    return [item.strip() for item in env.get(name, "").split(",") if item.strip()]
+
+
+def _pairs(env: Mapping[str, str], name: str) -> dict[str, str]:
+    pairs = {}
+    for item in _list(env, name):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise SettingsError(f"{name} takes shop=policy pairs separated by commas, got {item!r}")
+        pairs[key.strip().lower()] = value.strip()
+    return pairs
+
+
+def normalize_database_url(url: str) -> str:
+    """Heroku hands out postgres:// URLs; SQLAlchemy wants a driver-qualified scheme."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and check every variable at once, so a misconfigured process fails at start, not mid-request."""
+    env = os.environ if env is None else env
+    secrets = tuple(s for s in (env.get("SHOPIFY_API_SECRET"), env.get("SHOPIFY_API_SECRET_PREVIOUS")) if s)
+    if not secrets:
+        raise SettingsError("SHOPIFY_API_SECRET is not set: webhooks cannot be verified without it")
+    level = env.get("LOG_LEVEL", "INFO").upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise SettingsError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level!r}")
+    locations = env.get("LOCATIONS_FILE")
+    return Settings(
+        api_secrets=secrets,
+        redis_url=env.get("REDIS_URL") or None,
+        database_url=normalize_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL),
+        database_schema=env.get("DATABASE_SCHEMA") or None,
+        allowed_shops=frozenset(s.lower() for s in _list(env, "ALLOWED_SHOPS")),
+        max_body_bytes=_int(env, "MAX_BODY_BYTES", 5 * 1024 * 1024),
+        dedup_seconds=_int(env, "DEDUP_SECONDS", 72 * 3600, minimum=MIN_DEDUP_SECONDS),
+        queue_name=env.get("QUEUE_NAME") or "shopworker",
+        log_level=level,
+        shopify_access_token=env.get("SHOPIFY_ACCESS_TOKEN") or None,
+        shopify_api_version=env.get("SHOPIFY_API_VERSION") or "2026-04",
+        shopify_admin_url=env.get("SHOPIFY_ADMIN_URL") or None,
+        shop_policies=_pairs(env, "SHOP_POLICIES"),
+        default_policy=env.get("DEFAULT_POLICY") or None,
+        locations_file=Path(locations) if locations else None,
+    )

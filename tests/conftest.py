@@ -1,0 +1,73 @@
+"""Shared fixtures: each test gets its own Redis database and its own PostgreSQL schema or SQLite file."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from sqlalchemy import text
+
+from config.settings import Settings
+
+REDIS_HOST = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+FIXTURES = Path(__file__).parent / "fixtures"
+SECRET = "test-secret"
+_redis_dbs = itertools.cycle(range(1, 16))
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A Redis database of the test's own, empty at start and emptied after."""
+    url = f"{REDIS_HOST}/{next(_redis_dbs)}"
+    client = Redis.from_url(url)
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def redis(redis_url: str) -> Iterator[Redis]:
+    client = Redis.from_url(redis_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[str]:
+    """A PostgreSQL schema of the test's own, dropped after."""
+    from worker.adapters.db import make_engine
+
+    schema = "t_" + uuid.uuid4().hex[:12]
+    yield schema
+    engine = make_engine(POSTGRES_URL)
+    with engine.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str | None]:
+    """(url, schema) for each database we support, migrated to the newest revision."""
+    from worker.adapters.db import make_engine, upgrade
+
+    if request.param == "sqlite":
+        url, schema = f"sqlite:///{tmp_path / 'records.db'}", None
+    else:
+        url, schema = POSTGRES_URL, request.getfixturevalue("pg_schema")
+    engine = make_engine(url, schema)
+    upgrade(engine)
+    engine.dispose()
+    return url, schema
+
+
+@pytest.fixture
+def settings(redis_url: str, database: tuple[str, str | None]) -> Settings:
+    url, schema = database
+    return Settings(api_secrets=(SECRET,), redis_url=redis_url, database_url=url, database_schema=schema)

@@ -1,0 +1,220 @@
+"""From a signed webhook to records: the receiver, the real Redis queue, an RQ worker and the records database."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+from redis import Redis
+from rq import Queue, SimpleWorker
+from rq.registry import FailedJobRegistry
+from rq.serializers import JSONSerializer
+from sqlalchemy import select
+
+from config.settings import Settings
+from tests.conftest import SECRET
+from tests.support import SHOP, fixture_deliveries, headers_for, shopify_samples
+from webhooks import create_app
+from webhooks.topics import JOB_FOR_TOPIC
+from worker import bootstrap, jobs
+from worker.adapters import tables
+from worker.events import Event
+
+
+@dataclass
+class Stack:
+    client: object
+    services: bootstrap.Services
+    redis: Redis
+
+    def deliver(self, topic: str, body: bytes, event_id: str, shop: str = SHOP) -> str:
+        response = self.client.post("/webhooks", data=body, headers=headers_for(body, topic, SECRET, shop, event_id))
+        assert response.status_code == 200, response.json
+        return response.json["status"]
+
+    def work(self) -> None:
+        queue = Queue("shopworker", connection=self.redis, serializer=JSONSerializer)
+        SimpleWorker([queue], connection=self.redis, serializer=JSONSerializer).work(burst=True)
+
+    def failed_jobs(self) -> list[str]:
+        return FailedJobRegistry("shopworker", connection=self.redis).get_job_ids()
+
+    def rows(self, table) -> list[dict]:
+        with self.services.records.engine.connect() as connection:
+            return [dict(r._mapping) for r in connection.execute(select(table))]
+
+    def snapshot(self) -> dict:
+        """The business records, free of when and how often things were processed."""
+        return {
+            t.name: sorted(json.dumps(row, default=str, sort_keys=True) for row in self.rows(t))
+            for t in (tables.orders, tables.line_items, tables.fulfillments)
+        }
+
+
+@pytest.fixture
+def stack(settings: Settings, redis: Redis) -> Iterator[Stack]:
+    services = bootstrap.build(settings)
+    bootstrap.install(services)
+    yield Stack(create_app(settings, redis).test_client(), services, redis)
+    bootstrap.install(None)
+    services.records.engine.dispose()
+
+
+def deliver_fixtures(stack: Stack, deliveries: list[tuple[str, str, bytes]]) -> None:
+    for topic, case, body in deliveries:
+        stack.deliver(topic, body, event_id=f"{topic}:{case}")
+
+
+def test_replayed_fixtures_become_orders_lines_and_shipments(stack):
+    deliver_fixtures(stack, fixture_deliveries())
+    stack.work()
+
+    assert stack.failed_jobs() == []
+    order = stack.services.records.get_order(SHOP, 5001)
+    assert (order["financial_status"], order["fulfillment_status"]) == ("paid", "partial")
+    lines = [r for r in stack.rows(tables.line_items) if r["order_id"] == 5001]
+    assert sorted((r["id"], r["quantity"]) for r in lines) == [(11001, 2), (11002, 1), (11003, 1), (11004, 1)]
+    us = stack.services.records.get_fulfillment(SHOP, 7101)
+    assert (us["location_id"], us["shipment_status"]) == (655441491, "delivered")
+    assert us["tracking_numbers"] == ["9400111202555842761234"]
+    assert us["shipped_at"] == datetime(2026, 3, 3, 19, 0, tzinfo=UTC)
+    assert us["delivered_at"] == datetime(2026, 3, 12, 10, 20, tzinfo=UTC)
+    china = stack.services.records.get_fulfillment(SHOP, 7102)
+    assert (china["shipment_status"], china["delivered_at"]) == ("in_transit", None)
+    cancelled = stack.services.records.get_order(SHOP, 5002)
+    assert cancelled["cancelled_at"] == "2026-03-03T18:30:00-05:00"
+    logged = stack.services.records.list_events(limit=100)
+    assert len(logged) == len(fixture_deliveries())
+    assert {e.status for e in logged} == {"processed"}
+
+
+def test_three_shuffled_deliveries_of_every_fixture_leave_the_records_of_one_in_order_delivery(settings, redis):
+    def run(deliveries: list[tuple[str, str, bytes]]) -> dict:
+        services = bootstrap.build(settings)
+        bootstrap.install(services)
+        stack = Stack(create_app(settings, redis).test_client(), services, redis)
+        deliver_fixtures(stack, deliveries)
+        stack.work()
+        assert stack.failed_jobs() == []
+        snapshot = stack.snapshot()
+        services.records.redact_shop(SHOP)
+        redis.flushdb()
+        bootstrap.install(None)
+        services.records.engine.dispose()
+        return snapshot
+
+    in_order = run(fixture_deliveries())
+    tripled = fixture_deliveries() * 3
+    random.Random(7).shuffle(tripled)
+    assert run(tripled) == in_order
+
+
+def test_a_job_run_again_after_the_dedup_window_changes_nothing(stack):
+    envelopes = [
+        Event(SHOP, topic, f"{topic}:{case}", json.loads(body), datetime.now(UTC)).to_envelope()
+        for topic, case, body in fixture_deliveries()
+    ]
+    for envelope in envelopes:
+        getattr(jobs, JOB_FOR_TOPIC[envelope["topic"]].rsplit(".", 1)[1])(envelope)
+    once = stack.snapshot()
+    shuffled = envelopes * 2
+    random.Random(3).shuffle(shuffled)
+    for envelope in shuffled:
+        getattr(jobs, JOB_FOR_TOPIC[envelope["topic"]].rsplit(".", 1)[1])(envelope)
+    assert stack.snapshot() == once
+    assert {e.attempts for e in stack.services.records.list_events(limit=100)} == {3}
+
+
+def test_an_older_order_update_arriving_late_is_logged_stale_and_overwrites_nothing(stack):
+    deliveries = dict(((t, c), b) for t, c, b in fixture_deliveries())
+    stack.deliver("orders/updated", deliveries[("orders/updated", "partially_shipped")], "newer")
+    stack.deliver("orders/paid", deliveries[("orders/paid", "two_warehouses_to_france")], "older")
+    stack.work()
+    assert stack.services.records.get_order(SHOP, 5001)["fulfillment_status"] == "partial"
+    statuses = {e.event_id: e.status for e in stack.services.records.list_events()}
+    assert statuses == {"newer": "processed", "older": "stale"}
+
+
+def test_a_carrier_event_before_its_fulfillment_is_kept_and_a_delivery_is_never_undone(stack):
+    deliveries = dict(((t, c), b) for t, c, b in fixture_deliveries())
+    stack.deliver("fulfillments/update", deliveries[("fulfillments/update", "us_warehouse_delivered")], "delivered")
+    stack.deliver("fulfillments/create", deliveries[("fulfillments/create", "us_warehouse")], "created")
+    stack.work()
+    us = stack.services.records.get_fulfillment(SHOP, 7101)
+    assert (us["shipment_status"], us["delivered_at"]) == ("delivered", datetime(2026, 3, 12, 10, 20, tzinfo=UTC))
+
+
+def test_every_shopify_sample_is_processed_without_a_failed_job(stack):
+    for topic, body in shopify_samples():
+        shop = "departed.myshopify.com" if topic == "shop/redact" else SHOP
+        stack.deliver(topic, body, f"sample:{topic}", shop=shop)
+    stack.work()
+    assert stack.failed_jobs() == []
+    logged = stack.services.records.list_events(shop=SHOP, limit=100)
+    assert {e.topic for e in logged} == {t for t, _ in shopify_samples() if t in JOB_FOR_TOPIC} - {"shop/redact"}
+    assert {e.status for e in logged} <= {"processed", "stale"}
+
+
+def test_a_failing_handler_is_logged_with_its_error_and_left_for_retry(stack):
+    stack.deliver("fulfillments/create", json.dumps({"id": 1, "created_at": "2026-03-01T00:00:00Z"}).encode(), "broken")
+    stack.work()
+    (event,) = stack.services.records.list_events()
+    assert event.status == "failed"
+    assert "order_id" in event.last_error
+    job_ids = Queue(
+        "shopworker", connection=stack.redis, serializer=JSONSerializer
+    ).scheduled_job_registry.get_job_ids()
+    assert len(job_ids) == 1
+
+
+def order_body(stack_fixture: str = "orders/create") -> bytes:
+    return next(b for t, _, b in fixture_deliveries() if t == stack_fixture)
+
+
+def test_customer_redaction_removes_personal_data_but_keeps_the_business_facts(stack):
+    stack.deliver("orders/create", order_body(), "order")
+    redact = {
+        "shop_id": 1,
+        "shop_domain": SHOP,
+        "customer": {"id": 7001, "email": "camille@example.fr"},
+        "orders_to_redact": [5001],
+    }
+    stack.deliver("customers/redact", json.dumps(redact).encode(), "redact")
+    stack.work()
+    order = stack.services.records.get_order(SHOP, 5001)
+    text = json.dumps(order)
+    assert "camille" not in text.lower() and "Durand" not in text and "rue des Lilas" not in text
+    assert order["shipping_address"] == {"country": "France", "country_code": "FR", "province_code": None}
+    assert order["total_price"] == "172.20" and len(order["line_items"]) == 4
+    logged = stack.services.records.list_events(topic="orders/create")[0]
+    assert "camille" not in json.dumps(logged.payload).lower()
+
+
+def test_a_data_request_writes_an_export_of_what_we_hold(stack):
+    stack.deliver("orders/create", order_body(), "order")
+    request = {
+        "shop_id": 1,
+        "shop_domain": SHOP,
+        "customer": {"id": 7001},
+        "orders_requested": [5001],
+        "data_request": {"id": 9999},
+    }
+    stack.deliver("customers/data_request", json.dumps(request).encode(), "export")
+    stack.work()
+    (export,) = stack.rows(tables.data_exports)
+    assert (export["customer_id"], export["data_request_id"]) == (7001, 9999)
+    assert [o["id"] for o in export["content"]["orders"]] == [5001]
+
+
+def test_shop_redaction_removes_everything_we_hold_for_the_shop(stack):
+    deliver_fixtures(stack, fixture_deliveries())
+    stack.deliver("orders/create", order_body(), "other-shop", shop="another.myshopify.com")
+    stack.deliver("shop/redact", json.dumps({"shop_id": 1, "shop_domain": SHOP}).encode(), "bye")
+    stack.work()
+    records = stack.services.records
+    assert [records.count(t, SHOP) for t in ("events", "orders", "line_items", "fulfillments")] == [0, 0, 0, 0]
+    assert records.get_order("another.myshopify.com", 5001) is not None

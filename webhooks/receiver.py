@@ -1,0 +1,88 @@
+"""POST /webhooks: verify, deduplicate and enqueue; every answer tells Shopify whether to retry."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from redis.exceptions import RedisError
+from shopify.utils.shop_url import sanitize_shop_domain
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from webhooks.intake import DeliveryKey, Intake
+from webhooks.topics import JOB_FOR_TOPIC
+from webhooks.verify import is_authentic
+
+log = logging.getLogger(__name__)
+bp = Blueprint("webhooks", __name__)
+
+
+def _answer(code: int, **body: str) -> tuple[Response, int]:
+    return jsonify(body), code
+
+
+def valid_shop_domain(raw: str) -> str | None:
+    """The shop's canonical domain, only when the header is exactly a `*.myshopify.com` host."""
+    shop = raw.strip().lower()
+    return shop if shop and sanitize_shop_domain(shop) == shop else None
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_error: RequestEntityTooLarge) -> tuple[Response, int]:
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    return _answer(413, status="rejected", error=f"body is larger than the {limit}-byte limit")
+
+
+@bp.post("/webhooks")
+def receive() -> tuple[Response, int]:
+    settings = current_app.config["SHOPWORKER_SETTINGS"]
+    body = request.get_data(cache=False)
+    if not is_authentic(body, request.headers.get("X-Shopify-Hmac-Sha256"), settings.api_secrets):
+        log.warning("webhook rejected: bad or missing HMAC", extra={"remote": request.remote_addr})
+        return _answer(401, status="rejected", error="X-Shopify-Hmac-Sha256 is missing or does not match the body")
+
+    topic = request.headers.get("X-Shopify-Topic", "").strip().lower()
+    raw_shop = request.headers.get("X-Shopify-Shop-Domain", "")
+    if not topic or not raw_shop:
+        return _answer(400, status="rejected", error="X-Shopify-Topic and X-Shopify-Shop-Domain headers are required")
+    shop = valid_shop_domain(raw_shop)
+    if shop is None:
+        return _answer(400, status="rejected", error=f"{raw_shop[:100]!r} is not a valid *.myshopify.com domain")
+    if settings.allowed_shops and shop not in settings.allowed_shops:
+        return _answer(403, status="rejected", error=f"{shop} is not one of the shops this worker serves")
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
+        return _answer(400, status="rejected", error="body is not valid JSON")
+    if not isinstance(payload, dict):
+        return _answer(400, status="rejected", error="body is not a JSON object")
+
+    headers = request.headers
+    event_id = headers.get("X-Shopify-Event-Id") or headers.get("X-Shopify-Webhook-Id")
+    key = DeliveryKey(shop, topic, event_id or "sha256:" + hashlib.sha256(body).hexdigest())
+    job_path = JOB_FOR_TOPIC.get(topic)
+    if job_path is None:
+        log.info("webhook ignored: topic not handled", extra={"shop": shop, "topic": topic, "event": key.event_id})
+        return _answer(200, status="ignored")
+
+    envelope = {
+        "shop": shop,
+        "topic": topic,
+        "event_id": key.event_id,
+        "webhook_id": headers.get("X-Shopify-Webhook-Id"),
+        "triggered_at": headers.get("X-Shopify-Triggered-At"),
+        "api_version": headers.get("X-Shopify-API-Version"),
+        "received_at": datetime.now(UTC).isoformat(),
+        "source": "webhook",
+        "body": body.decode("utf-8"),
+    }
+    intake: Intake = current_app.extensions["shopworker_intake"]
+    try:
+        queued = intake.submit(key, job_path, envelope)
+    except RedisError as error:
+        log.error("webhook not stored, Redis unavailable: %s", error, extra={"shop": shop, "topic": topic})
+        return _answer(503, status="unavailable", error="the event could not be stored; retry later")
+    return _answer(200, status="queued" if queued else "duplicate")

@@ -1,0 +1,89 @@
+"""The records database: engine creation, schema selection, migrations and a dialect-neutral upsert."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def make_engine(url: str, schema: str | None = None) -> Engine:
+    """SQLite gets WAL and a busy timeout so web and worker processes can share the file; PostgreSQL may be
+    pinned to one schema (each test gets its own)."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    engine = create_engine(url, pool_pre_ping=True)
+    if schema:
+
+        @event.listens_for(engine, "connect")
+        def _search_path(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            cursor.execute(f'SET search_path TO "{schema}"')
+            cursor.close()
+            dbapi_connection.commit()
+
+    return engine
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to the newest migration; safe to run on every release."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upsert(
+    connection: Connection,
+    table: Table,
+    rows: Iterable[Mapping[str, Any]],
+    keys: list[str],
+    update: list[str] | None = None,
+    only_if: ColumnElement[bool] | None = None,
+) -> int:
+    """Insert, or update the given columns on a key conflict (optionally only where `only_if` holds against the
+    stored row, which is how stale events are kept from overwriting newer data). Returns rows written."""
+    rows = list(rows)
+    if not rows:
+        return 0
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(rows)
+    columns = update if update is not None else [c for c in rows[0] if c not in keys]
+    if columns:
+        statement = statement.on_conflict_do_update(
+            index_elements=keys,
+            set_={name: statement.excluded[name] for name in columns},
+            where=only_if,
+        )
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=keys)
+    return len(connection.execute(statement.returning(table.c[keys[0]])).all())

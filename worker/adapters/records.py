@@ -1,0 +1,328 @@
+"""The records store: everything the worker writes to or reads from the database goes through here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, and_, delete, func, or_, select, update
+
+from worker.adapters.db import upsert
+from worker.adapters.tables import data_exports, events, fulfillments, line_items, orders
+from worker.events import Event, parse_time
+
+PERSONAL_KEYS = frozenset(
+    {
+        "email",
+        "contact_email",
+        "phone",
+        "customer",
+        "billing_address",
+        "client_details",
+        "browser_ip",
+        "first_name",
+        "last_name",
+        "name_on_card",
+        "note_attributes",
+        "destination",
+    }
+)
+STATUS_COLUMNS = frozenset({"shop", "id", "delivered_at", "shipment_status", "shipment_status_at"})
+KEPT_ADDRESS_KEYS = frozenset({"country_code", "province_code", "country"})
+
+
+def scrub_personal_data(value: Any) -> Any:
+    """A copy without anything that identifies a person; a shipping address keeps only its country and province,
+    which the split planner and the late-delivery calendar still need."""
+    if isinstance(value, list):
+        return [scrub_personal_data(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    scrubbed = {}
+    for key, item in value.items():
+        if key in PERSONAL_KEYS:
+            continue
+        if key == "shipping_address" and isinstance(item, dict):
+            scrubbed[key] = {k: v for k, v in item.items() if k in KEPT_ADDRESS_KEYS}
+        else:
+            scrubbed[key] = scrub_personal_data(item)
+    return scrubbed
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    id: int
+    shop: str
+    topic: str
+    event_id: str
+    status: str
+    attempts: int
+    source: str
+    order_id: int | None
+    received_at: datetime
+    processed_at: datetime | None
+    last_error: str | None
+    payload: dict[str, Any]
+
+
+def _event_record(row: Any) -> EventRecord:
+    return EventRecord(**{name: getattr(row, name) for name in EventRecord.__dataclass_fields__})
+
+
+class Records:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # The event log -------------------------------------------------------------------------------------------
+
+    def begin_event(self, event: Event) -> int:
+        """Log the delivery (or count one more attempt at it) before any work, so it can always be replayed."""
+        row = {
+            "shop": event.shop,
+            "topic": event.topic,
+            "event_id": event.event_id,
+            "webhook_id": event.webhook_id,
+            "order_id": event.order_id,
+            "triggered_at": event.triggered_at,
+            "api_version": event.api_version,
+            "received_at": event.received_at,
+            "source": event.source,
+            "status": "received",
+            "attempts": 0,
+            "payload": event.payload,
+        }
+        key = and_(events.c.shop == event.shop, events.c.topic == event.topic, events.c.event_id == event.event_id)
+        with self.engine.begin() as connection:
+            upsert(connection, events, [row], ["shop", "topic", "event_id"], update=[])
+            connection.execute(
+                update(events)
+                .where(key)
+                .values(status="processing", source=event.source, attempts=events.c.attempts + 1)
+            )
+            return connection.execute(select(events.c.id).where(key)).scalar_one()
+
+    def finish_event(self, event_row: int, status: str, error: str | None = None) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(events)
+                .where(events.c.id == event_row)
+                .values(status=status, last_error=error, processed_at=datetime.now(UTC))
+            )
+
+    def get_event(self, event_row: int) -> EventRecord | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(events).where(events.c.id == event_row)).first()
+        return _event_record(row) if row else None
+
+    def list_events(
+        self,
+        shop: str | None = None,
+        topic: str | None = None,
+        status: str | None = None,
+        order_id: int | None = None,
+        limit: int = 50,
+    ) -> list[EventRecord]:
+        query = select(events).order_by(events.c.id.desc()).limit(limit)
+        for column, value in (("shop", shop), ("topic", topic), ("status", status), ("order_id", order_id)):
+            if value is not None:
+                query = query.where(events.c[column] == value)
+        with self.engine.connect() as connection:
+            return [_event_record(row) for row in connection.execute(query)]
+
+    # Orders and fulfillments ---------------------------------------------------------------------------------
+
+    def save_order(self, shop: str, order: dict[str, Any]) -> bool:
+        """Upsert the order and its lines; False when the stored order is newer (a stale event changes nothing)."""
+        updated_at = parse_time(order.get("updated_at")) or parse_time(order.get("created_at"))
+        customer = order.get("customer") or {}
+        row = {
+            "shop": shop,
+            "id": order["id"],
+            "name": order.get("name"),
+            "customer_id": customer.get("id"),
+            "email": order.get("email") or order.get("contact_email"),
+            "currency": order.get("currency"),
+            "total_price": order.get("total_price"),
+            "financial_status": order.get("financial_status"),
+            "fulfillment_status": order.get("fulfillment_status"),
+            "cancelled_at": parse_time(order.get("cancelled_at")),
+            "created_at": parse_time(order.get("created_at")),
+            "updated_at": updated_at,
+            "payload": order,
+        }
+        with self.engine.begin() as connection:
+            written = upsert(connection, orders, [row], ["shop", "id"], only_if=orders.c.updated_at <= updated_at)
+            if not written:
+                return False
+            lines = [
+                {
+                    "shop": shop,
+                    "id": line["id"],
+                    "order_id": order["id"],
+                    "product_id": line.get("product_id"),
+                    "variant_id": line.get("variant_id"),
+                    "title": line.get("title"),
+                    "sku": line.get("sku"),
+                    "quantity": line.get("quantity", 0),
+                    "current_quantity": line.get("current_quantity"),
+                    "price": line.get("price"),
+                    "requires_shipping": int(bool(line.get("requires_shipping", True))),
+                }
+                for line in order.get("line_items", [])
+            ]
+            upsert(connection, line_items, lines, ["shop", "id"])
+            connection.execute(
+                delete(line_items).where(
+                    line_items.c.shop == shop,
+                    line_items.c.order_id == order["id"],
+                    line_items.c.id.not_in([line["id"] for line in lines]),
+                )
+            )
+        return True
+
+    def get_order(self, shop: str, order_id: int) -> dict[str, Any] | None:
+        with self.engine.connect() as connection:
+            return connection.execute(
+                select(orders.c.payload).where(orders.c.shop == shop, orders.c.id == order_id)
+            ).scalar()
+
+    def save_fulfillment(self, shop: str, fulfillment: dict[str, Any]) -> bool:
+        """Upsert a fulfillment; a delivery, once known, is never forgotten by a later or stale update."""
+        updated_at = parse_time(fulfillment.get("updated_at")) or parse_time(fulfillment.get("created_at"))
+        status = fulfillment.get("shipment_status")
+        row = {
+            "shop": shop,
+            "id": fulfillment["id"],
+            "order_id": fulfillment["order_id"],
+            "location_id": fulfillment.get("location_id"),
+            "status": fulfillment.get("status"),
+            "shipment_status": status,
+            "shipment_status_at": updated_at if status else None,
+            "tracking_company": fulfillment.get("tracking_company"),
+            "tracking_numbers": fulfillment.get("tracking_numbers") or [],
+            "tracking_urls": fulfillment.get("tracking_urls") or [],
+            "shipped_at": parse_time(fulfillment.get("created_at")),
+            "delivered_at": updated_at if status == "delivered" else None,
+            "updated_at": updated_at,
+            "line_items": [
+                {"id": line.get("id"), "quantity": line.get("quantity")} for line in fulfillment.get("line_items", [])
+            ],
+        }
+        stored_is_older = or_(fulfillments.c.updated_at.is_(None), fulfillments.c.updated_at <= updated_at)
+        with self.engine.begin() as connection:
+            written = upsert(
+                connection,
+                fulfillments,
+                [row],
+                ["shop", "id"],
+                update=[c for c in row if c not in STATUS_COLUMNS],
+                only_if=stored_is_older,
+            )
+            if status:
+                self._set_shipment_status(connection, shop, fulfillment["id"], status, updated_at)
+        return bool(written)
+
+    def record_shipment_status(self, shop: str, order_id: int, fulfillment_id: int, status: str, at: datetime) -> bool:
+        """A carrier event: moves the fulfillment's status forward in time only; creates the row if the event
+        arrives before the fulfillment itself."""
+        with self.engine.begin() as connection:
+            upsert(
+                connection,
+                fulfillments,
+                [{"shop": shop, "id": fulfillment_id, "order_id": order_id}],
+                ["shop", "id"],
+                update=[],
+            )
+            return self._set_shipment_status(connection, shop, fulfillment_id, status, at)
+
+    @staticmethod
+    def _set_shipment_status(connection: Any, shop: str, fulfillment_id: int, status: str, at: datetime | None) -> bool:
+        key = and_(fulfillments.c.shop == shop, fulfillments.c.id == fulfillment_id)
+        newer = or_(fulfillments.c.shipment_status_at.is_(None), fulfillments.c.shipment_status_at <= at)
+        changed = connection.execute(
+            update(fulfillments).where(key, newer).values(shipment_status=status, shipment_status_at=at)
+        ).rowcount
+        if status == "delivered":
+            connection.execute(
+                update(fulfillments)
+                .where(key, or_(fulfillments.c.delivered_at.is_(None), fulfillments.c.delivered_at > at))
+                .values(delivered_at=at)
+            )
+        return bool(changed)
+
+    def get_fulfillment(self, shop: str, fulfillment_id: int) -> dict[str, Any] | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(fulfillments).where(fulfillments.c.shop == shop, fulfillments.c.id == fulfillment_id)
+            ).first()
+        return dict(row._mapping) if row else None
+
+    # Privacy ---------------------------------------------------------------------------------------------------
+
+    def _customer_orders(self, connection: Any, shop: str, customer_id: int, order_ids: Iterable[int]) -> list[int]:
+        query = select(orders.c.id).where(
+            orders.c.shop == shop, or_(orders.c.customer_id == customer_id, orders.c.id.in_(list(order_ids)))
+        )
+        return list(connection.execute(query).scalars())
+
+    def redact_customer(self, shop: str, customer_id: int, order_ids: Iterable[int]) -> int:
+        """Remove the customer's personal data from orders and from the logged events about them; the business
+        facts (amounts, lines, shipments) stay. Returns the number of orders redacted."""
+        with self.engine.begin() as connection:
+            ids = self._customer_orders(connection, shop, customer_id, order_ids)
+            for table in (orders, events):
+                rows = connection.execute(
+                    select(table.c.id, table.c.payload).where(table.c.shop == shop, _order_column(table).in_(ids))
+                ).all()
+                for row in rows:
+                    values: dict[str, Any] = {"payload": scrub_personal_data(row.payload)}
+                    if table is orders:
+                        values.update(email=None, customer_id=None)
+                    connection.execute(update(table).where(table.c.shop == shop, table.c.id == row.id).values(**values))
+            connection.execute(
+                delete(data_exports).where(data_exports.c.shop == shop, data_exports.c.customer_id == customer_id)
+            )
+        return len(ids)
+
+    def redact_shop(self, shop: str) -> None:
+        with self.engine.begin() as connection:
+            for table in (events, orders, line_items, fulfillments, data_exports):
+                connection.execute(delete(table).where(table.c.shop == shop))
+
+    def export_customer(self, shop: str, customer_id: int, order_ids: Iterable[int], request_id: int | None) -> int:
+        """Write what we hold about the customer (their orders as stored) for the merchant to hand over."""
+        with self.engine.begin() as connection:
+            ids = self._customer_orders(connection, shop, customer_id, order_ids)
+            held = connection.execute(
+                select(orders.c.payload).where(orders.c.shop == shop, orders.c.id.in_(ids)).order_by(orders.c.id)
+            ).scalars()
+            content = {"customer_id": customer_id, "orders": list(held)}
+            upsert(
+                connection,
+                data_exports,
+                [
+                    {
+                        "shop": shop,
+                        "customer_id": customer_id,
+                        "data_request_id": request_id,
+                        "created_at": datetime.now(UTC),
+                        "content": content,
+                    }
+                ],
+                ["shop", "customer_id", "data_request_id"],
+            )
+        return len(ids)
+
+    def count(self, table_name: str, shop: str | None = None) -> int:
+        table = {t.name: t for t in (events, orders, line_items, fulfillments, data_exports)}[table_name]
+        query = select(func.count()).select_from(table)
+        if shop:
+            query = query.where(table.c.shop == shop)
+        with self.engine.connect() as connection:
+            return connection.execute(query).scalar_one()
+
+
+def _order_column(table: Any) -> Any:
+    return table.c.id if table is orders else table.c.order_id

@@ -1,0 +1,129 @@
+"""The records schema: one place that names every table; Alembic migrations mirror it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stored as naive UTC everywhere (SQLite keeps no zone), handed back as aware UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+Document: Any = JSON().with_variant(JSONB(), "postgresql")
+metadata = MetaData()
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("shop", String(255), nullable=False, index=True),
+    Column("topic", String(100), nullable=False),
+    Column("event_id", String(255), nullable=False),
+    Column("webhook_id", String(255)),
+    Column("order_id", BigInteger, index=True),
+    Column("triggered_at", UTCDateTime),
+    Column("api_version", String(20)),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("source", String(20), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("processed_at", UTCDateTime),
+    Column("payload", Document, nullable=False),
+    UniqueConstraint("shop", "topic", "event_id", name="uq_events_delivery"),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("shop", String(255), primary_key=True),
+    Column("id", BigInteger, primary_key=True),
+    Column("name", String(100)),
+    Column("customer_id", BigInteger, index=True),
+    Column("email", String(255)),
+    Column("currency", String(3)),
+    Column("total_price", String(32)),
+    Column("financial_status", String(40)),
+    Column("fulfillment_status", String(40)),
+    Column("cancelled_at", UTCDateTime),
+    Column("created_at", UTCDateTime),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("payload", Document, nullable=False),
+)
+
+line_items = Table(
+    "line_items",
+    metadata,
+    Column("shop", String(255), primary_key=True),
+    Column("id", BigInteger, primary_key=True),
+    Column("order_id", BigInteger, nullable=False, index=True),
+    Column("product_id", BigInteger),
+    Column("variant_id", BigInteger),
+    Column("title", String(255)),
+    Column("sku", String(255)),
+    Column("quantity", Integer, nullable=False),
+    Column("current_quantity", Integer),
+    Column("price", String(32)),
+    Column("requires_shipping", Integer),
+)
+
+fulfillments = Table(
+    "fulfillments",
+    metadata,
+    Column("shop", String(255), primary_key=True),
+    Column("id", BigInteger, primary_key=True),
+    Column("order_id", BigInteger, nullable=False, index=True),
+    Column("location_id", BigInteger),
+    Column("status", String(40)),
+    Column("shipment_status", String(40)),
+    Column("shipment_status_at", UTCDateTime),
+    Column("tracking_company", String(255)),
+    Column("tracking_numbers", Document),
+    Column("tracking_urls", Document),
+    Column("shipped_at", UTCDateTime),
+    Column("delivered_at", UTCDateTime),
+    Column("updated_at", UTCDateTime),
+    Column("line_items", Document),
+)
+
+data_exports = Table(
+    "data_exports",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("shop", String(255), nullable=False, index=True),
+    Column("customer_id", BigInteger, nullable=False),
+    Column("data_request_id", BigInteger),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("content", Document, nullable=False),
+    UniqueConstraint("shop", "customer_id", "data_request_id", name="uq_data_exports_request"),
+)

@@ -1,0 +1,1 @@
+"""One module per area; each `handle(services, event)` returns the outcome written to the event log."""
