@@ -1,0 +1,28 @@
+"""The returns policy engine: a store's compiled policy and a return request in, a decision per line out."""
+
+from worker.domain.returns.decision import LineDecision, ReturnDecision, WindowSpan, decision_to_json
+from worker.domain.returns.engine import evaluate_return
+from worker.domain.returns.request import (
+    ProductFacts,
+    ReturnLine,
+    ReturnRequest,
+    ReturnRequestError,
+    parse_products,
+    parse_request,
+    parse_timestamp,
+)
+
+__all__ = [
+    "LineDecision",
+    "ProductFacts",
+    "ReturnDecision",
+    "ReturnLine",
+    "ReturnRequest",
+    "ReturnRequestError",
+    "WindowSpan",
+    "decision_to_json",
+    "evaluate_return",
+    "parse_products",
+    "parse_request",
+    "parse_timestamp",
+]

@@ -1,0 +1,47 @@
+"""One plain sentence per line decision, taken from its most telling reason, for the merchant to read."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from worker.domain.returns.decision import LineVerdict
+
+_SENTENCES = {
+    "outside_window": "Asked {days} days after {anchor}, past the {window_days}-day return window.",
+    "final_sale": "The item is tagged as a sale or final-sale item, which the store does not take back.",
+    "excluded_category": "The store does not take back this kind of product.",
+    "customized": "The item was made to order or personalised, which the store does not take back.",
+    "discount_over_limit": (
+        "The item was bought with a discount above {discount_limit} %, which makes it non-refundable."
+    ),
+    "condition_not_met": "The item's stated condition, packaging, tags or accessories do not meet the store's terms.",
+    "needs_inspection": "The item's condition was not stated; a person should inspect it before deciding.",
+    "product_unknown": "The product's type and tags are unknown, so a person should check the exclusions.",
+    "delivery_unknown": "Neither the delivery nor the fulfillment date is known, so a person should check the window.",
+    "photos_required": "The store asks for photos of a defective or wrong item before accepting it.",
+    "defect_reported_late": "The problem was reported after the store's deadline, so a person should decide.",
+    "defect_exception": "A defective or wrong item is taken back under the store's defect terms.",
+    "late_window": "Asked after the {window_days}-day window but within {late_until} days with a valid reason, "
+    "so {percent} % is refunded.",
+    "partial_refund": "The packaging or accessories fall short of the store's terms, so {percent} % is refunded.",
+    "no_exchanges": "The store does not offer this exchange, so the item is refunded and can be reordered.",
+    "gift_store_credit": "A gift shipped to its recipient is returned as store credit.",
+    "postage_deducted": "The {postage} postage the store paid on this free-shipping order is kept from the refund.",
+}
+_IN_REVIEW = {"defect_exception": "The store asks customers to contact it about defects, so a person should decide."}
+_ELIGIBLE = "Eligible: asked within the {window_days}-day window and meeting the store's terms."
+_PRIORITY = (
+    "postage_deducted", "defect_exception", "late_window", "partial_refund",
+    "no_exchanges", "gift_store_credit",
+)
+
+
+def explain(decision: LineVerdict, reasons: tuple[str, ...], values: Mapping[str, object]) -> str:
+    if decision == "approved":
+        chosen = next((r for r in _PRIORITY if r in reasons), None)
+    else:
+        chosen = next((r for r in reasons if r in _SENTENCES), None)
+    if chosen is None:
+        return _ELIGIBLE.format_map(values)
+    sentences = _IN_REVIEW if decision == "review" and chosen in _IN_REVIEW else _SENTENCES
+    return sentences[chosen].format_map(values)

@@ -1,0 +1,165 @@
+"""The return request and product facts as typed values; anything the customer did not state stays None."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, get_args
+
+from worker.domain.policy import (
+    FACT_VALUES,
+    RETURN_REASONS,
+    InspectedFact,
+    ReturnReason,
+)
+
+Preference = Literal["refund", "exchange", "store_credit"]
+
+
+class ReturnRequestError(ValueError):
+    """Input that cannot be evaluated (unknown line, bad value, bad date); the message says which."""
+
+
+@dataclass(frozen=True)
+class ReturnLine:
+    line_item_id: int
+    quantity: int
+    reason: ReturnReason
+    preferred_resolution: Preference
+    facts: Mapping[InspectedFact, str]  # only what the customer stated; absent means unknown
+    reported_at: datetime | None
+    photos: bool | None
+
+
+@dataclass(frozen=True)
+class ReturnRequest:
+    requested_at: datetime | None
+    delivered_at: datetime | None
+    fulfilled_at: datetime | None
+    gift: bool
+    gift_shipped_to_recipient: bool
+    lines: tuple[ReturnLine, ...]
+
+
+@dataclass(frozen=True)
+class ProductFacts:
+    product_type: str  # lower case; tags and types compare case-insensitively
+    tags: frozenset[str]
+
+
+_PREFERENCES = frozenset(get_args(Preference))
+
+
+def parse_request(data: Any) -> ReturnRequest:
+    if not isinstance(data, Mapping):
+        raise ReturnRequestError("request: expected a JSON object")
+    lines = data.get("lines")
+    if not isinstance(lines, list) or not lines:
+        raise ReturnRequestError("request: lines must be a non-empty list")
+    parsed = tuple(_parse_line(line, f"request: lines[{i}]") for i, line in enumerate(lines))
+    ids = [line.line_item_id for line in parsed]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ReturnRequestError(f"request: line item {duplicates[0]} appears more than once")
+    return ReturnRequest(
+        requested_at=_timestamp(data, "requested_at", "request"),
+        delivered_at=_timestamp(data, "delivered_at", "request"),
+        fulfilled_at=_timestamp(data, "fulfilled_at", "request"),
+        gift=_flag(data, "gift", "request") is True,
+        gift_shipped_to_recipient=_flag(data, "gift_shipped_to_recipient", "request") is True,
+        lines=parsed,
+    )
+
+
+def parse_products(data: Any) -> dict[int, ProductFacts]:
+    """Product type and tags per product id; Shopify's comma-separated tag string is accepted too."""
+    if not isinstance(data, Mapping):
+        raise ReturnRequestError("products: expected a JSON object keyed by product id")
+    products = {}
+    for key, facts in data.items():
+        where = f"products: {key}"
+        product_id = _integer(key, where)
+        if not isinstance(facts, Mapping):
+            raise ReturnRequestError(f"{where}: expected an object with product_type and tags")
+        product_type = facts.get("product_type") or ""
+        tags = facts.get("tags") or []
+        if isinstance(tags, str):
+            tags = tags.split(",")
+        if not isinstance(product_type, str) or not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise ReturnRequestError(f"{where}: product_type must be a string and tags a list of strings")
+        products[product_id] = ProductFacts(
+            product_type.strip().lower(), frozenset(t.strip().lower() for t in tags if t.strip())
+        )
+    return products
+
+
+def _parse_line(data: Any, where: str) -> ReturnLine:
+    if not isinstance(data, Mapping):
+        raise ReturnRequestError(f"{where}: expected an object")
+    quantity = _integer(data.get("quantity"), f"{where}.quantity")
+    if quantity < 1:
+        raise ReturnRequestError(f"{where}.quantity: must be at least 1, got {quantity}")
+    facts: dict[InspectedFact, str] = {}
+    for fact, values in FACT_VALUES.items():
+        if fact == "tags_attached":
+            attached = _flag(data, fact, where)
+            if attached is not None:
+                facts[fact] = "attached" if attached else "removed"
+        else:
+            value = _choice(data, fact, values, where, required=False)
+            if value is not None:
+                facts[fact] = value
+    return ReturnLine(
+        line_item_id=_integer(data.get("line_item_id"), f"{where}.line_item_id"),
+        quantity=quantity,
+        reason=_choice(data, "reason", RETURN_REASONS, where, required=True),
+        preferred_resolution=_choice(data, "preferred_resolution", _PREFERENCES, where, required=False) or "refund",
+        facts=facts,
+        reported_at=_timestamp(data, "reported_at", where),
+        photos=_flag(data, "photos", where),
+    )
+
+
+def _integer(value: Any, where: str) -> int:
+    if isinstance(value, bool):
+        raise ReturnRequestError(f"{where}: expected a whole number, got {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    raise ReturnRequestError(f"{where}: expected a whole number, got {value!r}")
+
+
+def _choice(data: Mapping[str, Any], key: str, values: frozenset[str], where: str, required: bool) -> Any:
+    value = data.get(key)
+    if value is None and not required:
+        return None
+    if value not in values:
+        raise ReturnRequestError(f"{where}.{key}: {value!r} is not one of {', '.join(sorted(values))}")
+    return value
+
+
+def _flag(data: Mapping[str, Any], key: str, where: str) -> bool | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, bool):
+        raise ReturnRequestError(f"{where}.{key}: expected true or false, got {value!r}")
+    return value
+
+
+def parse_timestamp(value: Any, where: str) -> datetime:
+    """An ISO-8601 instant; an offset is required because the store's calendar day depends on it."""
+    if not isinstance(value, str):
+        raise ReturnRequestError(f"{where}: expected an ISO-8601 date-time, got {value!r}")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ReturnRequestError(f"{where}: {value!r} is not an ISO-8601 date-time") from None
+    if moment.tzinfo is None:
+        raise ReturnRequestError(f"{where}: {value!r} needs a UTC offset, e.g. 2026-03-10T12:00:00Z")
+    return moment
+
+
+def _timestamp(data: Mapping[str, Any], key: str, where: str) -> datetime | None:
+    value = data.get(key)
+    return None if value is None else parse_timestamp(value, f"{where}.{key}")
