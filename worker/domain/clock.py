@@ -175,7 +175,8 @@ class BusinessCalendar:
         return coverage
 
 
-def _threshold_state(rule: LateRule, elapsed: int) -> LateState:
+def threshold_state(rule: LateRule, elapsed: int) -> LateState:
+    """The state of a shipment still in transit after `elapsed` days of the rule's kind."""
     if rule.escalate_after is not None and elapsed > rule.escalate_after:
         return "escalated"
     return "late" if elapsed > rule.late_after else "on_time"
@@ -198,7 +199,7 @@ def classify(
     if delivered_at is not None:
         state: LateState = "delivered"
     else:
-        state = _threshold_state(rule, business if rule.day_kind == "business" else calendar_days)
+        state = threshold_state(rule, business if rule.day_kind == "business" else calendar_days)
     return LateStatus(state, business, calendar_days)
 
 
