@@ -1,0 +1,156 @@
+"""What the fake shop knows: orders in Shopify's REST shape, returns, products, fulfillment orders, stock.
+
+Tests seed it, the fake Admin API reads and changes it, and tests then look at it (or at `mutations`, the log
+of every mutation received) to see what the worker did to the shop.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import threading
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+FAULTS = ("429", "throttled", "500")
+
+
+def gid(kind: str, legacy_id: int) -> str:
+    return f"gid://shopify/{kind}/{legacy_id}"
+
+
+def legacy(gid_text: str) -> int:
+    return int(str(gid_text).rsplit("/", 1)[-1])
+
+
+@dataclass
+class FakeFulfillmentOrderLine:
+    id: int
+    line_item_id: int
+    variant_id: int | None
+    remaining_quantity: int
+
+
+@dataclass
+class FakeFulfillmentOrder:
+    id: int
+    order_id: int
+    location_id: int
+    lines: list[FakeFulfillmentOrderLine]
+    status: str = "OPEN"
+    holds: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class FakeReturnLine:
+    id: int
+    line_item_id: int
+    quantity: int
+    reason: str  # ReturnReason as GraphQL spells it: SIZE_TOO_SMALL, DEFECTIVE, ...
+    customer_note: str | None = None
+
+
+@dataclass
+class FakeReturn:
+    id: int
+    order_id: int
+    lines: list[FakeReturnLine]
+    created_at: str
+    status: str = "REQUESTED"
+    decline: dict[str, Any] | None = None
+
+
+@dataclass
+class FakeShop:
+    """A shop's state; every method is safe to call while the fake server runs in another thread."""
+
+    access_token: str = "shpat_fake_token"
+    orders: dict[int, dict[str, Any]] = field(default_factory=dict)
+    returns: dict[int, FakeReturn] = field(default_factory=dict)
+    products: dict[int, dict[str, Any]] = field(default_factory=dict)
+    fulfillment_orders: dict[int, FakeFulfillmentOrder] = field(default_factory=dict)
+    inventory: dict[tuple[int, int], int] = field(default_factory=dict)  # (variant id, location id) -> available
+    tags: dict[str, list[str]] = field(default_factory=dict)  # gid -> tags, in the order they were added
+    webhook_topics: list[str] = field(default_factory=list)
+    mutations: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    received: list[str] = field(default_factory=list)  # operation names of every request, faults included
+    retry_after_seconds: int = 1
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _faults: deque[str] = field(default_factory=deque, repr=False)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(9_000_000_000), repr=False)
+
+    def new_id(self) -> int:
+        return next(self._ids)
+
+    def add_order(self, order: dict[str, Any], location_id: int) -> str:
+        """Seeds a REST-shaped order (a webhook payload will do) with one open fulfillment order at `location_id`."""
+        with self.lock:
+            order = copy.deepcopy(order)
+            order_id = int(order["id"])
+            self.orders[order_id] = order
+            self.tags[gid("Order", order_id)] = [
+                tag.strip() for tag in (order.get("tags") or "").split(",") if tag.strip()
+            ]
+            lines = [
+                FakeFulfillmentOrderLine(
+                    id=self.new_id(),
+                    line_item_id=int(item["id"]),
+                    variant_id=item.get("variant_id"),
+                    remaining_quantity=int(item.get("fulfillable_quantity", item["quantity"])),
+                )
+                for item in order["line_items"]
+                if item.get("requires_shipping", True)
+            ]
+            if lines:
+                fulfillment_order = FakeFulfillmentOrder(self.new_id(), order_id, location_id, lines)
+                self.fulfillment_orders[fulfillment_order.id] = fulfillment_order
+            return gid("Order", order_id)
+
+    def add_return(
+        self,
+        order_id: int,
+        lines: Iterable[tuple[int, int, str] | tuple[int, int, str, str | None]],
+        created_at: str = "2026-01-05T10:00:00Z",
+        status: str = "REQUESTED",
+    ) -> str:
+        """Seeds a return of (line item id, quantity, reason[, customer note]) lines; reasons in any case."""
+        with self.lock:
+            return_lines = [
+                FakeReturnLine(self.new_id(), line[0], line[1], line[2].upper(), line[3] if len(line) > 3 else None)
+                for line in lines
+            ]
+            fake_return = FakeReturn(self.new_id(), order_id, return_lines, created_at, status)
+            self.returns[fake_return.id] = fake_return
+            return gid("Return", fake_return.id)
+
+    def add_product(self, product_id: int, product_type: str, tags: Iterable[str] = ()) -> None:
+        with self.lock:
+            self.products[product_id] = {"product_type": product_type}
+            self.tags[gid("Product", product_id)] = list(tags)
+
+    def set_inventory(self, variant_id: int, location_id: int, available: int) -> None:
+        with self.lock:
+            self.inventory[(variant_id, location_id)] = available
+
+    def inject(self, fault: str, count: int = 1) -> None:
+        """The next `count` requests answer with `fault`: "429", "throttled" (HTTP 200) or "500"."""
+        if fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}; expected one of {FAULTS}")
+        with self.lock:
+            self._faults.extend([fault] * count)
+
+    def next_fault(self) -> str | None:
+        with self.lock:
+            return self._faults.popleft() if self._faults else None
+
+    def fulfillment_orders_of(self, order_id: int) -> list[FakeFulfillmentOrder]:
+        with self.lock:
+            return sorted(
+                (fo for fo in self.fulfillment_orders.values() if fo.order_id == order_id), key=lambda fo: fo.id
+            )
+
+    def mutations_named(self, operation: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return [variables for name, variables in self.mutations if name == operation]

@@ -1,0 +1,205 @@
+"""Answers to the adapter's mutations: each changes the fake shop the way Shopify documents it would.
+
+Where Shopify's documentation is silent about a refusal (moving a fulfillment order to the location it is
+already at, splitting off every unit), the fake refuses with a plain userError; the adapter treats any
+refusal the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.fakeshopify.reads import fulfillment_order_node
+from tests.fakeshopify.state import FakeFulfillmentOrder, FakeFulfillmentOrderLine, FakeShop, gid, legacy
+
+
+def _refusal(message: str, field: list[str] | None = None, code: str | None = None) -> list[dict[str, Any]]:
+    return [{"field": field, "message": message, "code": code}]
+
+
+def _short(fo: FakeFulfillmentOrder | None) -> dict[str, Any] | None:
+    return {"id": gid("FulfillmentOrder", fo.id), "status": fo.status} if fo else None
+
+
+def approve_return(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
+    fake_return = shop.returns.get(legacy(variables["input"]["id"]))
+    if fake_return is None or fake_return.status != "REQUESTED":
+        errors = _refusal(
+            "Return is not approvable. Only returns with status REQUESTED can be approved.", ["id"], "INVALID_STATE"
+        )
+        return {"returnApproveRequest": {"return": None, "userErrors": errors}}
+    fake_return.status = "OPEN"
+    node = {"id": gid("Return", fake_return.id), "status": fake_return.status}
+    return {"returnApproveRequest": {"return": node, "userErrors": []}}
+
+
+def decline_return(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
+    decline = variables["input"]
+    fake_return = shop.returns.get(legacy(decline["id"]))
+    if fake_return is None or fake_return.status != "REQUESTED":
+        errors = _refusal(
+            "Return is not declinable. Only returns with status REQUESTED can be declined.", ["id"], "INVALID_STATE"
+        )
+        return {"returnDeclineRequest": {"return": None, "userErrors": errors}}
+    fake_return.status = "DECLINED"
+    fake_return.decline = {"reason": decline["declineReason"], "note": decline.get("declineNote")}
+    node = {"id": gid("Return", fake_return.id), "status": fake_return.status}
+    return {"returnDeclineRequest": {"return": node, "userErrors": []}}
+
+
+def move_fulfillment_order(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
+    fo = shop.fulfillment_orders.get(legacy(variables["id"]))
+    destination = legacy(variables["newLocationId"])
+    if fo is None or fo.status == "CLOSED":
+        return _move_refused("Fulfillment order cannot be moved.")
+    if fo.location_id == destination:
+        return _move_refused("Fulfillment order is already assigned to this location.")
+    wanted = _requested_quantities(variables.get("lines"))
+    problem = _quantity_problem(fo, wanted)
+    if problem:
+        return _move_refused(problem)
+    if not wanted or _takes_everything(fo, wanted):
+        fo.location_id = destination
+        moved = fo
+    else:
+        moved = _carve_out(shop, fo, wanted, destination)
+    payload: dict[str, Any] = {
+        "movedFulfillmentOrder": fulfillment_order_node(moved),
+        "originalFulfillmentOrder": _short(fo),
+        "userErrors": [],
+    }
+    return {"fulfillmentOrderMove": payload}
+
+
+def split_fulfillment_order(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
+    results = []
+    for split in variables["splits"]:
+        fo = shop.fulfillment_orders.get(legacy(split["fulfillmentOrderId"]))
+        if fo is None:
+            return _split_refused("Fulfillment order could not be found.", "FULFILLMENT_ORDER_NOT_FOUND")
+        wanted = _requested_quantities(split["fulfillmentOrderLineItems"])
+        if not wanted:
+            return _split_refused("At least one line item is needed to split.", "NO_LINE_ITEMS_PROVIDED_TO_SPLIT")
+        problem = _quantity_problem(fo, wanted)
+        if problem or _takes_everything(fo, wanted):
+            return _split_refused(problem or "A split must leave something behind.", "INVALID_LINE_ITEM_QUANTITY")
+        new_fo = _carve_out(shop, fo, wanted, fo.location_id)
+        results.append(
+            {
+                "fulfillmentOrder": _short(fo),
+                "remainingFulfillmentOrder": _short(new_fo),
+                "replacementFulfillmentOrder": None,
+            }
+        )
+    return {"fulfillmentOrderSplit": {"fulfillmentOrderSplits": results, "userErrors": []}}
+
+
+def hold_fulfillment_order(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
+    fo = shop.fulfillment_orders.get(legacy(variables["id"]))
+    hold = variables["hold"]
+    handle = hold.get("handle", "")
+    if fo is None:
+        return _hold_refused("Fulfillment order could not be found.", "FULFILLMENT_ORDER_NOT_FOUND")
+    if any(existing["handle"] == handle for existing in fo.holds):
+        return _hold_refused(
+            "The handle is already in use for a hold on this fulfillment order.", "DUPLICATE_FULFILLMENT_HOLD_HANDLE"
+        )
+    wanted = _requested_quantities(hold.get("fulfillmentOrderLineItems"))
+    problem = _quantity_problem(fo, wanted)
+    if problem:
+        return _hold_refused(problem, "INVALID_LINE_ITEM_QUANTITY")
+    remaining = None
+    if wanted and not _takes_everything(fo, wanted):
+        if fo.status == "ON_HOLD":
+            return _hold_refused(
+                "The fulfillment order is not in a splittable state.", "FULFILLMENT_ORDER_NOT_SPLITTABLE"
+            )
+        rest = {line.id: line.remaining_quantity - wanted.get(line.id, 0) for line in fo.lines}
+        remaining = _carve_out(shop, fo, {line_id: qty for line_id, qty in rest.items() if qty > 0}, fo.location_id)
+    fo.status = "ON_HOLD"
+    record = {
+        "id": gid("FulfillmentHold", shop.new_id()),
+        "handle": handle,
+        "reason": hold["reason"],
+        "reasonNotes": hold.get("reasonNotes"),
+    }
+    fo.holds.append(record)
+    payload: dict[str, Any] = {
+        "fulfillmentHold": {key: record[key] for key in ("id", "handle", "reason")},
+        "fulfillmentOrder": _short(fo),
+        "remainingFulfillmentOrder": _short(remaining),
+        "userErrors": [],
+    }
+    return {"fulfillmentOrderHold": payload}
+
+
+def add_tags(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
+    tags = shop.tags.setdefault(variables["id"], [])
+    tags.extend(tag for tag in dict.fromkeys(variables["tags"]) if tag not in tags)
+    return {"tagsAdd": {"node": {"id": variables["id"]}, "userErrors": []}}
+
+
+def set_order_note(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
+    order = shop.orders.get(legacy(variables["input"]["id"]))
+    if order is None:
+        return {"orderUpdate": {"order": None, "userErrors": _refusal("Order does not exist", ["id"])}}
+    order["note"] = variables["input"]["note"]
+    return {"orderUpdate": {"order": {"id": variables["input"]["id"], "note": order["note"]}, "userErrors": []}}
+
+
+def _requested_quantities(lines: list[dict[str, Any]] | None) -> dict[int, int]:
+    return {legacy(line["id"]): int(line["quantity"]) for line in lines or []}
+
+
+def _quantity_problem(fo: FakeFulfillmentOrder, wanted: dict[int, int]) -> str | None:
+    remaining = {line.id: line.remaining_quantity for line in fo.lines}
+    for line_id, quantity in wanted.items():
+        if quantity <= 0:
+            return "The fulfillment order line item quantity must be greater than 0."
+        if quantity > remaining.get(line_id, 0):
+            return f"The fulfillment order line item quantity is invalid for line {line_id}."
+    return None
+
+
+def _takes_everything(fo: FakeFulfillmentOrder, wanted: dict[int, int]) -> bool:
+    return all(wanted.get(line.id, 0) == line.remaining_quantity for line in fo.lines)
+
+
+def _carve_out(
+    shop: FakeShop, fo: FakeFulfillmentOrder, wanted: dict[int, int], location_id: int
+) -> FakeFulfillmentOrder:
+    """Moves the wanted quantities of `fo` into a new fulfillment order, the way a split or partial move does."""
+    new_lines = []
+    for line in fo.lines:
+        quantity = wanted.get(line.id, 0)
+        if quantity:
+            line.remaining_quantity -= quantity
+            new_lines.append(FakeFulfillmentOrderLine(shop.new_id(), line.line_item_id, line.variant_id, quantity))
+    fo.lines = [line for line in fo.lines if line.remaining_quantity > 0]
+    new_fo = FakeFulfillmentOrder(shop.new_id(), fo.order_id, location_id, new_lines, status="OPEN")
+    shop.fulfillment_orders[new_fo.id] = new_fo
+    return new_fo
+
+
+def _move_refused(message: str) -> dict[str, Any]:
+    payload = {"movedFulfillmentOrder": None, "originalFulfillmentOrder": None, "userErrors": _refusal(message, ["id"])}
+    return {"fulfillmentOrderMove": payload}
+
+
+def _split_refused(message: str, code: str) -> dict[str, Any]:
+    return {
+        "fulfillmentOrderSplit": {
+            "fulfillmentOrderSplits": None,
+            "userErrors": _refusal(message, ["fulfillmentOrderSplits"], code),
+        }
+    }
+
+
+def _hold_refused(message: str, code: str) -> dict[str, Any]:
+    payload = {
+        "fulfillmentHold": None,
+        "fulfillmentOrder": None,
+        "remainingFulfillmentOrder": None,
+        "userErrors": _refusal(message, ["id"], code),
+    }
+    return {"fulfillmentOrderHold": payload}

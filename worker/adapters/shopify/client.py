@@ -1,0 +1,254 @@
+"""The Shopify Admin API client the worker uses: typed operations over `GraphQLTransport`.
+
+Mutations are made safe to repeat where Shopify allows it, because an RQ job may run twice:
+- approve/decline: a refusal is accepted when the return is already in the state asked for;
+- move: a refusal is accepted when the fulfillment order is already at the destination;
+- hold: every hold carries a handle, and Shopify refuses a second hold with the same handle;
+- tags and notes are idempotent in Shopify itself.
+A split is not: run twice, it splits twice. The caller records that it split before trying again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+import requests
+
+from worker.adapters.shopify import documents, shapes
+from worker.adapters.shopify.port import (
+    FulfillmentOrder,
+    ProductFacts,
+    ReturnRequest,
+    legacy_id,
+    to_gid,
+)
+from worker.adapters.shopify.transport import (
+    DEFAULT_MAX_ATTEMPTS,
+    GraphQLTransport,
+    ShopifyError,
+    ShopifyUserError,
+    operation_name,
+)
+
+PRODUCTS_PER_QUERY = 100
+VARIANTS_PER_QUERY = 10
+HOLD_HANDLE_PREFIX = "shopworker"
+
+
+class ShopifyClient:
+    """One shop's Admin API, seen as the operations of `ShopifyPort`."""
+
+    def __init__(
+        self,
+        shop_domain: str,
+        access_token: str,
+        api_version: str,
+        session: requests.Session | None = None,
+        base_url: str | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    ) -> None:
+        self._transport = GraphQLTransport(
+            shop_domain, access_token, api_version, session, base_url, sleep, max_attempts
+        )
+        self.shop_domain = self._transport.shop_domain
+        self.api_version = self._transport.api_version
+
+    def graphql(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        return self._transport.execute(query, variables)
+
+    # Reads
+
+    def fetch_return(self, return_gid: str) -> ReturnRequest:
+        gid = to_gid("Return", return_gid)
+        pages = [
+            page["return"] for page in self._pages(documents.FETCH_RETURN, {"id": gid}, ("return", "returnLineItems"))
+        ]
+        lines = [line for page in pages for line in page["returnLineItems"]["nodes"]]
+        return shapes.return_request(pages[0], lines)
+
+    def fetch_order(self, order_gid: str) -> dict[str, Any]:
+        gid = to_gid("Order", order_gid)
+        node = self._required(self.graphql(documents.FETCH_ORDER, {"id": gid}), "order", gid)
+        line_items = list(node["lineItems"]["nodes"])
+        page_info = node["lineItems"]["pageInfo"]
+        if page_info["hasNextPage"]:
+            variables = {"id": gid, "after": page_info["endCursor"]}
+            for page in self._pages(documents.FETCH_ORDER_LINE_ITEMS, variables, ("order", "lineItems")):
+                line_items.extend(page["order"]["lineItems"]["nodes"])
+        return shapes.rest_order(node, line_items)
+
+    def fetch_product_facts(self, product_ids: Iterable[int | str]) -> dict[int, ProductFacts]:
+        gids = sorted({to_gid("Product", product_id) for product_id in product_ids})
+        facts: dict[int, ProductFacts] = {}
+        for chunk in _chunks(gids, PRODUCTS_PER_QUERY):
+            facts.update(shapes.product_facts(self.graphql(documents.FETCH_PRODUCT_FACTS, {"ids": chunk})["nodes"]))
+        return facts
+
+    def fetch_fulfillment_orders(self, order_gid: str) -> list[FulfillmentOrder]:
+        gid = to_gid("Order", order_gid)
+        pages = self._pages(documents.FETCH_FULFILLMENT_ORDERS, {"id": gid}, ("order", "fulfillmentOrders"))
+        return [
+            shapes.fulfillment_order(node) for page in pages for node in page["order"]["fulfillmentOrders"]["nodes"]
+        ]
+
+    def fetch_inventory(
+        self, variant_ids: Iterable[int | str], location_ids: Iterable[int | str] | None = None
+    ) -> dict[int, dict[int, int]]:
+        """Available units per variant per location; locations outside `location_ids` are left out."""
+        wanted = None if location_ids is None else {legacy_id(str(location)) for location in location_ids}
+        gids = sorted({to_gid("ProductVariant", variant_id) for variant_id in variant_ids})
+        levels: dict[int, dict[int, int]] = {}
+        for chunk in _chunks(gids, VARIANTS_PER_QUERY):
+            levels.update(shapes.inventory(self.graphql(documents.FETCH_INVENTORY, {"ids": chunk})["nodes"], wanted))
+        return levels
+
+    def fetch_webhook_subscriptions(self) -> list[str]:
+        """Subscribed topics as Shopify's enum names, e.g. ORDERS_CREATE for orders/create."""
+        pages = self._pages(documents.FETCH_WEBHOOK_SUBSCRIPTIONS, {}, ("webhookSubscriptions",))
+        return [node["topic"] for page in pages for node in page["webhookSubscriptions"]["nodes"]]
+
+    # Mutations
+
+    def approve_return(self, return_gid: str) -> None:
+        gid = to_gid("Return", return_gid)
+        self._mutate_or_confirm_status(
+            documents.APPROVE_RETURN, {"input": {"id": gid}}, "returnApproveRequest", gid, "OPEN"
+        )
+
+    def decline_return(self, return_gid: str, reason: str, note: str | None = None) -> None:
+        """`reason` is a ReturnDeclineReason (final_sale, return_period_ended, other), any case."""
+        gid = to_gid("Return", return_gid)
+        decline: dict[str, Any] = {"id": gid, "declineReason": reason.upper()}
+        if note:
+            decline["declineNote"] = note
+        self._mutate_or_confirm_status(
+            documents.DECLINE_RETURN, {"input": decline}, "returnDeclineRequest", gid, "DECLINED"
+        )
+
+    def move_fulfillment_order(
+        self, fulfillment_order_gid: str, location_id: int | str, lines: Mapping[str, int] | None = None
+    ) -> str:
+        """Moves the lines (all of them if none given) to the location; returns the moved order's gid."""
+        gid = to_gid("FulfillmentOrder", fulfillment_order_gid)
+        location = to_gid("Location", location_id)
+        variables = {"id": gid, "newLocationId": location, "lines": _line_inputs(lines) if lines else None}
+        try:
+            payload = self._mutate(documents.MOVE_FULFILLMENT_ORDER, variables, "fulfillmentOrderMove")
+        except ShopifyUserError:
+            if self._assigned_location(gid) == location:
+                return gid
+            raise
+        return str(payload["movedFulfillmentOrder"]["id"])
+
+    def split_fulfillment_order(self, fulfillment_order_gid: str, lines: Mapping[str, int]) -> str:
+        """Splits the lines off into a new fulfillment order and returns its gid. Not idempotent."""
+        gid = to_gid("FulfillmentOrder", fulfillment_order_gid)
+        splits = [{"fulfillmentOrderId": gid, "fulfillmentOrderLineItems": _line_inputs(lines)}]
+        payload = self._mutate(documents.SPLIT_FULFILLMENT_ORDER, {"splits": splits}, "fulfillmentOrderSplit")
+        results = payload.get("fulfillmentOrderSplits") or []
+        if not results:
+            raise ShopifyError(f"Shopify fulfillmentOrderSplit returned no split for {gid}")
+        result = results[0]
+        new_order = result.get("remainingFulfillmentOrder") or result.get("replacementFulfillmentOrder")
+        return str(new_order["id"])
+
+    def hold_fulfillment_order(
+        self,
+        fulfillment_order_gid: str,
+        reason: str = "INVENTORY_OUT_OF_STOCK",
+        note: str | None = None,
+        lines: Mapping[str, int] | None = None,
+        handle: str | None = None,
+    ) -> str | None:
+        """Holds the fulfillment order (or only `lines`, split off by Shopify).
+
+        Returns the gid of the fulfillment order left unheld when only some lines were held. A hold is
+        named by `handle` (by default one per reason), so a repeat is recognised and accepted as done.
+        """
+        gid = to_gid("FulfillmentOrder", fulfillment_order_gid)
+        hold: dict[str, Any] = {
+            "reason": reason.upper(),
+            "handle": handle or f"{HOLD_HANDLE_PREFIX}-{reason.lower()}",
+        }
+        if note:
+            hold["reasonNotes"] = note
+        if lines:
+            hold["fulfillmentOrderLineItems"] = _line_inputs(lines)
+        try:
+            payload = self._mutate(documents.HOLD_FULFILLMENT_ORDER, {"id": gid, "hold": hold}, "fulfillmentOrderHold")
+        except ShopifyUserError as refusal:
+            if "DUPLICATE_FULFILLMENT_HOLD_HANDLE" in refusal.codes:
+                return None
+            raise
+        remaining = payload.get("remainingFulfillmentOrder")
+        return str(remaining["id"]) if remaining else None
+
+    def add_tags(self, gid: str, tags: Iterable[str]) -> None:
+        self._mutate(documents.ADD_TAGS, {"id": gid, "tags": sorted(set(tags))}, "tagsAdd")
+
+    def set_order_note(self, order_gid: str, note: str) -> None:
+        order = {"id": to_gid("Order", order_gid), "note": note}
+        self._mutate(documents.SET_ORDER_NOTE, {"input": order}, "orderUpdate")
+
+    # Helpers
+
+    def _mutate(self, document: str, variables: Mapping[str, Any], field: str) -> dict[str, Any]:
+        payload = self.graphql(document, variables).get(field)
+        if not isinstance(payload, dict):
+            raise ShopifyError(f"Shopify {field}: the answer has no {field} payload")
+        if payload.get("userErrors"):
+            raise ShopifyUserError(operation_name(document), list(payload["userErrors"]))
+        return payload
+
+    def _mutate_or_confirm_status(
+        self, document: str, variables: Mapping[str, Any], field: str, return_gid: str, wanted_status: str
+    ) -> None:
+        """Runs a return mutation; a refusal is fine when the return already has the status asked for."""
+        try:
+            self._mutate(document, variables, field)
+        except ShopifyUserError:
+            node = self._required(self.graphql(documents.RETURN_STATUS, {"id": return_gid}), "return", return_gid)
+            if node["status"] != wanted_status:
+                raise
+
+    def _assigned_location(self, fulfillment_order_gid: str) -> str | None:
+        data = self.graphql(documents.FULFILLMENT_ORDER_LOCATION, {"id": fulfillment_order_gid})
+        node = self._required(data, "fulfillmentOrder", fulfillment_order_gid)
+        location = (node.get("assignedLocation") or {}).get("location")
+        return str(location["id"]) if location else None
+
+    def _pages(self, document: str, variables: Mapping[str, Any], path: tuple[str, ...]) -> Iterator[dict[str, Any]]:
+        """Each page of the connection at `path`, following `endCursor` until Shopify says there is no more."""
+        after = variables.get("after")
+        while True:
+            data = self.graphql(document, {**variables, "after": after})
+            connection: Any = data
+            for key in path:
+                connection = self._required(connection, key, str(variables.get("id", key)))
+            yield data
+            page_info = connection["pageInfo"]
+            if not page_info["hasNextPage"]:
+                return
+            after = page_info["endCursor"]
+
+    @staticmethod
+    def _required(data: Mapping[str, Any], key: str, what: str) -> dict[str, Any]:
+        value = data.get(key)
+        if not isinstance(value, dict):
+            raise ShopifyError(f"Shopify has no {key} {what}")
+        return value
+
+
+def _line_inputs(lines: Mapping[str, int]) -> list[dict[str, Any]]:
+    return [
+        {"id": to_gid("FulfillmentOrderLineItem", line_id), "quantity": int(quantity)}
+        for line_id, quantity in lines.items()
+    ]
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

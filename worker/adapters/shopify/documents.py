@@ -1,0 +1,260 @@
+"""The GraphQL documents the adapter sends (Admin API 2026-04), each under its own operation name.
+
+Page sizes keep every query's requested cost well under Shopify's 1,000-point ceiling for a single query:
+nested connections multiply, so connections that sit inside others are paged in small steps.
+"""
+
+FETCH_RETURN = """
+query FetchReturn($id: ID!, $after: String) {
+  return(id: $id) {
+    id
+    status
+    createdAt
+    order { id }
+    returnLineItems(first: 50, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      nodes {
+        id
+        quantity
+        customerNote
+        ... on ReturnLineItem {
+          returnReason
+          fulfillmentLineItem { lineItem { id } }
+        }
+      }
+    }
+  }
+}
+"""
+
+RETURN_STATUS = """
+query ReturnStatus($id: ID!) {
+  return(id: $id) { id status }
+}
+"""
+
+_LINE_ITEM_FIELDS = """
+      pageInfo { hasNextPage endCursor }
+      nodes {
+        id
+        name
+        sku
+        quantity
+        currentQuantity
+        requiresShipping
+        isGiftCard
+        originalUnitPriceSet { shopMoney { amount } }
+        variant { id }
+        product { id }
+        discountAllocations {
+          allocatedAmountSet { shopMoney { amount } }
+          discountApplication { index }
+        }
+      }
+"""
+
+FETCH_ORDER = (
+    """
+query FetchOrder($id: ID!) {
+  order(id: $id) {
+    id
+    name
+    currencyCode
+    createdAt
+    updatedAt
+    processedAt
+    cancelledAt
+    tags
+    note
+    shippingAddress { countryCodeV2 }
+    discountApplications(first: 20) {
+      nodes {
+        __typename
+        index
+        allocationMethod
+        targetType
+        value {
+          ... on MoneyV2 { amount }
+          ... on PricingPercentageValue { percentage }
+        }
+        ... on DiscountCodeApplication { code }
+      }
+    }
+    shippingLines(first: 10) {
+      nodes {
+        title
+        code
+        source
+        originalPriceSet { shopMoney { amount } }
+        discountedPriceSet { shopMoney { amount } }
+        discountAllocations {
+          allocatedAmountSet { shopMoney { amount } }
+          discountApplication { index }
+        }
+      }
+    }
+    fulfillments(first: 20) {
+      id
+      status
+      displayStatus
+      createdAt
+      updatedAt
+      deliveredAt
+    }
+    lineItems(first: 50) {"""
+    + _LINE_ITEM_FIELDS
+    + """    }
+  }
+}
+"""
+)
+
+FETCH_ORDER_LINE_ITEMS = (
+    """
+query FetchOrderLineItems($id: ID!, $after: String) {
+  order(id: $id) {
+    lineItems(first: 50, after: $after) {"""
+    + _LINE_ITEM_FIELDS
+    + """    }
+  }
+}
+"""
+)
+
+FETCH_PRODUCT_FACTS = """
+query FetchProductFacts($ids: [ID!]!) {
+  nodes(ids: $ids) {
+    ... on Product { id productType tags }
+  }
+}
+"""
+
+FETCH_FULFILLMENT_ORDERS = """
+query FetchFulfillmentOrders($id: ID!, $after: String) {
+  order(id: $id) {
+    fulfillmentOrders(first: 5, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      nodes {
+        id
+        status
+        assignedLocation { location { id } }
+        lineItems(first: 50) {
+          nodes {
+            id
+            remainingQuantity
+            lineItem { id }
+            variant { id }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+
+FULFILLMENT_ORDER_LOCATION = """
+query FulfillmentOrderLocation($id: ID!) {
+  fulfillmentOrder(id: $id) {
+    id
+    status
+    assignedLocation { location { id } }
+  }
+}
+"""
+
+FETCH_INVENTORY = """
+query FetchInventory($ids: [ID!]!) {
+  nodes(ids: $ids) {
+    ... on ProductVariant {
+      id
+      inventoryItem {
+        inventoryLevels(first: 20) {
+          nodes {
+            location { id }
+            quantities(names: ["available"]) { name quantity }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+
+FETCH_WEBHOOK_SUBSCRIPTIONS = """
+query FetchWebhookSubscriptions($after: String) {
+  webhookSubscriptions(first: 100, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    nodes { id topic }
+  }
+}
+"""
+
+APPROVE_RETURN = """
+mutation ApproveReturn($input: ReturnApproveRequestInput!) {
+  returnApproveRequest(input: $input) {
+    return { id status }
+    userErrors { field message code }
+  }
+}
+"""
+
+DECLINE_RETURN = """
+mutation DeclineReturn($input: ReturnDeclineRequestInput!) {
+  returnDeclineRequest(input: $input) {
+    return { id status }
+    userErrors { field message code }
+  }
+}
+"""
+
+MOVE_FULFILLMENT_ORDER = """
+mutation MoveFulfillmentOrder($id: ID!, $newLocationId: ID!, $lines: [FulfillmentOrderLineItemInput!]) {
+  fulfillmentOrderMove(id: $id, newLocationId: $newLocationId, fulfillmentOrderLineItems: $lines) {
+    movedFulfillmentOrder { id status assignedLocation { location { id } } }
+    originalFulfillmentOrder { id status }
+    userErrors { field message }
+  }
+}
+"""
+
+SPLIT_FULFILLMENT_ORDER = """
+mutation SplitFulfillmentOrder($splits: [FulfillmentOrderSplitInput!]!) {
+  fulfillmentOrderSplit(fulfillmentOrderSplits: $splits) {
+    fulfillmentOrderSplits {
+      fulfillmentOrder { id status }
+      remainingFulfillmentOrder { id status }
+      replacementFulfillmentOrder { id status }
+    }
+    userErrors { field message code }
+  }
+}
+"""
+
+HOLD_FULFILLMENT_ORDER = """
+mutation HoldFulfillmentOrder($id: ID!, $hold: FulfillmentOrderHoldInput!) {
+  fulfillmentOrderHold(id: $id, fulfillmentHold: $hold) {
+    fulfillmentHold { id handle reason }
+    fulfillmentOrder { id status }
+    remainingFulfillmentOrder { id status }
+    userErrors { field message code }
+  }
+}
+"""
+
+ADD_TAGS = """
+mutation AddTags($id: ID!, $tags: [String!]!) {
+  tagsAdd(id: $id, tags: $tags) {
+    node { id }
+    userErrors { field message }
+  }
+}
+"""
+
+SET_ORDER_NOTE = """
+mutation SetOrderNote($input: OrderInput!) {
+  orderUpdate(input: $input) {
+    order { id note }
+    userErrors { field message }
+  }
+}
+"""

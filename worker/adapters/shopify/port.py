@@ -1,0 +1,98 @@
+"""What the worker may ask of Shopify, in plain values, so its tests can stand in a plain fake class."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, TypedDict
+
+
+def to_gid(kind: str, value: int | str) -> str:
+    """`gid://shopify/<kind>/<id>` from a numeric id; a gid passes through unchanged."""
+    text = str(value)
+    return text if text.startswith("gid://") else f"gid://shopify/{kind}/{int(text)}"
+
+
+def legacy_id(gid: str) -> int:
+    """The numeric id at the end of a gid (REST payloads and policy files use these)."""
+    return int(str(gid).rsplit("/", 1)[-1].split("?", 1)[0])
+
+
+@dataclass(frozen=True)
+class ReturnLine:
+    line_item_id: int
+    quantity: int
+    reason: str  # Shopify's ReturnReason in lower case: "defective", "size_too_small", ...
+    customer_note: str | None
+
+
+@dataclass(frozen=True)
+class ReturnRequest:
+    id: str
+    order_id: str
+    status: str  # lower case: requested, open, declined, closed, canceled
+    lines: tuple[ReturnLine, ...]
+    created_at: datetime | None
+
+
+@dataclass(frozen=True)
+class FulfillmentOrderLine:
+    id: str  # FulfillmentOrderLineItem gid: what move/split/hold take
+    line_item_id: int
+    variant_id: int | None
+    remaining_quantity: int
+
+
+@dataclass(frozen=True)
+class FulfillmentOrder:
+    id: str
+    status: str  # lower case: open, in_progress, on_hold, scheduled, closed, ...
+    location_id: int | None
+    lines: tuple[FulfillmentOrderLine, ...]
+
+
+class ProductFacts(TypedDict):
+    product_type: str
+    tags: list[str]
+
+
+class ShopifyPort(Protocol):
+    """The Shopify operations the worker's jobs use; `ShopifyClient` is the real one."""
+
+    def fetch_return(self, return_gid: str) -> ReturnRequest: ...
+
+    def fetch_order(self, order_gid: str) -> dict[str, Any]: ...
+
+    def fetch_product_facts(self, product_ids: Iterable[int | str]) -> dict[int, ProductFacts]: ...
+
+    def fetch_fulfillment_orders(self, order_gid: str) -> list[FulfillmentOrder]: ...
+
+    def fetch_inventory(
+        self, variant_ids: Iterable[int | str], location_ids: Iterable[int | str] | None = None
+    ) -> dict[int, dict[int, int]]: ...
+
+    def fetch_webhook_subscriptions(self) -> list[str]: ...
+
+    def approve_return(self, return_gid: str) -> None: ...
+
+    def decline_return(self, return_gid: str, reason: str, note: str | None = None) -> None: ...
+
+    def move_fulfillment_order(
+        self, fulfillment_order_gid: str, location_id: int | str, lines: Mapping[str, int] | None = None
+    ) -> str: ...
+
+    def split_fulfillment_order(self, fulfillment_order_gid: str, lines: Mapping[str, int]) -> str: ...
+
+    def hold_fulfillment_order(
+        self,
+        fulfillment_order_gid: str,
+        reason: str = "INVENTORY_OUT_OF_STOCK",
+        note: str | None = None,
+        lines: Mapping[str, int] | None = None,
+        handle: str | None = None,
+    ) -> str | None: ...
+
+    def add_tags(self, gid: str, tags: Iterable[str]) -> None: ...
+
+    def set_order_note(self, order_gid: str, note: str) -> None: ...
