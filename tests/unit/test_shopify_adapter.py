@@ -544,3 +544,12 @@ def test_the_order_note_is_set_through_order_update(client: ShopifyClient, api: 
     client.set_order_note("1", "Refund 50 %")
 
     assert sent(api)["variables"] == {"input": {"id": "gid://shopify/Order/1", "note": "Refund 50 %"}}
+
+
+def test_a_decline_note_longer_than_shopify_accepts_is_cut_to_500_characters(client: ShopifyClient, api: Any) -> None:
+    payload = {"return": {"id": "gid://shopify/Return/5", "status": "DECLINED"}, "userErrors": []}
+    api.post(ENDPOINT, json=answer({"returnDeclineRequest": payload}))
+
+    client.decline_return("5", "other", "x" * 700)
+
+    assert len(sent(api)["variables"]["input"]["declineNote"]) == 500

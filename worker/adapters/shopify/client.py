@@ -35,6 +35,7 @@ from worker.adapters.shopify.transport import (
 PRODUCTS_PER_QUERY = 100
 VARIANTS_PER_QUERY = 10
 HOLD_HANDLE_PREFIX = "shopworker"
+DECLINE_NOTE_MAX_CHARS = 500  # ReturnDeclineRequestInput.declineNote's documented maximum
 
 
 class ShopifyClient:
@@ -123,7 +124,7 @@ class ShopifyClient:
         gid = to_gid("Return", return_gid)
         decline: dict[str, Any] = {"id": gid, "declineReason": reason.upper()}
         if note:
-            decline["declineNote"] = note
+            decline["declineNote"] = note[:DECLINE_NOTE_MAX_CHARS]
         self._mutate_or_confirm_status(
             documents.DECLINE_RETURN, {"input": decline}, "returnDeclineRequest", gid, "DECLINED"
         )
