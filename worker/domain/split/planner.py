@@ -1,0 +1,53 @@
+"""The split planner's single entry point: choose locations, place units, explain, hash."""
+
+from __future__ import annotations
+
+from worker.domain.split.allocate import allocate
+from worker.domain.split.explain import plan_hash, why
+from worker.domain.split.model import Shipment, ShipmentLine, SplitInput, SplitPlan
+from worker.domain.split.problem import Problem
+from worker.domain.split.search import DEFAULT_NODE_BUDGET, choose_locations
+
+
+def plan_split(plan_input: SplitInput, *, node_budget: int = DEFAULT_NODE_BUDGET) -> SplitPlan:
+    """Ship the most units now in the fewest packages, the last arriving soonest, moving the fewest units.
+
+    Ties after that go to the merchant's location priority. `node_budget` bounds the exact search; past it
+    the plan comes from a greedy cover and says `optimal=False`.
+    """
+    problem = Problem(plan_input)
+    chosen, optimal = choose_locations(problem, node_budget)
+    allocation, backorders = allocate(problem, chosen)
+    lines_by_location: dict[str, tuple[ShipmentLine, ...]] = {}
+    for location_id in chosen:
+        lines = tuple(
+            ShipmentLine(line_item_id, placed[location_id])
+            for line_item_id, placed in sorted(allocation.items())
+            if placed.get(location_id)
+        )
+        if lines:
+            lines_by_location[location_id] = lines
+    shipments = tuple(
+        Shipment(
+            location_id=location_id,
+            location_name=problem.locations[location_id].name,
+            estimated_delivery_days=problem.days[location_id],
+            lines=lines,
+            why=why(problem, allocation, chosen, location_id),
+        )
+        for location_id, lines in sorted(
+            lines_by_location.items(), key=lambda item: (problem.days[item[0]], problem.preference(item[0]))
+        )
+    )
+    kept = sum(
+        min(units, plan_input.assigned.get(line_item_id, {}).get(location_id, 0))
+        for line_item_id, placed in allocation.items()
+        for location_id, units in placed.items()
+    )
+    return SplitPlan(
+        shipments=shipments,
+        backorders=backorders,
+        optimal=optimal,
+        units_moved=problem.shippable_units - kept,
+        plan_hash=plan_hash(lines_by_location, backorders),
+    )
