@@ -198,16 +198,19 @@ class _Table:
         return words
 
     def amount(self, key: str, default: Any = _MISSING) -> Decimal | None:
-        text = self._get(key, str, 'an amount as a string, e.g. "4.90"', default)
-        if text is None:
+        """A number written as an integer or a string: a float would round money."""
+        value = self._get(key, object, "", default)
+        if value is None:
             return None
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise self.fail(key, f'expected a whole number or a string such as "4.90", got {value!r}')
         try:
-            value = Decimal(text)
+            amount = Decimal(value)
         except InvalidOperation:
-            raise self.fail(key, f"expected an amount as a string, e.g. \"4.90\", got {text!r}") from None
-        if not value.is_finite() or value < 0:
-            raise self.fail(key, f"expected a positive amount, got {text!r}")
-        return value
+            raise self.fail(key, f'expected a number such as "4.90", got {value!r}') from None
+        if not amount.is_finite() or amount < 0:
+            raise self.fail(key, f"expected a positive number, got {value!r}")
+        return amount
 
     def table(self, key: str, required: bool = True) -> _Table:
         data = self._get(key, dict, "a table", _MISSING if required else {})

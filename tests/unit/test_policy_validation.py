@@ -1,0 +1,110 @@
+"""A policy file with a mistake is refused with the file, the key and the problem: a typo never drops a rule."""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from config.policies import POLICY_DIR
+from worker.domain.policy import PolicyError, parse_policy
+
+VALID = tomllib.loads((POLICY_DIR / "starlightes.toml").read_text())
+
+Change = Callable[[dict[str, Any]], None]
+
+
+def _table(data: dict[str, Any], path: str) -> dict[str, Any]:
+    for part in filter(None, path.split(".")):
+        data = data[part]
+    return data
+
+
+def setting(table: str, key: str, value: Any) -> Change:
+    return lambda data: _table(data, table).__setitem__(key, value)
+
+
+def removing(table: str, key: str) -> Change:
+    return lambda data: _table(data, table).__delitem__(key)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        pytest.param(setting("returns", "windw_days", 14), r"\[returns\] windw_days: unknown key", id="a typo"),
+        pytest.param(setting("", "retruns", {}), r"retruns: unknown key", id="a misspelt table"),
+        pytest.param(removing("returns", "window_days"), r"\[returns\] window_days: missing", id="a missing key"),
+        pytest.param(removing("", "store"), r"store: missing; expected a table", id="a missing table"),
+        pytest.param(setting("returns", "window_days", "25"), r"window_days: expected a whole number",
+                     id="a number written as text"),
+        pytest.param(setting("returns", "window_days", True), r"window_days: expected a whole number",
+                     id="true is not a number"),
+        pytest.param(setting("returns", "window_days", 0), r"window_days: expected a whole number >= 1",
+                     id="an empty window"),
+        pytest.param(setting("returns", "anchor", "order"), r"anchor: 'order' is not one of delivery, fulfillment",
+                     id="an unknown anchor"),
+        pytest.param(setting("returns", "return_shipping_paid_by", "store"), r"return_shipping_paid_by: 'store'",
+                     id="an unknown payer"),
+        pytest.param(setting("returns.requirements", "condition", ["mint"]),
+                     r"\[returns.requirements\] condition: unknown value mint", id="an unknown condition"),
+        pytest.param(setting("returns.requirements", "tags_attached", "yes"), r"tags_attached: expected true or false",
+                     id="a yes/no written as text"),
+        pytest.param(setting("returns.late_window", "until_day", 25), r"until_day: must be after the 25-day window",
+                     id="a late window inside the window"),
+        pytest.param(lambda d: d["returns"]["partial_refunds"][0].update(percent=100),
+                     r"\[returns.partial_refunds\[0\]\] percent: a partial refund is 1 to 99 percent",
+                     id="a partial refund of 100 percent"),
+        pytest.param(lambda d: d["returns"]["partial_refunds"][0].update(values=["original"]),
+                     r"'original' is already accepted in full", id="a partial case that is already accepted"),
+        pytest.param(setting("returns.exclusions", "max_discount_percent", 15.5),
+                     r"max_discount_percent: expected a whole number or a string", id="money as a float"),
+        pytest.param(setting("returns.exclusions", "max_discount_percent", "150"),
+                     r"max_discount_percent: a percentage is at most 100", id="a discount over 100 percent"),
+        pytest.param(setting("returns.exclusions", "product_types", "Swimwear"),
+                     r"product_types: expected a list of strings", id="a single type instead of a list"),
+        pytest.param(removing("returns.defects", "deadline_hours"),
+                     r"deadline_hours: is required exactly when deadline = \"hours\"", id="hours without a number"),
+        pytest.param(setting("returns.defects", "overrides", ["everything"]),
+                     r"overrides: unknown value everything", id="an unknown override"),
+        pytest.param(setting("returns.exchanges", "reasons", ["bored"]), r"reasons: unknown value bored",
+                     id="an unknown return reason"),
+        pytest.param(setting("store", "country", "XX"), r"\[store\] country: 'XX' is not one of",
+                     id="an unknown country"),
+        pytest.param(setting("store", "subdivision", "ZZ"), r"subdivision: 'ZZ' is not a subdivision of US",
+                     id="an unknown subdivision"),
+        pytest.param(setting("store", "timezone", "Mars/Olympus"), r"timezone: 'Mars/Olympus' is not an IANA",
+                     id="an unknown time zone"),
+        pytest.param(setting("late_delivery", "day_kind", "weekdays"), r"day_kind: 'weekdays' is not one of",
+                     id="an unknown day kind"),
+        pytest.param(setting("late_delivery", "escalate_after", 21), r"escalate_after: must be more than late_after",
+                     id="escalation before lateness"),
+        pytest.param(setting("automation", "auto_approve", "yes"), r"\[automation\] auto_approve: expected true",
+                     id="an automation switch written as text"),
+    ],
+)
+def test_a_broken_policy_names_file_key_and_problem(change: Change, message: str) -> None:
+    data = copy.deepcopy(VALID)
+    change(data)
+    with pytest.raises(PolicyError, match=r"^starlightes\.toml: .*" + message):
+        parse_policy("starlightes", data, "v1")
+
+
+def test_optional_tables_fall_back_to_the_house_defaults() -> None:
+    data = copy.deepcopy(VALID)
+    for table in ("late_delivery", "automation"):
+        del data[table]
+    del data["returns"]["exclusions"]
+    policy = parse_policy("starlightes", data, "v1")
+    assert (policy.late.late_after, policy.late.escalate_after, policy.auto_approve) == (21, 30, False)
+    assert policy.returns.exclusions.final_sale_tags == frozenset()
+
+
+def test_tags_and_types_are_compared_in_lower_case() -> None:
+    data = copy.deepcopy(VALID)
+    data["returns"]["exclusions"].update(product_types=[" Swimwear "], max_discount_percent="15.5")
+    exclusions = parse_policy("starlightes", data, "v1").returns.exclusions
+    assert (exclusions.product_types, exclusions.max_discount_percent) == (frozenset({"swimwear"}), Decimal("15.5"))

@@ -1,0 +1,197 @@
+"""What every store shares: amounts, windows in the store's time zone, unknown facts, overall decisions, JSON."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from config.policies import load_policy
+from worker.domain.returns import (
+    ReturnDecision,
+    ReturnRequestError,
+    decision_to_json,
+    evaluate_return,
+    parse_products,
+    parse_request,
+)
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "returns"
+NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+DRESS, SCARF, TEE = 466157049, 518995019, 703073504
+
+
+def fixture(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text())
+
+
+def evaluate(store: str, request: dict[str, Any], order: dict[str, Any] | None = None,
+             products: dict[str, Any] | None = None, now: datetime = NOW) -> ReturnDecision:
+    return evaluate_return(
+        load_policy(store),
+        order or fixture("order.json"),
+        parse_request(request),
+        parse_products(fixture("products.json") if products is None else products),
+        now,
+    )
+
+
+def one_line(line_item_id: int = DRESS, quantity: int = 1, **changes: Any) -> dict[str, Any]:
+    request = fixture("request.json")
+    request["lines"][0].update(line_item_id=line_item_id, quantity=quantity)
+    request.update(changes)
+    return request
+
+
+@pytest.mark.parametrize(
+    ("line_item_id", "quantity", "amount"),
+    [
+        pytest.param(DRESS, 1, "45.00", id="one of two undiscounted units"),
+        pytest.param(DRESS, 2, "90.00", id="both units"),
+        pytest.param(TEE, 1, "17.00", id="a 9.00 discount on three tees takes 3.00 off each"),
+        pytest.param(TEE, 2, "34.00", id="two discounted tees"),
+    ],
+)
+def test_refund_is_what_the_customer_paid_for_the_returned_units(line_item_id: int, quantity: int, amount: str) -> None:
+    line = evaluate("layered-jewelry", one_line(line_item_id, quantity)).lines[0]
+    assert (line.refund_amount, line.currency) == (Decimal(amount), "USD")
+
+
+def test_refund_amounts_round_to_cents_in_the_order_currency() -> None:
+    order = {"currency": "EUR", "line_items": [
+        {"id": 1, "product_id": 7, "price": "10.00", "quantity": 3, "discount_allocations": [{"amount": "1.00"}]},
+    ]}
+    request = one_line(1, 1)
+    line = evaluate("charms-fr", request, order, {"7": {"product_type": "Charms", "tags": []}}).lines[0]
+    assert (str(line.refund_amount), line.currency) == ("9.67", "EUR")
+
+
+def test_window_is_judged_on_the_day_the_customer_asked_not_today() -> None:
+    decision = evaluate("starlow", one_line(), now=datetime(2026, 6, 1, tzinfo=UTC))
+    assert decision.decision == "approved"
+
+
+def test_window_runs_to_today_when_the_request_has_no_date() -> None:
+    request = one_line()
+    del request["requested_at"]
+    assert evaluate("starlow", request, now=datetime(2026, 3, 15, 23, 0, tzinfo=UTC)).decision == "approved"
+    assert evaluate("starlow", request, now=datetime(2026, 3, 16, 12, 0, tzinfo=UTC)).decision == "declined"
+
+
+@pytest.mark.parametrize(
+    ("requested_at", "decision"),
+    [
+        pytest.param("2026-03-16T06:00:00Z", "approved", id="23:00 on day 14 in Los Angeles is still in"),
+        pytest.param("2026-03-16T08:00:00Z", "declined", id="01:00 on day 15 in Los Angeles is out"),
+    ],
+)
+def test_window_counts_calendar_days_in_the_store_time_zone(requested_at: str, decision: str) -> None:
+    # Delivered 2026-03-02T07:30Z, which is still March 1 in Los Angeles: day 14 is March 15 there.
+    request = one_line(requested_at=requested_at, delivered_at="2026-03-02T07:30:00Z")
+    result = evaluate("starlow", request)
+    assert (result.decision, result.window.starts.isoformat() if result.window.starts else None) == (
+        decision, "2026-03-01"
+    )
+
+
+def test_without_a_delivery_date_the_window_starts_after_the_transit_buffer() -> None:
+    request = one_line(delivered_at=None, fulfilled_at="2026-01-01T12:00:00Z", requested_at="2026-03-14T12:00:00Z")
+    result = evaluate("layered-jewelry", request)
+    assert (result.window.anchor, str(result.window.starts), str(result.window.ends)) == (
+        "estimated_delivery", "2026-01-13", "2026-03-14"
+    )
+    assert result.decision == "approved"
+
+
+def test_without_delivery_or_fulfillment_dates_a_person_checks_the_window() -> None:
+    result = evaluate("starlow", one_line(delivered_at=None, fulfilled_at=None))
+    assert (result.decision, result.lines[0].reasons, result.window.starts) == ("review", ("delivery_unknown",), None)
+
+
+def test_a_request_from_shopify_that_knows_only_the_reason_is_reviewed_not_approved() -> None:
+    result = evaluate("starlightes", fixture("request_from_shopify.json"), products={})
+    assert result.decision == "review"
+    assert set(result.lines[0].reasons) == {"needs_inspection", "product_unknown"}
+
+
+def test_a_gift_card_line_is_never_returnable_even_without_product_facts() -> None:
+    order = fixture("order.json")
+    order["line_items"][0]["gift_card"] = True
+    assert evaluate("starlow", one_line(), order).lines[0].reasons == ("excluded_category",)
+
+
+@pytest.mark.parametrize(
+    ("store", "lines", "overall"),
+    [
+        pytest.param("layered-jewelry", [(DRESS, {})], "approved", id="every line approved in full"),
+        pytest.param("starlow", [(SCARF, {})], "declined", id="every line declined"),
+        pytest.param("starlow", [(DRESS, {}), (SCARF, {})], "partial", id="one approved and one declined"),
+        pytest.param("starlightes", [(DRESS, {"packaging": "minor_damage"})], "partial", id="approved at 50 %"),
+        pytest.param("starlow", [(DRESS, {}), (TEE, {"condition": None})], "review", id="any line needs a person"),
+    ],
+)
+def test_overall_decision_follows_the_lines(store: str, lines: list[tuple[int, dict[str, Any]]], overall: str) -> None:
+    request = fixture("request.json")
+    template = request["lines"][0]
+    request["lines"] = [
+        {k: v for k, v in {**template, "line_item_id": i, **changes}.items() if v is not None} for i, changes in lines
+    ]
+    assert evaluate(store, request).decision == overall
+
+
+def test_postage_is_kept_only_when_the_whole_free_shipping_order_comes_back() -> None:
+    free = fixture("order.json")
+    free["shipping_lines"][0]["discount_allocations"] = [{"amount": "10.00"}]
+    whole = evaluate("charms-fr", fixture("request_whole_order.json"), free, products={
+        str(p): {"product_type": "Charms", "tags": []} for p in (632910392, 921728736, 457924702)
+    })
+    assert [str(line.refund_amount) for line in whole.lines] == ["85.10", "24.00", "51.00"]
+    assert whole.decision == "approved"
+    part = evaluate("charms-fr", one_line(), free)
+    assert str(part.lines[0].refund_amount) == "45.00"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        pytest.param({"line_item_id": 999}, "line item 999 is not in the order", id="unknown line item"),
+        pytest.param({"quantity": 3}, "asks to return 3 of 2 bought", id="more units than bought"),
+        pytest.param({"condition": "mint"}, "condition: 'mint' is not one of", id="bad enum value"),
+        pytest.param({"reason": None}, "reason: None is not one of", id="reason missing"),
+        pytest.param({"reported_at": "2026-03-02"}, "needs a UTC offset", id="date without offset"),
+        pytest.param({"reported_at": "yesterday"}, "is not an ISO-8601 date-time", id="bad date"),
+    ],
+)
+def test_bad_input_is_refused_with_a_message_naming_the_field(change: dict[str, Any], message: str) -> None:
+    request = fixture("request.json")
+    request["lines"][0].update(change)
+    with pytest.raises(ReturnRequestError, match=message):
+        evaluate("starlow", request)
+
+
+def test_json_rendering_follows_the_contract() -> None:
+    rendered = decision_to_json(evaluate("starlow", one_line()))
+    line = rendered["lines"][0]
+    assert rendered == {
+        "store": "starlow", "policy_version": load_policy("starlow").version, "decision": "approved",
+        "window": {"anchor": "delivery", "starts": "2026-03-01", "ends": "2026-03-15"}, "lines": [line],
+    }
+    assert {k: v for k, v in line.items() if k != "explanation"} == {
+        "line_item_id": DRESS, "decision": "approved", "resolution": "refund", "refund_percent": 100,
+        "refund_amount": "45.00", "currency": "USD", "return_shipping_paid_by": "customer",
+        "refund_original_shipping": False, "reasons": [],
+    }
+    assert line["explanation"].endswith(".")
+    assert json.loads(json.dumps(rendered)) == rendered
+
+
+def test_the_order_is_not_changed_by_evaluation() -> None:
+    order = fixture("order.json")
+    before = copy.deepcopy(order)
+    evaluate("charms-fr", fixture("request_whole_order.json"), order)
+    assert order == before
