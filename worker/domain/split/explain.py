@@ -47,10 +47,11 @@ def priority_first_packages(plan_input: SplitInput) -> int:
     return packages_of(priority_first(Problem(plan_input)))
 
 
-def why(problem: Problem, allocation: Allocation, chosen: frozenset[str], location_id: str) -> str:
-    """One sentence per package: what it saves against the per-line router, then why this location."""
+def why(
+    problem: Problem, allocation: Allocation, baseline: Allocation, chosen: frozenset[str], location_id: str
+) -> str:
+    """One sentence per package: what it saves against the per-line router (`baseline`), then why this location."""
     clauses = []
-    baseline = priority_first(problem)
     packages, baseline_packages = packages_of(allocation), packages_of(baseline)
     carried = {
         line_item_id: placed[location_id] for line_item_id, placed in allocation.items() if placed.get(location_id)

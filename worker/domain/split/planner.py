@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from worker.domain.split.allocate import allocate
-from worker.domain.split.explain import plan_hash, why
+from worker.domain.split.explain import plan_hash, priority_first, why
 from worker.domain.split.model import Shipment, ShipmentLine, SplitInput, SplitPlan
 from worker.domain.split.problem import Problem
 from worker.domain.split.search import DEFAULT_NODE_BUDGET, choose_locations
@@ -18,6 +18,7 @@ def plan_split(plan_input: SplitInput, *, node_budget: int = DEFAULT_NODE_BUDGET
     problem = Problem(plan_input)
     chosen, optimal = choose_locations(problem, node_budget)
     allocation, backorders = allocate(problem, chosen)
+    baseline = priority_first(problem)
     lines_by_location: dict[str, tuple[ShipmentLine, ...]] = {}
     for location_id in chosen:
         lines = tuple(
@@ -33,7 +34,7 @@ def plan_split(plan_input: SplitInput, *, node_budget: int = DEFAULT_NODE_BUDGET
             location_name=problem.locations[location_id].name,
             estimated_delivery_days=problem.days[location_id],
             lines=lines,
-            why=why(problem, allocation, chosen, location_id),
+            why=why(problem, allocation, baseline, chosen, location_id),
         )
         for location_id, lines in sorted(
             lines_by_location.items(), key=lambda item: (problem.days[item[0]], problem.preference(item[0]))
