@@ -22,7 +22,7 @@ class WindowSpan:
     ends: date | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LineDecision:
     """One returned line; a line in review carries what the policy would grant once a person confirms."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -19,31 +19,36 @@ from worker.domain.returns.decision import (
     overall,
 )
 from worker.domain.returns.explain import explain
-from worker.domain.returns.order import CENT, OrderFacts, OrderLine, read_order
+from worker.domain.returns.order import CENT, OrderFacts, OrderLine
 from worker.domain.returns.request import ProductFacts, ReturnLine, ReturnRequest, ReturnRequestError
 
 
-@dataclass(frozen=True)
 class _Context:
-    rules: ReturnsPolicy
-    zone: tzinfo
-    request: ReturnRequest
-    order: OrderFacts
-    anchor: AnchorKind
-    anchor_at: datetime | None
-    asked_at: datetime  # when the customer asked; the window is judged on that day, not on today
+    """Facts shared by every line of one request, worked out once."""
+
+    def __init__(self, policy: StorePolicy, order: OrderFacts, request: ReturnRequest, now: datetime) -> None:
+        self.rules, self.zone, self.order, self.request = policy.returns, policy.zone, order, request
+        self.anchor, self.anchor_at = _anchor(self.rules, request)
+        self.anchor_date = None if self.anchor_at is None else self.anchor_at.astimezone(self.zone).date()
+        self.asked_at = request.requested_at or now  # the window is judged on the day the customer asked
+        self.asked_day = self.day_of(self.asked_at)
+        limit, late = self.rules.exclusions.max_discount_percent, self.rules.late_window
+        self.figures: dict[str, object] = {
+            "days": self.asked_day,
+            "anchor": "delivery" if self.anchor == "delivery" else f"the {self.anchor.replace('_', ' ')} date",
+            "window_days": self.rules.window.days,
+            "late_until": late.until_day if late else None,
+            "discount_limit": f"{limit:f}" if limit is not None else None,
+        }
 
     def day_of(self, moment: datetime) -> int | None:
         """Calendar days from the anchor to `moment`, both read in the store's time zone."""
-        if self.anchor_at is None:
+        if self.anchor_date is None:
             return None
-        return (moment.astimezone(self.zone).date() - self.anchor_at.astimezone(self.zone).date()).days
-
-    def anchor_date(self) -> date | None:
-        return None if self.anchor_at is None else self.anchor_at.astimezone(self.zone).date()
+        return (moment.astimezone(self.zone).date() - self.anchor_date).days
 
 
-@dataclass
+@dataclass(slots=True)
 class _Verdict:
     """What the eligibility step found for one line, before outcome and amount are chosen."""
 
@@ -66,14 +71,12 @@ def evaluate_return(
     now: datetime,
 ) -> ReturnDecision:
     """Raises ReturnRequestError when the request names lines or quantities the order does not have."""
-    rules = policy.returns
-    anchor, anchor_at = _anchor(rules, request)
-    ctx = _Context(rules, policy.zone, request, read_order(order), anchor, anchor_at, request.requested_at or now)
+    ctx = _Context(policy, OrderFacts(order), request, now)
     lines = tuple(_decide_line(ctx, line, _order_line(ctx.order, line), products) for line in request.lines)
     lines = _deduct_postage(ctx, lines)
-    starts = ctx.anchor_date()
-    ends = None if starts is None else starts + timedelta(days=rules.window.days)
-    return ReturnDecision(policy.name, policy.version, overall(lines), WindowSpan(anchor, starts, ends), lines)
+    starts = ctx.anchor_date
+    ends = None if starts is None else starts + timedelta(days=ctx.rules.window.days)
+    return ReturnDecision(policy.name, policy.version, overall(lines), WindowSpan(ctx.anchor, starts, ends), lines)
 
 
 def _anchor(rules: ReturnsPolicy, request: ReturnRequest) -> tuple[AnchorKind, datetime | None]:
@@ -87,7 +90,7 @@ def _anchor(rules: ReturnsPolicy, request: ReturnRequest) -> tuple[AnchorKind, d
 
 
 def _order_line(order: OrderFacts, line: ReturnLine) -> OrderLine:
-    found = order.lines.get(line.line_item_id)
+    found = order.line(line.line_item_id)
     if found is None:
         raise ReturnRequestError(f"request: line item {line.line_item_id} is not in the order")
     if line.quantity > found.quantity:
@@ -117,7 +120,7 @@ def _decide_line(
         reasons = _unique(verdict.declines)
         return LineDecision(
             line.line_item_id, "declined", "none", 0, Decimal("0.00"), ctx.order.currency, payer, False,
-            reasons, explain("declined", reasons, _values(ctx, line, verdict)),
+            reasons, explain("declined", reasons, _values(ctx, verdict)),
         )
     resolution = _resolution(ctx, line, verdict)
     amount = (bought.paid * line.quantity * verdict.percent / (bought.quantity * 100)).quantize(CENT, ROUND_HALF_UP)
@@ -125,12 +128,12 @@ def _decide_line(
     reasons = _unique(verdict.reviews + verdict.notes)
     return LineDecision(
         line.line_item_id, decision, resolution, verdict.percent, amount, ctx.order.currency, payer,
-        original_shipping, reasons, explain(decision, reasons, _values(ctx, line, verdict)),
+        original_shipping, reasons, explain(decision, reasons, _values(ctx, verdict)),
     )
 
 
 def _judge_window(ctx: _Context, line: ReturnLine, verdict: _Verdict) -> None:
-    days, late = ctx.day_of(ctx.asked_at), ctx.rules.late_window
+    days, late = ctx.asked_day, ctx.rules.late_window
     if days is None:
         verdict.reviews.append("delivery_unknown")
     elif days <= ctx.rules.window.days:
@@ -225,10 +228,10 @@ def _resolution(ctx: _Context, line: ReturnLine, verdict: _Verdict) -> Resolutio
 def _deduct_postage(ctx: _Context, lines: tuple[LineDecision, ...]) -> tuple[LineDecision, ...]:
     """A whole free-shipping order refunded for the customer's own reasons leaves the store's postage behind."""
     postage, request = ctx.rules.postage_deduction, ctx.request
-    bought = {line.id: line.quantity for line in ctx.order.lines.values() if line.quantity}
+    if postage is None or any(line.reason in ctx.rules.defects.reasons for line in request.lines):
+        return lines
     returned = {line.line_item_id: line.quantity for line in request.lines}
-    own_reasons = not any(line.reason in ctx.rules.defects.reasons for line in request.lines)
-    if postage is None or ctx.order.shipping_paid > 0 or returned != bought or not own_reasons:
+    if returned != ctx.order.quantities() or ctx.order.shipping_paid() > 0:
         return lines
     remaining, deducted = postage, []
     for line in lines:
@@ -244,18 +247,9 @@ def _deduct_postage(ctx: _Context, lines: tuple[LineDecision, ...]) -> tuple[Lin
     return tuple(deducted)
 
 
-def _values(ctx: _Context, line: ReturnLine, verdict: _Verdict) -> dict[str, object]:
+def _values(ctx: _Context, verdict: _Verdict) -> dict[str, object]:
     """The figures a line's explanation may quote."""
-    limit = ctx.rules.exclusions.max_discount_percent
-    late = ctx.rules.late_window
-    return {
-        "days": ctx.day_of(ctx.asked_at),
-        "anchor": "delivery" if ctx.anchor == "delivery" else f"the {ctx.anchor.replace('_', ' ')} date",
-        "window_days": ctx.rules.window.days,
-        "late_until": late.until_day if late else None,
-        "percent": verdict.percent,
-        "discount_limit": f"{limit:f}" if limit is not None else None,
-    }
+    return {**ctx.figures, "percent": verdict.percent}
 
 
 def _unique(reasons: list[str]) -> tuple[str, ...]:

@@ -21,7 +21,7 @@ class ReturnRequestError(ValueError):
     """Input that cannot be evaluated (unknown line, bad value, bad date); the message says which."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReturnLine:
     line_item_id: int
     quantity: int
@@ -42,7 +42,7 @@ class ReturnRequest:
     lines: tuple[ReturnLine, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProductFacts:
     product_type: str  # lower case; tags and types compare case-insensitively
     tags: frozenset[str]
@@ -102,14 +102,13 @@ def _parse_line(data: Any, where: str) -> ReturnLine:
         raise ReturnRequestError(f"{where}.quantity: must be at least 1, got {quantity}")
     facts: dict[InspectedFact, str] = {}
     for fact, values in FACT_VALUES.items():
+        value = data.get(fact)
+        if value is None:
+            continue
         if fact == "tags_attached":
-            attached = _flag(data, fact, where)
-            if attached is not None:
-                facts[fact] = "attached" if attached else "removed"
+            facts[fact] = "attached" if _flag(data, fact, where) else "removed"
         else:
-            value = _choice(data, fact, values, where, required=False)
-            if value is not None:
-                facts[fact] = value
+            facts[fact] = _choice(data, fact, values, where, required=True)
     return ReturnLine(
         line_item_id=_integer(data.get("line_item_id"), f"{where}.line_item_id"),
         quantity=quantity,
@@ -122,9 +121,7 @@ def _parse_line(data: Any, where: str) -> ReturnLine:
 
 
 def _integer(value: Any, where: str) -> int:
-    if isinstance(value, bool):
-        raise ReturnRequestError(f"{where}: expected a whole number, got {value!r}")
-    if isinstance(value, int):
+    if type(value) is int:
         return value
     if isinstance(value, str) and value.strip().isdigit():
         return int(value)
