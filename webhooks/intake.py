@@ -7,6 +7,7 @@ from typing import Any
 
 from redis import Redis
 from rq import Queue, Retry
+from rq.job import Job
 from rq.serializers import JSONSerializer
 
 # Runs the commands RQ would send to enqueue a job, but only if the delivery's dedup key was not already set.
@@ -49,17 +50,20 @@ class Intake:
         self.dedup_seconds = dedup_seconds
         self._guarded_enqueue = redis.register_script(_GUARDED_ENQUEUE)
 
-    def submit(self, key: DeliveryKey, job_path: str, envelope: dict[str, Any]) -> bool:
-        """Queue the job unless this delivery was already taken; True when queued. Raises on Redis errors."""
-        job = self.queue.create_job(
+    def _job(self, job_path: str, envelope: dict[str, Any]) -> Job:
+        return self.queue.create_job(
             job_path,
             args=(envelope,),
             retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
             failure_ttl=FAILURE_TTL,
             result_ttl=RESULT_TTL,
             timeout=JOB_TIMEOUT,
-            description=f"{key.topic} {key.shop} {key.event_id}",
+            description=f"{envelope['topic']} {envelope['shop']} {envelope['event_id']}",
         )
+
+    def submit(self, key: DeliveryKey, job_path: str, envelope: dict[str, Any]) -> bool:
+        """Queue the job unless this delivery was already taken; True when queued. Raises on Redis errors."""
+        job = self._job(job_path, envelope)
         pipe = self.redis.pipeline(transaction=False)
         self.queue.enqueue_job(job, pipeline=pipe)
         argv: list[Any] = [job.id, self.dedup_seconds]
@@ -68,3 +72,7 @@ class Intake:
             argv.extend(args)
         pipe.reset()
         return bool(self._guarded_enqueue(keys=[key.redis_key()], args=argv))
+
+    def requeue(self, job_path: str, envelope: dict[str, Any]) -> Job:
+        """Queue an event again on purpose (a replay), past the duplicate check, with the same retry policy."""
+        return self.queue.enqueue_job(self._job(job_path, envelope))

@@ -84,31 +84,31 @@ def edited_inventory(tmp_path: Path, location: str, units: int) -> str:
     [
         pytest.param(
             lambda tmp: ["--order", str(tmp / "missing.json"), "--inventory", INVENTORY],
-            "Error: cannot read {tmp}/missing.json: No such file or directory",
+            "error: cannot read {tmp}/missing.json: No such file or directory",
             id="missing file",
         ),
         pytest.param(
             lambda tmp: ["--order", write(tmp, "bad.json", "{"), "--inventory", INVENTORY],
-            "Error: {tmp}/bad.json is not valid JSON: Expecting property name enclosed in double quotes: "
+            "error: {tmp}/bad.json is not valid JSON: Expecting property name enclosed in double quotes: "
             "line 1 column 2 (char 1)",
             id="bad JSON",
         ),
         pytest.param(
             lambda tmp: ["--order", write(tmp, "order.json", "{}"), "--inventory", INVENTORY],
-            "Error: order: missing key 'line_items'",
+            "error: order: missing key 'line_items'",
             id="missing keys",
         ),
         pytest.param(
             lambda tmp: ["--order", ORDER_FR, "--inventory", edited_inventory(tmp, "gid://shopify/Location/1", -1)],
-            "Error: inventory.available[39072856][gid://shopify/Location/1]: must not be negative, got -1",
+            "error: inventory.available[39072856][gid://shopify/Location/1]: must not be negative, got -1",
             id="negative quantity",
         ),
         pytest.param(
             lambda tmp: ["--order", ORDER_FR, "--inventory", edited_inventory(tmp, "gid://shopify/Location/42", 1)],
-            "Error: available[39072856]: unknown location gid://shopify/Location/42",
+            "error: available[39072856]: unknown location gid://shopify/Location/42",
             id="unknown location in available",
         ),
-        pytest.param(lambda tmp: ["--order", ORDER_FR], "Error: Missing option '--inventory'.", id="missing option"),
+        pytest.param(lambda tmp: ["--order", ORDER_FR], "error: Missing option '--inventory'.", id="missing option"),
     ],
 )
 def test_bad_input_exits_2_with_one_line_on_stderr(

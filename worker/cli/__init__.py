@@ -2,17 +2,61 @@
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 import click
 
 
-@click.group()
+class InputError(click.ClickException):
+    """Bad input from the person at the keyboard: exit status 2."""
+
+    exit_code = 2
+
+
+class _OneLineErrors(click.Group):
+    """Every error, a usage mistake included, is one line on stderr (`error: ...`), never a usage block or a
+    traceback; input errors exit 2, an unreachable service 1."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            result = super().main(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as error:
+            click.echo(f"error: {error.format_message()}", err=True)
+            sys.exit(2)
+        except click.ClickException as error:
+            click.echo(f"error: {error.format_message()}", err=True)
+            sys.exit(error.exit_code)
+        except click.Abort:
+            click.echo("error: aborted", err=True)
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+@click.group(cls=_OneLineErrors)
 def cli() -> None:
     """Run and inspect shopworker."""
 
 
-def main() -> None:
-    from worker.cli import late, returns, split
+def register() -> click.Group:
+    """Attach every area's commands; imports happen here so `--help` stays quick and import-time stays free of I/O."""
+    from worker.cli import db, events, late, returns, service, split
 
-    for module in (returns, late, split):
-        cli.add_command(module.group)
-    cli(prog_name="shopworker")
+    for command in (
+        service.serve,
+        service.worker,
+        service.replay,
+        events.group,
+        db.group,
+        returns.group,
+        late.group,
+        split.group,
+    ):
+        cli.add_command(command)
+    return cli
+
+
+def main() -> None:
+    register()(prog_name="shopworker")

@@ -9,25 +9,9 @@ from typing import Any
 import click
 
 from config.policies import load_policy
+from worker.cli import InputError
 from worker.domain.clock import BusinessCalendar, ClockError, classify
 from worker.domain.policy import PolicyError
-
-
-class _InputError(click.ClickException):
-    """Input the command cannot use, a bad option included: one line on stderr, exit 2, no usage block."""
-
-    exit_code = 2
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
-
-
-class _Command(click.Command):
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as error:
-            raise _InputError(error.format_message()) from None
 
 
 class _Moment(click.ParamType[datetime]):
@@ -49,7 +33,7 @@ def group() -> None:
     """Late deliveries: when an undelivered shipment is flagged, then escalated, under its store's rule."""
 
 
-@group.command(cls=_Command)
+@group.command()
 @click.option("--store", required=True, help="The store's policy name, e.g. starlow.")
 @click.option("--shipped-at", required=True, type=_Moment(), help="When the shipment left (ISO 8601; naive is UTC).")
 @click.option("--delivered-at", type=_Moment(), help="When it was delivered, if it was; this stops the clock.")
@@ -61,7 +45,7 @@ def check(store: str, shipped_at: datetime, delivered_at: datetime | None, now: 
         calendar = BusinessCalendar(policy.country, policy.subdivision, policy.timezone)
         status = classify(calendar, policy.late, shipped_at, now or datetime.now(UTC), delivered_at)
     except (PolicyError, ClockError) as error:
-        raise _InputError(str(error)) from None
+        raise InputError(str(error)) from None
     report = {
         "store": policy.name,
         "calendar": calendar.name,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -11,6 +10,7 @@ from typing import Any, NoReturn
 import click
 
 from config.policies import load_policy
+from worker.cli import InputError
 from worker.domain.policy import PolicyError
 from worker.domain.returns import (
     ReturnRequestError,
@@ -22,27 +22,12 @@ from worker.domain.returns import (
 )
 
 
-class _OneLineUsageError(click.UsageError):
-    """Usage mistakes are bad input too: one line on stderr, exit 2, no usage block."""
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
-
-
-class _Command(click.Command):
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as error:
-            raise _OneLineUsageError(error.format_message(), ctx) from None
-
-
 @click.group(name="returns")
 def group() -> None:
     """Evaluate return requests under a store's published policy."""
 
 
-@group.command(name="evaluate", cls=_Command)
+@group.command(name="evaluate")
 @click.option("--store", required=True, help="Store name, e.g. starlow (a file in config/policies/).")
 @click.option("--order", "order_path", required=True, help="Shopify order JSON (REST shape).")
 @click.option("--request", "request_path", required=True, help="Return request JSON.")
@@ -72,5 +57,4 @@ def _read_json(path: str, what: str) -> Any:
 
 
 def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(2)
+    raise InputError(message)

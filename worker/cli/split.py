@@ -7,21 +7,8 @@ from typing import Any
 
 import click
 
+from worker.cli import InputError
 from worker.domain.split import SplitInputError, plan_input_from_json, plan_split, plan_to_json
-
-
-class _InputError(click.ClickException):
-    """Bad input: one line on stderr and exit status 2, like a usage error but without the usage block."""
-
-    exit_code = 2
-
-
-class _OneLineErrors(click.Command):
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as error:
-            raise _InputError(error.format_message()) from None
 
 
 @click.group(name="split")
@@ -29,7 +16,7 @@ def group() -> None:
     """Plan multi-location shipments for an order."""
 
 
-@group.command(name="plan", cls=_OneLineErrors)
+@group.command(name="plan")
 @click.option("--order", "order_path", required=True, help="Shopify REST order JSON (orders/create payload).")
 @click.option("--inventory", "inventory_path", required=True, help="Locations and available units, as JSON.")
 def plan(order_path: str, inventory_path: str) -> None:
@@ -38,7 +25,7 @@ def plan(order_path: str, inventory_path: str) -> None:
     try:
         plan_input = plan_input_from_json(order, inventory)
     except SplitInputError as error:
-        raise _InputError(str(error)) from None
+        raise InputError(str(error)) from None
     click.echo(json.dumps(plan_to_json(plan_split(plan_input)), indent=2))
 
 
@@ -47,6 +34,6 @@ def _read_json(path: str) -> Any:
         with open(path, encoding="utf-8") as handle:
             return json.load(handle)
     except OSError as error:
-        raise _InputError(f"cannot read {path}: {error.strerror}") from None
+        raise InputError(f"cannot read {path}: {error.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise _InputError(f"{path} is not valid JSON: {error}") from None
+        raise InputError(f"{path} is not valid JSON: {error}") from None

@@ -1,0 +1,15 @@
+# Sourced by scripts/test: make sure the local Redis and PostgreSQL that the tests use are up.
+redis_up() { .venv/bin/python -c "import redis; redis.Redis(socket_connect_timeout=1).ping()" 2>/dev/null; }
+postgres_up() { pg_isready -q -h 127.0.0.1 -p 5432; }
+if ! redis_up; then
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
+fi
+if ! postgres_up; then
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start
+fi
+for _ in $(seq 1 50); do
+  redis_up && postgres_up && break
+  sleep 0.2
+done
+redis_up || { echo "Redis is not answering on 127.0.0.1:6379" >&2; exit 1; }
+postgres_up || { echo "PostgreSQL is not answering on 127.0.0.1:5432" >&2; exit 1; }

@@ -1,0 +1,140 @@
+"""Real processes: a private redis-server, gunicorn serving the receiver, `shopworker worker`, on loopback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import requests
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from config.settings import load_settings
+from tests.conftest import POSTGRES_URL, SECRET
+from worker.adapters.db import make_engine
+from worker.adapters.records import Records
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class RedisServer:
+    """A redis-server of the test's own, durable (append-only file) so it can be stopped and started again."""
+
+    workdir: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server") or pytest.fail("redis-server is not on PATH")
+        self.process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.workdir), "--save", "",
+             "--appendonly", "yes", "--appendfsync", "always"],
+            stdout=subprocess.DEVNULL,
+        )
+        client = Redis.from_url(self.url)
+        for _ in range(200):
+            try:
+                client.ping()
+                return
+            except RedisConnectionError:
+                time.sleep(0.02)
+        pytest.fail("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@dataclass
+class Service:
+    env: dict[str, str]
+    redis: RedisServer
+    port: int = field(default_factory=free_port)
+    children: list[subprocess.Popen] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/webhooks"
+
+    def shopworker(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "worker", *args], env=self.env, cwd=ROOT, capture_output=True,
+                              text=True, check=check, timeout=timeout)
+
+    def start_web(self) -> None:
+        self.children.append(subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}", "--workers", "2",
+             "webhooks:create_app()"], env=self.env, cwd=ROOT, stderr=subprocess.DEVNULL))
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1).ok:
+                    return
+            except requests.RequestException:
+                time.sleep(0.05)
+        pytest.fail("gunicorn did not come up")
+
+    def start_worker(self) -> subprocess.Popen:
+        child = subprocess.Popen([sys.executable, "-m", "worker", "worker"], env=self.env, cwd=ROOT,
+                                 stderr=subprocess.DEVNULL, start_new_session=True)
+        self.children.append(child)
+        return child
+
+    def records(self) -> Records:
+        settings = load_settings(self.env)
+        return Records(make_engine(settings.database_url, settings.database_schema))
+
+    def wait_for(self, condition, seconds: float = 60) -> None:  # noqa: ANN001
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if condition():
+                return
+            time.sleep(0.2)
+        pytest.fail(f"gave up waiting after {seconds} s")
+
+    def stop(self) -> None:
+        for child in self.children:
+            if child.poll() is None:
+                child.terminate()
+                try:
+                    child.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+
+
+@pytest.fixture
+def service(tmp_path: Path, pg_schema: str) -> Iterator[Service]:
+    redis = RedisServer(tmp_path)
+    redis.start()
+    env = {
+        **os.environ,
+        "SHOPIFY_API_SECRET": SECRET,
+        "REDIS_URL": redis.url,
+        "DATABASE_URL": POSTGRES_URL,
+        "DATABASE_SCHEMA": pg_schema,
+        "LOG_LEVEL": "WARNING",
+    }
+    service = Service(env, redis)
+    service.shopworker("db", "upgrade")
+    yield service
+    service.stop()
+    redis.stop()

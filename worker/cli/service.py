@@ -1,0 +1,301 @@
+"""`shopworker serve`, `worker` and `replay`: run the service, run a worker, feed it webhook payloads."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import click
+import requests
+
+from worker.cli import InputError
+from worker.cli.settings import settings_from_env
+
+DEMO_FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "webhooks"
+DEMO_SHOP = "little-twinkle-stars.myshopify.com"
+LOCAL_SECRET = "shopworker-local-secret"
+
+
+@click.command()
+@click.option("--burst", is_flag=True, help="Process what is queued, then exit.")
+@click.option("--scheduler/--no-scheduler", default=True, show_default=True, help="Also run RQ's scheduler.")
+def worker(burst: bool, scheduler: bool) -> None:
+    """Run an RQ worker on the shopworker queue.
+
+    Jobs run in this process (no fork per job), so database connections are pooled across jobs.
+    """
+    from rq import Queue, SimpleWorker
+    from rq.serializers import JSONSerializer
+
+    from worker import bootstrap
+
+    settings = settings_from_env()
+    services = bootstrap.build(settings)
+    bootstrap.install(services)
+    queue = Queue(settings.queue_name, connection=services.redis, serializer=JSONSerializer)
+    rq_worker = SimpleWorker(
+        [queue],
+        connection=services.redis,
+        serializer=JSONSerializer,
+        maintenance_interval=60,
+        job_monitoring_interval=10,
+    )
+    rq_worker.work(burst=burst, with_scheduler=scheduler, logging_level=settings.log_level)
+
+
+def _topic_of(path: Path) -> str:
+    """`orders__create.json` (Shopify's sample naming) or `.../orders/create/<case>.json` (our fixtures)."""
+    if "__" in path.stem:
+        return path.stem.replace("__", "/")
+    return f"{path.parent.parent.name}/{path.parent.name}"
+
+
+def _payload_files(paths: tuple[Path, ...]) -> Iterator[Path]:
+    for path in paths:
+        yield from sorted(path.rglob("*.json")) if path.is_dir() else [path]
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--url", default="http://127.0.0.1:8000/webhooks", show_default=True, help="The receiver to post to.")
+@click.option("--shop", default=DEMO_SHOP, show_default=True, help="The X-Shopify-Shop-Domain to send.")
+@click.option("--topic", help="Topic for every file (default: from each file's path).")
+@click.option("--direct", is_flag=True, help="Queue straight into Redis instead of posting over HTTP.")
+@click.option("--fresh", is_flag=True, help="New event ids, so nothing is taken as a duplicate.")
+def replay(paths: tuple[Path, ...], url: str, shop: str, topic: str | None, direct: bool, fresh: bool) -> None:
+    """Sign payload files with the configured secret and deliver them as Shopify would."""
+    settings = settings_from_env()
+    deliver = _direct_delivery(settings) if direct else _http_delivery(url, settings.api_secrets[0])
+    failures = 0
+    for path in _payload_files(paths):
+        file_topic = topic or _topic_of(path)
+        body = path.read_bytes()
+        digest = hashlib.sha256(file_topic.encode() + body).hexdigest()[:24]
+        event_id = str(uuid.uuid4()) if fresh else f"replay-{digest}"
+        status = deliver(file_topic, shop, event_id, body)
+        failures += not status.startswith(("queued", "duplicate", "ignored"))
+        click.echo(f"{file_topic:<42} {path.name:<40} {status}")
+    if failures:
+        raise click.ClickException(f"{failures} deliveries were not accepted")
+
+
+def _http_delivery(url: str, secret: str):  # noqa: ANN202 - a small closure
+    from webhooks.verify import sign
+
+    session = requests.Session()
+
+    def deliver(topic: str, shop: str, event_id: str, body: bytes) -> str:
+        headers = {
+            "Content-Type": "application/json",
+            "X-Shopify-Topic": topic,
+            "X-Shopify-Shop-Domain": shop,
+            "X-Shopify-Event-Id": event_id,
+            "X-Shopify-Hmac-Sha256": sign(body, secret),
+        }
+        try:
+            response = session.post(url, data=body, headers=headers, timeout=10)
+        except requests.RequestException as error:
+            raise click.ClickException(f"cannot reach {url}: {type(error).__name__}") from None
+        answer = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
+        return answer.get("status", "") if response.ok else f"HTTP {response.status_code} {answer.get('error', '')}"
+
+    return deliver
+
+
+def _direct_delivery(settings):  # noqa: ANN001, ANN202
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    from webhooks.intake import DeliveryKey, Intake
+    from webhooks.topics import JOB_FOR_TOPIC
+
+    if not settings.redis_url:
+        raise InputError("REDIS_URL is not set: --direct queues into that Redis")
+    intake = Intake(Redis.from_url(settings.redis_url), settings.queue_name, settings.dedup_seconds)
+
+    def deliver(topic: str, shop: str, event_id: str, body: bytes) -> str:
+        if topic not in JOB_FOR_TOPIC:
+            return "ignored"
+        try:
+            json.loads(body)
+        except ValueError:
+            return "not JSON"
+        envelope = {
+            "shop": shop,
+            "topic": topic,
+            "event_id": event_id,
+            "source": "replay",
+            "body": body.decode(),
+            "received_at": None,
+            "webhook_id": None,
+            "triggered_at": None,
+            "api_version": None,
+        }
+        try:
+            queued = intake.submit(DeliveryKey(shop, topic, event_id), JOB_FOR_TOPIC[topic], envelope)
+        except RedisError as error:
+            raise click.ClickException(f"cannot reach Redis: {error}") from None
+        return "queued" if queued else "duplicate"
+
+    return deliver
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_until_up(url: str, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=1).ok:
+                return
+        except requests.RequestException:
+            time.sleep(0.1)
+    raise click.ClickException(f"the service did not come up at {url}")
+
+
+@click.command()
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--demo", is_flag=True, help="Replay the demo fixtures once up, and show the records they made.")
+@click.option("--once", is_flag=True, help="With --demo: stop after showing the records.")
+def serve(port: int, demo: bool, once: bool) -> None:
+    """Run the web receiver and a worker for local use.
+
+    With no REDIS_URL a private redis-server is started; with no DATABASE_URL records go to var/shopworker.db.
+    """
+    env = dict(os.environ)
+    if not env.get("SHOPIFY_API_SECRET"):
+        env["SHOPIFY_API_SECRET"] = LOCAL_SECRET
+        click.echo(f"SHOPIFY_API_SECRET is not set; using {LOCAL_SECRET!r} for local use")
+    with ExitStack() as stack:
+        if not env.get("REDIS_URL"):
+            env["REDIS_URL"] = stack.enter_context(_private_redis())
+        settings = settings_from_env(env)
+        from worker.adapters.db import make_engine, upgrade
+
+        engine = make_engine(settings.database_url, settings.database_schema)
+        upgrade(engine)
+        engine.dispose()
+        processes = [
+            stack.enter_context(
+                _process(
+                    [
+                        sys.executable,
+                        "-m",
+                        "gunicorn",
+                        "--bind",
+                        f"127.0.0.1:{port}",
+                        "--workers",
+                        "2",
+                        "webhooks:create_app()",
+                    ],
+                    env,
+                )
+            ),
+            stack.enter_context(_process([sys.executable, "-m", "worker", "worker"], env)),
+        ]
+        _wait_until_up(f"http://127.0.0.1:{port}/healthz")
+        click.echo(f"shopworker is receiving webhooks at http://127.0.0.1:{port}/webhooks")
+        if demo:
+            _run_demo(port, settings)
+            if once:
+                return
+        try:
+            while all(process.poll() is None for process in processes):
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            click.echo("stopping")
+
+
+def _run_demo(port: int, settings) -> None:  # noqa: ANN001
+    from worker.adapters.db import make_engine
+    from worker.adapters.records import Records
+
+    deliver = _http_delivery(f"http://127.0.0.1:{port}/webhooks", settings.api_secrets[0])
+    files = list(_payload_files((DEMO_FIXTURES,)))
+    for path in files:
+        topic = _topic_of(path)
+        status = deliver(topic, DEMO_SHOP, f"demo-{topic}-{path.stem}", path.read_bytes())
+        click.echo(f"replayed {topic:<28} {path.name:<36} {status}")
+    records = Records(make_engine(settings.database_url, settings.database_schema))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len(
+        [e for e in records.list_events(shop=DEMO_SHOP, limit=1000) if e.status in {"processed", "stale", "failed"}]
+    ) < len(files):
+        time.sleep(0.2)
+    click.echo("\nevent log:")
+    for event in records.list_events(shop=DEMO_SHOP, limit=len(files)):
+        click.echo(f"  {event.id:>4} {event.topic:<28} {event.status}")
+    click.echo("\nrecords:")
+    for table in ("orders", "line_items", "fulfillments", "events"):
+        click.echo(f"  {table:<14} {records.count(table, DEMO_SHOP)}")
+    for order_id in sorted({e.order_id for e in records.list_events(shop=DEMO_SHOP, limit=1000) if e.order_id}):
+        order = records.get_order(DEMO_SHOP, order_id)
+        if order:
+            click.echo(
+                f"  order {order['name']}: {order['financial_status']}, {len(order['line_items'])} lines, "
+                f"{order['total_price']} {order['currency']}"
+            )
+    records.engine.dispose()
+
+
+class _process:
+    """A child process that is terminated when the service stops."""
+
+    def __init__(self, command: list[str], env: dict[str, str]) -> None:
+        self.command, self.env = command, env
+
+    def __enter__(self) -> subprocess.Popen[bytes]:
+        self.child = subprocess.Popen(self.command, env=self.env)
+        return self.child
+
+    def __exit__(self, *_exc: object) -> None:
+        self.child.terminate()
+        try:
+            self.child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.child.kill()
+
+
+class _private_redis:
+    """A throwaway redis-server on a free loopback port, for a newcomer with nothing installed but Redis."""
+
+    def __enter__(self) -> str:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise InputError("REDIS_URL is not set and no redis-server is on PATH: install Redis or set REDIS_URL")
+        port = _free_port()
+        self.child = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )
+        from redis import Redis
+        from redis.exceptions import ConnectionError as RedisConnectionError
+
+        client = Redis(port=port)
+        for _ in range(100):
+            try:
+                client.ping()
+                break
+            except RedisConnectionError:
+                time.sleep(0.05)
+        client.close()
+        click.echo(f"started a private Redis on 127.0.0.1:{port}")
+        return f"redis://127.0.0.1:{port}/0"
+
+    def __exit__(self, *_exc: object) -> None:
+        self.child.terminate()
+        self.child.wait(timeout=10)
