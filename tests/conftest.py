@@ -13,11 +13,12 @@ from redis import Redis
 from sqlalchemy import text
 
 from config.settings import Settings
+from tests.support import TEST_SECRET, Stack
 
 REDIS_HOST = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 FIXTURES = Path(__file__).parent / "fixtures"
-SECRET = "test-secret"
+SECRET = TEST_SECRET
 _redis_dbs = itertools.cycle(range(1, 16))
 
 
@@ -71,3 +72,16 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str |
 def settings(redis_url: str, database: tuple[str, str | None]) -> Settings:
     url, schema = database
     return Settings(api_secrets=(SECRET,), redis_url=redis_url, database_url=url, database_schema=schema)
+
+
+@pytest.fixture
+def stack(settings: Settings, redis: Redis) -> Iterator[Stack]:
+    """A signed webhook in, records out: receiver, queue, worker and database of the test's own."""
+    from webhooks import create_app
+    from worker import bootstrap
+
+    services = bootstrap.build(settings)
+    bootstrap.install(services)
+    yield Stack(create_app(settings, redis).test_client(), services, redis)
+    bootstrap.install(None)
+    services.engine.dispose()

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from redis import Redis
+from rq import Queue, SimpleWorker
+from rq.registry import FailedJobRegistry
+from rq.serializers import JSONSerializer
+from sqlalchemy import Table, select
+
 from webhooks.verify import sign
+from worker import bootstrap
+from worker.adapters import tables
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "shopify-samples"
 FIXTURES = Path(__file__).parent / "fixtures" / "webhooks"
 SHOP = "little-twinkle-stars.myshopify.com"
+TEST_SECRET = "test-secret"
 
 
 def shopify_samples() -> list[tuple[str, bytes]]:
@@ -43,3 +53,37 @@ def headers_for(body: bytes, topic: str, secret: str, shop: str = SHOP, event_id
 
 def body_of(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload).encode()
+
+
+@dataclass
+class Stack:
+    """The receiver (Flask test client), the real Redis queue, an in-process RQ worker and the records."""
+
+    client: object
+    services: bootstrap.Services
+    redis: Redis
+
+    def deliver(self, topic: str, body: bytes, event_id: str, shop: str = SHOP) -> str:
+        response = self.client.post(
+            "/webhooks", data=body, headers=headers_for(body, topic, TEST_SECRET, shop, event_id)
+        )
+        assert response.status_code == 200, response.json
+        return response.json["status"]
+
+    def work(self) -> None:
+        queue = Queue("shopworker", connection=self.redis, serializer=JSONSerializer)
+        SimpleWorker([queue], connection=self.redis, serializer=JSONSerializer).work(burst=True)
+
+    def failed_jobs(self) -> list[str]:
+        return FailedJobRegistry("shopworker", connection=self.redis).get_job_ids()
+
+    def rows(self, table: Table) -> list[dict]:
+        with self.services.records.engine.connect() as connection:
+            return [dict(r._mapping) for r in connection.execute(select(table))]
+
+    def snapshot(self) -> dict:
+        """The business records, free of when and how often things were processed."""
+        return {
+            t.name: sorted(json.dumps(row, default=str, sort_keys=True) for row in self.rows(t))
+            for t in (tables.orders, tables.line_items, tables.fulfillments)
+        }

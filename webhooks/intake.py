@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from redis import Redis
 from rq import Queue, Retry
+from rq.exceptions import DuplicateJobError
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
@@ -50,20 +52,21 @@ class Intake:
         self.dedup_seconds = dedup_seconds
         self._guarded_enqueue = redis.register_script(_GUARDED_ENQUEUE)
 
-    def _job(self, job_path: str, envelope: dict[str, Any]) -> Job:
+    def _job(self, job_path: str, payload: dict[str, Any], description: str, job_id: str | None = None) -> Job:
         return self.queue.create_job(
             job_path,
-            args=(envelope,),
+            args=(payload,),
+            job_id=job_id,
             retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
             failure_ttl=FAILURE_TTL,
             result_ttl=RESULT_TTL,
             timeout=JOB_TIMEOUT,
-            description=f"{envelope['topic']} {envelope['shop']} {envelope['event_id']}",
+            description=description,
         )
 
     def submit(self, key: DeliveryKey, job_path: str, envelope: dict[str, Any]) -> bool:
         """Queue the job unless this delivery was already taken; True when queued. Raises on Redis errors."""
-        job = self._job(job_path, envelope)
+        job = self._job(job_path, envelope, f"{key.topic} {key.shop} {key.event_id}")
         pipe = self.redis.pipeline(transaction=False)
         self.queue.enqueue_job(job, pipeline=pipe)
         argv: list[Any] = [job.id, self.dedup_seconds]
@@ -73,6 +76,22 @@ class Intake:
         pipe.reset()
         return bool(self._guarded_enqueue(keys=[key.redis_key()], args=argv))
 
-    def requeue(self, job_path: str, envelope: dict[str, Any]) -> Job:
-        """Queue an event again on purpose (a replay), past the duplicate check, with the same retry policy."""
-        return self.queue.enqueue_job(self._job(job_path, envelope))
+    def enqueue(
+        self,
+        job_path: str,
+        payload: dict[str, Any],
+        description: str,
+        at: datetime | None = None,
+        job_id: str | None = None,
+    ) -> bool:
+        """Queue a job on purpose (a replay, a follow-up, a check due at `at`) with the same retry policy.
+        With a `job_id`, a job already waiting under that id is kept and False is returned."""
+        job = self._job(job_path, payload, description, job_id)
+        try:
+            if at is None:
+                self.queue.enqueue_job(job, unique=job_id is not None)
+            else:
+                self.queue.schedule_job(job, at, unique=job_id is not None)
+        except DuplicateJobError:
+            return False
+        return True

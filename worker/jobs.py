@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
+from worker import periodic
+from worker.adapters.outbox import ACTIONS, DONE
+from worker.adapters.shopify import ShopifyError, ShopifyUserError
 from worker.bootstrap import Services, services
 from worker.events import Event
 from worker.handlers import compliance, fulfillments, orders, returns
@@ -44,3 +48,41 @@ def return_event(envelope: dict[str, Any]) -> str:
 
 def compliance_event(envelope: dict[str, Any]) -> str:
     return _run(envelope, compliance.handle)
+
+
+def send_action(payload: dict[str, Any]) -> str:
+    """Perform one outbox action in Shopify. Without credentials it stays a dry-run entry; a refusal by Shopify
+    is final and recorded; a transient error is recorded and raised so RQ retries with backoff."""
+    ctx = services()
+    action = ctx.outbox.get(payload["action_id"])
+    if action is None or action.status in DONE:
+        return action.status if action else "missing"
+    shopify = ctx.shopify_for(action.shop)
+    if shopify is None:
+        ctx.outbox.settle(action.id, "dry_run", ctx.now())
+        return "dry_run"
+    try:
+        result = ACTIONS[action.action](shopify, action.target, action.params)
+    except ShopifyUserError as refusal:
+        ctx.outbox.settle(action.id, "failed", ctx.now(), error=str(refusal))
+        return "failed"
+    except ShopifyError as error:
+        ctx.outbox.settle(action.id, "pending", ctx.now(), error=str(error))
+        raise
+    ctx.outbox.settle(action.id, "sent", ctx.now(), result=result)
+    return "sent"
+
+
+def resend_pending_actions() -> int:
+    """Catch actions whose sender job was never queued (Redis was down after the commit) or was lost."""
+    ctx = services()
+    stuck = ctx.outbox.pending(created_before=ctx.now() - timedelta(minutes=5))
+    ctx.dispatch(stuck)
+    return len(stuck)
+
+
+def run_periodic(payload: dict[str, Any]) -> Any:
+    ctx = services()
+    name = payload["name"]
+    periodic.schedule_next(ctx.jobs, name, ctx.now())
+    return globals()[periodic.SCHEDULE[name][0]]()

@@ -46,8 +46,21 @@ class RedisServer:
     def start(self) -> None:
         binary = shutil.which("redis-server") or pytest.fail("redis-server is not on PATH")
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.workdir), "--save", "",
-             "--appendonly", "yes", "--appendfsync", "always"],
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.workdir),
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+            ],
             stdout=subprocess.DEVNULL,
         )
         client = Redis.from_url(self.url)
@@ -77,13 +90,34 @@ class Service:
         return f"http://127.0.0.1:{self.port}/webhooks"
 
     def shopworker(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "worker", *args], env=self.env, cwd=ROOT, capture_output=True,
-                              text=True, check=check, timeout=timeout)
+        return subprocess.run(
+            [sys.executable, "-m", "worker", *args],
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=timeout,
+        )
 
     def start_web(self) -> None:
-        self.children.append(subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}", "--workers", "2",
-             "webhooks:create_app()"], env=self.env, cwd=ROOT, stderr=subprocess.DEVNULL))
+        self.children.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "--bind",
+                    f"127.0.0.1:{self.port}",
+                    "--workers",
+                    "2",
+                    "webhooks:create_app()",
+                ],
+                env=self.env,
+                cwd=ROOT,
+                stderr=subprocess.DEVNULL,
+            )
+        )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -94,8 +128,13 @@ class Service:
         pytest.fail("gunicorn did not come up")
 
     def start_worker(self) -> subprocess.Popen:
-        child = subprocess.Popen([sys.executable, "-m", "worker", "worker"], env=self.env, cwd=ROOT,
-                                 stderr=subprocess.DEVNULL, start_new_session=True)
+        child = subprocess.Popen(
+            [sys.executable, "-m", "worker", "worker"],
+            env=self.env,
+            cwd=ROOT,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         self.children.append(child)
         return child
 

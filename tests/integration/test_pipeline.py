@@ -4,64 +4,17 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import pytest
-from redis import Redis
-from rq import Queue, SimpleWorker
-from rq.registry import FailedJobRegistry
+from rq import Queue
 from rq.serializers import JSONSerializer
-from sqlalchemy import select
 
-from config.settings import Settings
-from tests.conftest import SECRET
-from tests.support import SHOP, fixture_deliveries, headers_for, shopify_samples
+from tests.support import SHOP, Stack, fixture_deliveries, shopify_samples
 from webhooks import create_app
 from webhooks.topics import JOB_FOR_TOPIC
 from worker import bootstrap, jobs
 from worker.adapters import tables
 from worker.events import Event
-
-
-@dataclass
-class Stack:
-    client: object
-    services: bootstrap.Services
-    redis: Redis
-
-    def deliver(self, topic: str, body: bytes, event_id: str, shop: str = SHOP) -> str:
-        response = self.client.post("/webhooks", data=body, headers=headers_for(body, topic, SECRET, shop, event_id))
-        assert response.status_code == 200, response.json
-        return response.json["status"]
-
-    def work(self) -> None:
-        queue = Queue("shopworker", connection=self.redis, serializer=JSONSerializer)
-        SimpleWorker([queue], connection=self.redis, serializer=JSONSerializer).work(burst=True)
-
-    def failed_jobs(self) -> list[str]:
-        return FailedJobRegistry("shopworker", connection=self.redis).get_job_ids()
-
-    def rows(self, table) -> list[dict]:
-        with self.services.records.engine.connect() as connection:
-            return [dict(r._mapping) for r in connection.execute(select(table))]
-
-    def snapshot(self) -> dict:
-        """The business records, free of when and how often things were processed."""
-        return {
-            t.name: sorted(json.dumps(row, default=str, sort_keys=True) for row in self.rows(t))
-            for t in (tables.orders, tables.line_items, tables.fulfillments)
-        }
-
-
-@pytest.fixture
-def stack(settings: Settings, redis: Redis) -> Iterator[Stack]:
-    services = bootstrap.build(settings)
-    bootstrap.install(services)
-    yield Stack(create_app(settings, redis).test_client(), services, redis)
-    bootstrap.install(None)
-    services.records.engine.dispose()
 
 
 def deliver_fixtures(stack: Stack, deliveries: list[tuple[str, str, bytes]]) -> None:

@@ -18,8 +18,18 @@ cli.add_command(group)
 
 
 def run(*args: str, store: str = "starlow", request: str = "request.json", order: str = "order.json") -> Result:
-    base = ["returns", "evaluate", "--store", store, "--order", str(FIXTURES / order),
-            "--request", str(FIXTURES / request), "--products", str(FIXTURES / "products.json")]
+    base = [
+        "returns",
+        "evaluate",
+        "--store",
+        store,
+        "--order",
+        str(FIXTURES / order),
+        "--request",
+        str(FIXTURES / request),
+        "--products",
+        str(FIXTURES / "products.json"),
+    ]
     return CliRunner().invoke(cli, [*base, *args])
 
 
@@ -28,14 +38,24 @@ def test_evaluate_prints_one_json_decision_and_exits_0() -> None:
     assert result.exit_code == 0, result.stderr
     decision = json.loads(result.stdout)
     assert (decision["store"], decision["decision"], decision["window"]) == (
-        "starlow", "approved", {"anchor": "delivery", "starts": "2026-03-01", "ends": "2026-03-15"}
+        "starlow",
+        "approved",
+        {"anchor": "delivery", "starts": "2026-03-01", "ends": "2026-03-15"},
     )
     assert decision["lines"][0]["refund_amount"] == "45.00"
 
 
 def test_evaluate_runs_without_product_facts_and_sends_unknown_products_to_review() -> None:
-    args = ["returns", "evaluate", "--store", "starlow", "--order", str(FIXTURES / "order.json"),
-            "--request", str(FIXTURES / "request.json")]
+    args = [
+        "returns",
+        "evaluate",
+        "--store",
+        "starlow",
+        "--order",
+        str(FIXTURES / "order.json"),
+        "--request",
+        str(FIXTURES / "request.json"),
+    ]
     result = CliRunner().invoke(cli, args)
     assert json.loads(result.stdout)["lines"][0]["reasons"] == ["product_unknown"]
 
@@ -54,8 +74,17 @@ def test_now_decides_the_window_when_the_request_has_no_date(now: str, decision:
 
 def test_the_installed_command_exits_2_with_one_line_for_an_unknown_store() -> None:
     command = Path(sys.executable).parent / "shopworker"
-    args = [str(command), "returns", "evaluate", "--store", "nope", "--order", str(FIXTURES / "order.json"),
-            "--request", str(FIXTURES / "request.json")]
+    args = [
+        str(command),
+        "returns",
+        "evaluate",
+        "--store",
+        "nope",
+        "--order",
+        str(FIXTURES / "order.json"),
+        "--request",
+        str(FIXTURES / "request.json"),
+    ]
     result = subprocess.run(args, capture_output=True, text=True, check=False)
     assert (result.returncode, result.stdout, result.stderr.count("\n")) == (2, "", 1)
 
@@ -86,12 +115,21 @@ def test_a_missing_option_exits_2_with_one_line_on_stderr() -> None:
     ("content", "message"),
     [
         pytest.param("{not json", "request: ", id="bad JSON"),
-        pytest.param('{"lines": [{"line_item_id": 1, "quantity": 1, "reason": "unwanted"}]}',
-                     "line item 1 is not in the order", id="unknown line item"),
-        pytest.param('{"lines": [{"line_item_id": 466157049, "quantity": 1, "reason": "meh"}]}',
-                     "reason: 'meh' is not one of", id="bad enum value"),
-        pytest.param('{"requested_at": "10/03/2026", "lines": [{"line_item_id": 466157049, "quantity": 1, '
-                     '"reason": "style"}]}', "requested_at: '10/03/2026' is not an ISO-8601", id="bad date"),
+        pytest.param(
+            '{"lines": [{"line_item_id": 1, "quantity": 1, "reason": "unwanted"}]}',
+            "line item 1 is not in the order",
+            id="unknown line item",
+        ),
+        pytest.param(
+            '{"lines": [{"line_item_id": 466157049, "quantity": 1, "reason": "meh"}]}',
+            "reason: 'meh' is not one of",
+            id="bad enum value",
+        ),
+        pytest.param(
+            '{"requested_at": "10/03/2026", "lines": [{"line_item_id": 466157049, "quantity": 1, "reason": "style"}]}',
+            "requested_at: '10/03/2026' is not an ISO-8601",
+            id="bad date",
+        ),
         pytest.param('{"lines": []}', "lines must be a non-empty list", id="no lines"),
     ],
 )

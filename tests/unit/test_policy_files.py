@@ -39,15 +39,31 @@ def test_every_store_policy_loads_and_is_versioned_by_its_bytes(store: str) -> N
 @pytest.mark.parametrize(
     ("store", "country", "timezone", "late"),
     [
-        pytest.param("little-twinkle-stars", "US", "America/New_York", LateRule("business", 21, 30),
-                     id="little-twinkle-stars: over 21 business days flag, over 30 escalate"),
+        pytest.param(
+            "little-twinkle-stars",
+            "US",
+            "America/New_York",
+            LateRule("business", 21, 30),
+            id="little-twinkle-stars: over 21 business days flag, over 30 escalate",
+        ),
         pytest.param("charms-fr", "FR", "Europe/Paris", LateRule("business", 21, 30), id="charms-fr: FR calendar"),
-        pytest.param("layered-jewelry", "US", "America/New_York", LateRule("calendar", 12, 30),
-                     id="layered-jewelry: a delivery past the 12-day window is flagged"),
-        pytest.param("starlightes", "US", "America/Los_Angeles", LateRule("business", 21, 30),
-                     id="starlightes: US calendar"),
-        pytest.param("starlow", "US", "America/Los_Angeles", LateRule("business", 21, 30),
-                     id="starlow: closed weekends and national holidays (US)"),
+        pytest.param(
+            "layered-jewelry",
+            "US",
+            "America/New_York",
+            LateRule("calendar", 12, 30),
+            id="layered-jewelry: a delivery past the 12-day window is flagged",
+        ),
+        pytest.param(
+            "starlightes", "US", "America/Los_Angeles", LateRule("business", 21, 30), id="starlightes: US calendar"
+        ),
+        pytest.param(
+            "starlow",
+            "US",
+            "America/Los_Angeles",
+            LateRule("business", 21, 30),
+            id="starlow: closed weekends and national holidays (US)",
+        ),
     ],
 )
 def test_each_store_has_its_calendar_time_zone_and_late_rule(

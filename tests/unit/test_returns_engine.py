@@ -30,8 +30,13 @@ def fixture(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text())
 
 
-def evaluate(store: str, request: dict[str, Any], order: dict[str, Any] | None = None,
-             products: dict[str, Any] | None = None, now: datetime = NOW) -> ReturnDecision:
+def evaluate(
+    store: str,
+    request: dict[str, Any],
+    order: dict[str, Any] | None = None,
+    products: dict[str, Any] | None = None,
+    now: datetime = NOW,
+) -> ReturnDecision:
     return evaluate_return(
         load_policy(store),
         order or fixture("order.json"),
@@ -63,9 +68,12 @@ def test_refund_is_what_the_customer_paid_for_the_returned_units(line_item_id: i
 
 
 def test_refund_amounts_round_to_cents_in_the_order_currency() -> None:
-    order = {"currency": "EUR", "line_items": [
-        {"id": 1, "product_id": 7, "price": "10.00", "quantity": 3, "discount_allocations": [{"amount": "1.00"}]},
-    ]}
+    order = {
+        "currency": "EUR",
+        "line_items": [
+            {"id": 1, "product_id": 7, "price": "10.00", "quantity": 3, "discount_allocations": [{"amount": "1.00"}]},
+        ],
+    }
     request = one_line(1, 1)
     line = evaluate("charms-fr", request, order, {"7": {"product_type": "Charms", "tags": []}}).lines[0]
     assert (str(line.refund_amount), line.currency) == ("9.67", "EUR")
@@ -95,7 +103,8 @@ def test_window_counts_calendar_days_in_the_store_time_zone(requested_at: str, d
     request = one_line(requested_at=requested_at, delivered_at="2026-03-02T07:30:00Z")
     result = evaluate("starlow", request)
     assert (result.decision, result.window.starts.isoformat() if result.window.starts else None) == (
-        decision, "2026-03-01"
+        decision,
+        "2026-03-01",
     )
 
 
@@ -103,7 +112,9 @@ def test_without_a_delivery_date_the_window_starts_after_the_transit_buffer() ->
     request = one_line(delivered_at=None, fulfilled_at="2026-01-01T12:00:00Z", requested_at="2026-03-14T12:00:00Z")
     result = evaluate("layered-jewelry", request)
     assert (result.window.anchor, str(result.window.starts), str(result.window.ends)) == (
-        "estimated_delivery", "2026-01-13", "2026-03-14"
+        "estimated_delivery",
+        "2026-01-13",
+        "2026-03-14",
     )
     assert result.decision == "approved"
 
@@ -147,9 +158,12 @@ def test_overall_decision_follows_the_lines(store: str, lines: list[tuple[int, d
 def test_postage_is_kept_only_when_the_whole_free_shipping_order_comes_back() -> None:
     free = fixture("order.json")
     free["shipping_lines"][0]["discount_allocations"] = [{"amount": "10.00"}]
-    whole = evaluate("charms-fr", fixture("request_whole_order.json"), free, products={
-        str(p): {"product_type": "Charms", "tags": []} for p in (632910392, 921728736, 457924702)
-    })
+    whole = evaluate(
+        "charms-fr",
+        fixture("request_whole_order.json"),
+        free,
+        products={str(p): {"product_type": "Charms", "tags": []} for p in (632910392, 921728736, 457924702)},
+    )
     assert [str(line.refund_amount) for line in whole.lines] == ["85.10", "24.00", "51.00"]
     assert whole.decision == "approved"
     part = evaluate("charms-fr", one_line(), free)
@@ -178,13 +192,22 @@ def test_json_rendering_follows_the_contract() -> None:
     rendered = decision_to_json(evaluate("starlow", one_line()))
     line = rendered["lines"][0]
     assert rendered == {
-        "store": "starlow", "policy_version": load_policy("starlow").version, "decision": "approved",
-        "window": {"anchor": "delivery", "starts": "2026-03-01", "ends": "2026-03-15"}, "lines": [line],
+        "store": "starlow",
+        "policy_version": load_policy("starlow").version,
+        "decision": "approved",
+        "window": {"anchor": "delivery", "starts": "2026-03-01", "ends": "2026-03-15"},
+        "lines": [line],
     }
     assert {k: v for k, v in line.items() if k != "explanation"} == {
-        "line_item_id": DRESS, "decision": "approved", "resolution": "refund", "refund_percent": 100,
-        "refund_amount": "45.00", "currency": "USD", "return_shipping_paid_by": "customer",
-        "refund_original_shipping": False, "reasons": [],
+        "line_item_id": DRESS,
+        "decision": "approved",
+        "resolution": "refund",
+        "refund_percent": 100,
+        "refund_amount": "45.00",
+        "currency": "USD",
+        "return_shipping_paid_by": "customer",
+        "refund_original_shipping": False,
+        "reasons": [],
     }
     assert line["explanation"].endswith(".")
     assert json.loads(json.dumps(rendered)) == rendered

@@ -13,8 +13,13 @@ from worker.domain.returns import LineDecision, evaluate_return, parse_products,
 DELIVERED = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # a Monday; the same calendar day in every store's zone
 LINE_ID, PRODUCT_ID = 466157049, 632910392
 GOOD_LINE = {
-    "reason": "size_too_small", "preferred_resolution": "refund", "condition": "unused", "packaging": "original",
-    "tags_attached": True, "missing_accessories": "none", "photos": False,
+    "reason": "size_too_small",
+    "preferred_resolution": "refund",
+    "condition": "unused",
+    "packaging": "original",
+    "tags_attached": True,
+    "missing_accessories": "none",
+    "photos": False,
 }
 
 
@@ -34,22 +39,30 @@ def decide(
     """One unit of a 45.00 line, delivered on DELIVERED and asked about `day` days later."""
     order = {
         "currency": "USD",
-        "line_items": [{
-            "id": LINE_ID, "product_id": PRODUCT_ID, "price": "45.00", "quantity": 1, "gift_card": False,
-            "discount_allocations": [{"amount": discount}],
-        }],
+        "line_items": [
+            {
+                "id": LINE_ID,
+                "product_id": PRODUCT_ID,
+                "price": "45.00",
+                "quantity": 1,
+                "gift_card": False,
+                "discount_allocations": [{"amount": discount}],
+            }
+        ],
         "shipping_lines": [{"price": shipping, "discount_allocations": []}],
     }
     fields = {**GOOD_LINE, **line}
     if reported_after_hours is not None:
         fields["reported_at"] = (DELIVERED + timedelta(hours=reported_after_hours)).isoformat()
-    request = parse_request({
-        "requested_at": (DELIVERED + timedelta(days=day)).isoformat(),
-        "delivered_at": DELIVERED.isoformat(),
-        "gift": gift,
-        "gift_shipped_to_recipient": to_recipient,
-        "lines": [{"line_item_id": LINE_ID, "quantity": 1, **{k: v for k, v in fields.items() if v is not None}}],
-    })
+    request = parse_request(
+        {
+            "requested_at": (DELIVERED + timedelta(days=day)).isoformat(),
+            "delivered_at": DELIVERED.isoformat(),
+            "gift": gift,
+            "gift_shipped_to_recipient": to_recipient,
+            "lines": [{"line_item_id": LINE_ID, "quantity": 1, **{k: v for k, v in fields.items() if v is not None}}],
+        }
+    )
     products = parse_products({str(PRODUCT_ID): {"product_type": product_type, "tags": list(tags)}})
     decision = evaluate_return(load_policy(store), order, request, products, now=DELIVERED)
     return decision.lines[0]
@@ -61,8 +74,13 @@ def rule(sentence: str, expected: dict[str, Any], **scenario: Any) -> Any:
 
 def refund(percent: int = 100, *reasons: str, resolution: str = "refund") -> dict[str, Any]:
     amount = f"{45 * percent / 100:.2f}"
-    return {"decision": "approved", "resolution": resolution, "refund_percent": percent,
-            "refund_amount": amount, "reasons": reasons}
+    return {
+        "decision": "approved",
+        "resolution": resolution,
+        "refund_percent": percent,
+        "refund_amount": amount,
+        "reasons": reasons,
+    }
 
 
 def declined(*reasons: str) -> dict[str, Any]:
@@ -86,78 +104,152 @@ def check(store: str, scenario: dict[str, Any], expected: dict[str, Any]) -> Non
 
 STARLOW = [
     rule("We accept returns within 14 days of the delivery date (day 14)", refund(), day=14),
-    rule("we do not accept returns that are past the 14 day delivery time frame (day 15)",
-         declined("outside_window"), day=15),
+    rule(
+        "we do not accept returns that are past the 14 day delivery time frame (day 15)",
+        declined("outside_window"),
+        day=15,
+    ),
     rule("All swimwear cannot be returned", declined("excluded_category"), product_type="Swimwear"),
     rule("accessories (jewelry) cannot be returned", declined("excluded_category"), product_type="JEWELRY"),
     rule("accessories (bags) cannot be returned", declined("excluded_category"), product_type="Bags"),
     rule("accessories (hats) cannot be returned", declined("excluded_category"), product_type="hats"),
     rule("accessories cannot be returned", declined("excluded_category"), product_type="Accessories"),
-    rule("Any item purchased using a discount code higher than 15% is non-refundable",
-         declined("discount_over_limit"), discount="6.76"),
-    rule("a discount of exactly 15% is not higher than 15%", {**refund(), "refund_amount": "38.25"},
-         discount="6.75"),
+    rule(
+        "Any item purchased using a discount code higher than 15% is non-refundable",
+        declined("discount_over_limit"),
+        discount="6.76",
+    ),
+    rule("a discount of exactly 15% is not higher than 15%", {**refund(), "refund_amount": "38.25"}, discount="6.75"),
     rule("including all items marked as Final Sale", declined("final_sale"), tags=("Final-Sale",)),
     rule("items on an ordinary sale are returnable", refund(), tags=("sale",)),
-    rule("items must be in the original condition, with no sign of visible wear", declined("condition_not_met"),
-         condition="used"),
-    rule("an item whose condition nobody stated is inspected, not approved", review("needs_inspection"),
-         condition=None),
-    rule("we do not offer exchanges - return your item and place a new order",
-         refund(100, "no_exchanges"), preferred_resolution="exchange"),
+    rule(
+        "items must be in the original condition, with no sign of visible wear",
+        declined("condition_not_met"),
+        condition="used",
+    ),
+    rule(
+        "an item whose condition nobody stated is inspected, not approved", review("needs_inspection"), condition=None
+    ),
+    rule(
+        "we do not offer exchanges - return your item and place a new order",
+        refund(100, "no_exchanges"),
+        preferred_resolution="exchange",
+    ),
     rule("Customer is responsible for return shipping", paid_by("customer")),
     rule("silent on defects: a person decides", review("defect_exception"), reason="defective"),
-    rule("silent on defects: swimwear still cannot be returned", declined("excluded_category"),
-         reason="defective", product_type="Swimwear"),
+    rule(
+        "silent on defects: swimwear still cannot be returned",
+        declined("excluded_category"),
+        reason="defective",
+        product_type="Swimwear",
+    ),
 ]
 
 STARLIGHTES = [
     rule("a 25-day refund window since your delivery date (day 25)", refund(), day=25),
-    rule("after the 25-day window but within 30 days of delivery, with a valid reason: up to 50% (day 26)",
-         refund(50, "late_window", resolution="partial_refund"), day=26),
+    rule(
+        "after the 25-day window but within 30 days of delivery, with a valid reason: up to 50% (day 26)",
+        refund(50, "late_window", resolution="partial_refund"),
+        day=26,
+    ),
     rule("within 30 days of delivery (day 30)", refund(50, "late_window", resolution="partial_refund"), day=30),
     rule("after the 25-day window without a valid reason", declined("outside_window"), day=26, reason="unwanted"),
     rule("after 30 days of delivery (day 31)", declined("outside_window"), day=31),
     rule("Be unused: used kitchen tools are non-refundable", declined("condition_not_met"), condition="used"),
-    rule("unopened: opened food storage containers are non-refundable", declined("condition_not_met"),
-         condition="opened"),
-    rule("Customized products (e.g., engraved utensils) are non-refundable", declined("customized"),
-         tags=("Engraved",)),
+    rule(
+        "unopened: opened food storage containers are non-refundable", declined("condition_not_met"), condition="opened"
+    ),
+    rule(
+        "Customized products (e.g., engraved utensils) are non-refundable", declined("customized"), tags=("Engraved",)
+    ),
     rule("personalized dish sets are non-refundable", declined("customized"), tags=("personalized",)),
-    rule("Damaged items caused by improper use (not manufacturing defects)", declined("condition_not_met"),
-         condition="damaged_by_customer", reason="defective", photos=True),
+    rule(
+        "Damaged items caused by improper use (not manufacturing defects)",
+        declined("condition_not_met"),
+        condition="damaged_by_customer",
+        reason="defective",
+        photos=True,
+    ),
     rule("Sale items marked Final Sale are non-refundable", declined("final_sale"), tags=("final-sale",)),
     rule("Sale items marked Clearance are non-refundable", declined("final_sale"), tags=("CLEARANCE",)),
     rule("Sale items marked Promo are non-refundable", declined("final_sale"), tags=("promo",)),
-    rule("Sale items are non-refundable unless the item is defective",
-         {**refund(100, "defect_exception"), **paid_by("merchant", True)},
-         tags=("clearance",), reason="defective", photos=True, reported_after_hours=47),
-    rule("defective item reported within 48 hours of delivery with photos: prepaid label, full refund "
-         "including original shipping", {**refund(100, "defect_exception"), **paid_by("merchant", True)},
-         reason="wrong_item", photos=True, reported_after_hours=48),
-    rule("defect not reported within 48 hours of delivery", review("defect_reported_late", "defect_exception"),
-         reason="defective", photos=True, reported_after_hours=49),
-    rule("defect reported without photos of the item", review("photos_required", "defect_exception"),
-         reason="defective", reported_after_hours=2),
-    rule("send a replacement for a defective item", refund(100, "defect_exception", resolution="replacement"),
-         reason="defective", photos=True, reported_after_hours=2, preferred_resolution="exchange"),
-    rule("minor damage to packaging (but the product is unused): up to 50%",
-         refund(50, "partial_refund", resolution="partial_refund"), packaging="minor_damage"),
-    rule("missing non-essential accessories: up to 50%", refund(50, "partial_refund", resolution="partial_refund"),
-         missing_accessories="non_essential"),
-    rule("included accessories intact: an essential one missing is refused", declined("condition_not_met"),
-         missing_accessories="essential"),
-    rule("original packaging intact: missing packaging is refused", declined("condition_not_met"),
-         packaging="missing"),
+    rule(
+        "Sale items are non-refundable unless the item is defective",
+        {**refund(100, "defect_exception"), **paid_by("merchant", True)},
+        tags=("clearance",),
+        reason="defective",
+        photos=True,
+        reported_after_hours=47,
+    ),
+    rule(
+        "defective item reported within 48 hours of delivery with photos: prepaid label, full refund "
+        "including original shipping",
+        {**refund(100, "defect_exception"), **paid_by("merchant", True)},
+        reason="wrong_item",
+        photos=True,
+        reported_after_hours=48,
+    ),
+    rule(
+        "defect not reported within 48 hours of delivery",
+        review("defect_reported_late", "defect_exception"),
+        reason="defective",
+        photos=True,
+        reported_after_hours=49,
+    ),
+    rule(
+        "defect reported without photos of the item",
+        review("photos_required", "defect_exception"),
+        reason="defective",
+        reported_after_hours=2,
+    ),
+    rule(
+        "send a replacement for a defective item",
+        refund(100, "defect_exception", resolution="replacement"),
+        reason="defective",
+        photos=True,
+        reported_after_hours=2,
+        preferred_resolution="exchange",
+    ),
+    rule(
+        "minor damage to packaging (but the product is unused): up to 50%",
+        refund(50, "partial_refund", resolution="partial_refund"),
+        packaging="minor_damage",
+    ),
+    rule(
+        "missing non-essential accessories: up to 50%",
+        refund(50, "partial_refund", resolution="partial_refund"),
+        missing_accessories="non_essential",
+    ),
+    rule(
+        "included accessories intact: an essential one missing is refused",
+        declined("condition_not_met"),
+        missing_accessories="essential",
+    ),
+    rule("original packaging intact: missing packaging is refused", declined("condition_not_met"), packaging="missing"),
     rule("tags intact: removed tags are refused", declined("condition_not_met"), tags_attached=False),
-    rule("gift shipped directly to you: store credit equal to the purchase price",
-         refund(100, "gift_store_credit", resolution="store_credit"), gift=True, to_recipient=True),
-    rule("gift shipped to the giver first: refund to the giver's original payment method", refund(),
-         gift=True, to_recipient=False),
-    rule("Exchanges are available if you need a different size", refund(100, resolution="exchange"),
-         preferred_resolution="exchange"),
-    rule("Exchanges are for a different size, color, or model only", refund(100, "no_exchanges"),
-         preferred_resolution="exchange", reason="unwanted"),
+    rule(
+        "gift shipped directly to you: store credit equal to the purchase price",
+        refund(100, "gift_store_credit", resolution="store_credit"),
+        gift=True,
+        to_recipient=True,
+    ),
+    rule(
+        "gift shipped to the giver first: refund to the giver's original payment method",
+        refund(),
+        gift=True,
+        to_recipient=False,
+    ),
+    rule(
+        "Exchanges are available if you need a different size",
+        refund(100, resolution="exchange"),
+        preferred_resolution="exchange",
+    ),
+    rule(
+        "Exchanges are for a different size, color, or model only",
+        refund(100, "no_exchanges"),
+        preferred_resolution="exchange",
+        reason="unwanted",
+    ),
     rule("You will cover all return shipping costs", paid_by("customer")),
 ]
 
@@ -168,35 +260,61 @@ LITTLE_TWINKLE_STARS = [
     rule("and still have the tags on them", declined("condition_not_met"), tags_attached=False),
     rule("tags nobody stated are inspected, not approved", review("needs_inspection"), tags_attached=None),
     rule("All items on sale are final and cannot be returned", declined("final_sale"), tags=("Sale",)),
-    rule("made-to-order products are final and cannot be returned", declined("customized"),
-         tags=("made-to-order",)),
-    rule("If there are any manufacturer defects with the item, please contact us", review("defect_exception"),
-         reason="defective"),
-    rule("a manufacturer defect on a sale item still goes to a person", review("defect_exception"),
-         reason="defective", tags=("sale",)),
+    rule("made-to-order products are final and cannot be returned", declined("customized"), tags=("made-to-order",)),
+    rule(
+        "If there are any manufacturer defects with the item, please contact us",
+        review("defect_exception"),
+        reason="defective",
+    ),
+    rule(
+        "a manufacturer defect on a sale item still goes to a person",
+        review("defect_exception"),
+        reason="defective",
+        tags=("sale",),
+    ),
     rule("The refund will be made for your total bill excluding any shipping costs", paid_by("customer")),
 ]
 
 CHARMS_FR = [
     rule("un service d'échange et de retour de 365 jours (jour 365)", refund(), day=365),
     rule("un service d'échange et de retour de 365 jours (jour 366)", declined("outside_window"), day=366),
-    rule("garantie à vie: un problème de qualité après 365 jours",
-         {**refund(100, "defect_exception"), **paid_by("merchant")}, day=900, reason="defective"),
-    rule("Si l'article a un problème de qualité, nous chargeons les frais", paid_by("merchant"),
-         reason="defective"),
+    rule(
+        "garantie à vie: un problème de qualité après 365 jours",
+        {**refund(100, "defect_exception"), **paid_by("merchant")},
+        day=900,
+        reason="defective",
+    ),
+    rule("Si l'article a un problème de qualité, nous chargeons les frais", paid_by("merchant"), reason="defective"),
     rule("un article incorrect: nous chargeons les frais", paid_by("merchant"), reason="wrong_item"),
-    rule("raisons personnelles (mauvaise couleur ou taille): vous devrez peser sur les charges",
-         paid_by("customer"), reason="color"),
-    rule("Les frais d'expédition ne sont pas remboursables, même pour un défaut", paid_by("merchant", False),
-         reason="defective"),
+    rule(
+        "raisons personnelles (mauvaise couleur ou taille): vous devrez peser sur les charges",
+        paid_by("customer"),
+        reason="color",
+    ),
+    rule(
+        "Les frais d'expédition ne sont pas remboursables, même pour un défaut",
+        paid_by("merchant", False),
+        reason="defective",
+    ),
     rule("retourner avec le paquet d'origine", declined("condition_not_met"), packaging="missing"),
-    rule("livraison gratuite: nous devrons déduire le montant d'affranchissement",
-         {**refund(100, "postage_deducted"), "refund_amount": "40.10"}, shipping="0.00"),
-    rule("livraison gratuite, mais un défaut: rien n'est déduit", refund(100, "defect_exception"),
-         shipping="0.00", reason="defective"),
+    rule(
+        "livraison gratuite: nous devrons déduire le montant d'affranchissement",
+        {**refund(100, "postage_deducted"), "refund_amount": "40.10"},
+        shipping="0.00",
+    ),
+    rule(
+        "livraison gratuite, mais un défaut: rien n'est déduit",
+        refund(100, "defect_exception"),
+        shipping="0.00",
+        reason="defective",
+    ),
     rule("service d'échange", refund(100, resolution="exchange"), preferred_resolution="exchange"),
-    rule("la garantie couvre aussi un charme photo personnalisé", refund(100, "defect_exception"),
-         reason="defective", tags=("personalized",)),
+    rule(
+        "la garantie couvre aussi un charme photo personnalisé",
+        refund(100, "defect_exception"),
+        reason="defective",
+        tags=("personalized",),
+    ),
 ]
 
 LAYERED_JEWELRY = [
@@ -206,11 +324,18 @@ LAYERED_JEWELRY = [
     rule("with intact packaging", declined("condition_not_met"), packaging="minor_damage"),
     rule("and tags", declined("condition_not_met"), tags_attached=False),
     rule("return shipping costs are borne by the customer", paid_by("customer")),
-    rule("unless the return is due to a product defect", {**refund(100, "defect_exception"), **paid_by("merchant")},
-         reason="defective"),
+    rule(
+        "unless the return is due to a product defect",
+        {**refund(100, "defect_exception"), **paid_by("merchant")},
+        reason="defective",
+    ),
     rule("or an error on our part (e.g., wrong item shipped)", paid_by("merchant"), reason="wrong_item"),
-    rule("a defect reported after the 60 days goes to a person", review("defect_reported_late", "defect_exception"),
-         day=61, reason="defective"),
+    rule(
+        "a defect reported after the 60 days goes to a person",
+        review("defect_reported_late", "defect_exception"),
+        day=61,
+        reason="defective",
+    ),
     rule("jewelry is what the store sells, so it is returnable", refund(), product_type="Jewelry"),
 ]
 
@@ -226,9 +351,7 @@ def test_starlightes_applies_its_published_policy(scenario: dict[str, Any], expe
 
 
 @pytest.mark.parametrize(("scenario", "expected"), LITTLE_TWINKLE_STARS)
-def test_little_twinkle_stars_applies_its_published_policy(
-    scenario: dict[str, Any], expected: dict[str, Any]
-) -> None:
+def test_little_twinkle_stars_applies_its_published_policy(scenario: dict[str, Any], expected: dict[str, Any]) -> None:
     check("little-twinkle-stars", scenario, expected)
 
 

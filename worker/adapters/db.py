@@ -48,7 +48,7 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
     return engine
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "heads") -> None:
     """Bring the schema to the newest migration; safe to run on every release."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
@@ -58,8 +58,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The applied revision(s); areas branch off a shared base, so there may be several heads."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        heads = MigrationContext.configure(connection).get_current_heads()
+    return ", ".join(sorted(heads)) or None
 
 
 def upsert(

@@ -56,5 +56,5 @@ def replay_events(event_ids: tuple[int, ...]) -> None:
         if logged is None:
             raise InputError(f"no event with id {event_id}")
         event = Event(logged.shop, logged.topic, logged.event_id, logged.payload, logged.received_at)
-        job = intake.requeue(JOB_FOR_TOPIC[logged.topic], event.to_envelope(source="replay"))
-        click.echo(f"event {event_id} ({logged.topic}) queued as job {job.id}")
+        intake.enqueue(JOB_FOR_TOPIC[logged.topic], event.to_envelope(source="replay"), f"replay of event {event_id}")
+        click.echo(f"event {event_id} ({logged.topic}) queued again")

@@ -34,18 +34,18 @@ def worker(burst: bool, scheduler: bool) -> None:
 
     Jobs run in this process (no fork per job), so database connections are pooled across jobs.
     """
-    from rq import Queue, SimpleWorker
+    from rq import SimpleWorker
     from rq.serializers import JSONSerializer
 
-    from worker import bootstrap
+    from worker import bootstrap, periodic
 
     settings = settings_from_env()
     services = bootstrap.build(settings)
     bootstrap.install(services)
-    queue = Queue(settings.queue_name, connection=services.redis, serializer=JSONSerializer)
+    periodic.seed(services.jobs, services.now())
     rq_worker = SimpleWorker(
-        [queue],
-        connection=services.redis,
+        [services.jobs.queue],
+        connection=services.jobs.redis,
         serializer=JSONSerializer,
         maintenance_interval=60,
         job_monitoring_interval=10,

@@ -14,8 +14,16 @@ import holidays
 from worker.domain.clock import DayKind, LateRule
 
 ReturnReason = Literal[
-    "color", "defective", "not_as_described", "other", "size_too_large",
-    "size_too_small", "style", "unknown", "unwanted", "wrong_item",
+    "color",
+    "defective",
+    "not_as_described",
+    "other",
+    "size_too_large",
+    "size_too_small",
+    "style",
+    "unknown",
+    "unwanted",
+    "wrong_item",
 ]
 Condition = Literal["unused", "opened", "used", "damaged_by_customer"]
 Packaging = Literal["original", "minor_damage", "damaged", "missing"]
@@ -326,9 +334,7 @@ def _parse_requirements(returns: _Table) -> tuple[Requirement, ...]:
             partial[fact][value] = percent
         case.done()
     return tuple(
-        Requirement(fact, accepted[fact], partial[fact])
-        for fact in FACT_VALUES
-        if accepted[fact] != FACT_VALUES[fact]
+        Requirement(fact, accepted[fact], partial[fact]) for fact in FACT_VALUES if accepted[fact] != FACT_VALUES[fact]
     )
 
 

@@ -119,16 +119,32 @@ def _decide_line(
     if verdict.declines:
         reasons = _unique(verdict.declines)
         return LineDecision(
-            line.line_item_id, "declined", "none", 0, Decimal("0.00"), ctx.order.currency, payer, False,
-            reasons, explain("declined", reasons, _values(ctx, verdict)),
+            line.line_item_id,
+            "declined",
+            "none",
+            0,
+            Decimal("0.00"),
+            ctx.order.currency,
+            payer,
+            False,
+            reasons,
+            explain("declined", reasons, _values(ctx, verdict)),
         )
     resolution = _resolution(ctx, line, verdict)
     amount = (bought.paid * line.quantity * verdict.percent / (bought.quantity * 100)).quantize(CENT, ROUND_HALF_UP)
     decision: LineVerdict = "review" if verdict.reviews else "approved"
     reasons = _unique(verdict.reviews + verdict.notes)
     return LineDecision(
-        line.line_item_id, decision, resolution, verdict.percent, amount, ctx.order.currency, payer,
-        original_shipping, reasons, explain(decision, reasons, _values(ctx, verdict)),
+        line.line_item_id,
+        decision,
+        resolution,
+        verdict.percent,
+        amount,
+        ctx.order.currency,
+        payer,
+        original_shipping,
+        reasons,
+        explain(decision, reasons, _values(ctx, verdict)),
     )
 
 

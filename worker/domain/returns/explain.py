@@ -31,8 +31,12 @@ _SENTENCES = {
 _IN_REVIEW = {"defect_exception": "The store asks customers to contact it about defects, so a person should decide."}
 _ELIGIBLE = "Eligible: asked within the {window_days}-day window and meeting the store's terms."
 _PRIORITY = (
-    "postage_deducted", "defect_exception", "late_window", "partial_refund",
-    "no_exchanges", "gift_store_credit",
+    "postage_deducted",
+    "defect_exception",
+    "late_window",
+    "partial_refund",
+    "no_exchanges",
+    "gift_store_credit",
 )
 
 

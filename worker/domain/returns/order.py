@@ -44,8 +44,7 @@ class OrderFacts:
         self.currency = currency
         self._order = order
         self._items: dict[Any, tuple[int, Any]] = {
-            item.get("id") if isinstance(item, dict) else None: (i, item)
-            for i, item in enumerate(order["line_items"])
+            item.get("id") if isinstance(item, dict) else None: (i, item) for i, item in enumerate(order["line_items"])
         }
 
     def line(self, line_item_id: int) -> OrderLine | None:

@@ -1,7 +1,9 @@
-"""The records schema: one place that names every table; Alembic migrations mirror it."""
+"""The records schema: this package names every table (one module per area); Alembic migrations mirror it."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from datetime import UTC, datetime
 from typing import Any
 
@@ -127,3 +129,24 @@ data_exports = Table(
     Column("content", Document, nullable=False),
     UniqueConstraint("shop", "customer_id", "data_request_id", name="uq_data_exports_request"),
 )
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("shop", String(255), nullable=False, index=True),
+    Column("action", String(60), nullable=False),
+    Column("target", String(255), nullable=False),
+    Column("params", Document, nullable=False),
+    Column("key", String(255), nullable=False, unique=True),
+    Column("status", String(20), nullable=False, index=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("result", Document),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+)
+
+# Each area's tables live in a module of this package; importing them here puts them all on `metadata`.
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
