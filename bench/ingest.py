@@ -1,0 +1,158 @@
+"""Webhook intake: POST /webhooks under gunicorn against a bare Flask endpoint on the same server config.
+
+Run: .venv/bin/python bench/ingest.py [--seconds 8] [--rate 1000]
+Uses Shopify's 15 KB orders/create sample, a distinct event id per request (every request is verified, parsed,
+deduplicated and enqueued), and the local Redis (database 15, emptied before and after). Prints, for each server,
+the closed-loop throughput with p50/p99, then p50/p99 at a fixed offered rate (latency measured from each request's
+scheduled send time), and the ratios ours / bare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import multiprocessing
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from redis import Redis
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT.parent / "shared" / "shopify-samples" / "orders__create.json"
+SECRET = "bench-secret"
+REDIS_URL = "redis://127.0.0.1:6379/15"
+SERVER = os.environ.get("BENCH_GUNICORN", "--workers 2 --worker-class gthread --threads 8").split() + ["--log-level", "warning"]
+CLIENT_PROCESSES = 2
+CLIENT_THREADS = 8
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_server(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", *SERVER, app], cwd=ROOT, env=env
+    )
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            return server
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"{app} did not start")
+
+
+def headers(body: bytes) -> dict[str, str]:
+    from webhooks.verify import sign
+
+    return {
+        "Content-Type": "application/json",
+        "X-Shopify-Topic": "orders/create",
+        "X-Shopify-Shop-Domain": "bench.myshopify.com",
+        "X-Shopify-Hmac-Sha256": sign(body, SECRET),
+    }
+
+
+def client(port: int, body: bytes, tag: str, seconds: float, interval: float | None, out: multiprocessing.Queue) -> None:
+    """One client process: threads on keep-alive connections; closed loop, or one request every `interval` s."""
+    base = headers(body)
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    start = time.perf_counter() + 0.2
+
+    def run(thread: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port)
+        mine, n = [], 0
+        while True:
+            scheduled = start + (n * CLIENT_THREADS + thread) * interval if interval else time.perf_counter()
+            if scheduled - start > seconds:
+                break
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            connection.request("POST", "/webhooks", body, {**base, "X-Shopify-Event-Id": f"{tag}-{thread}-{n}"})
+            response = connection.getresponse()
+            response.read()
+            mine.append(time.perf_counter() - scheduled)
+            if response.status != 200:
+                with lock:
+                    errors[0] += 1
+            n += 1
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in range(CLIENT_THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    out.put((latencies, errors[0]))
+
+
+def load(port: int, body: bytes, seconds: float, rate: float | None) -> dict[str, float]:
+    out: multiprocessing.Queue = multiprocessing.Queue()
+    interval = CLIENT_PROCESSES * 1.0 / rate if rate else None
+    processes = [
+        multiprocessing.Process(target=client, args=(port, body, f"{os.getpid()}-{p}-{time.time()}", seconds, interval, out))
+        for p in range(CLIENT_PROCESSES)
+    ]
+    for process in processes:
+        process.start()
+    latencies: list[float] = []
+    errors = 0
+    for _ in processes:
+        got, failed = out.get()
+        latencies.extend(got)
+        errors += failed
+    for process in processes:
+        process.join()
+    latencies.sort()
+    quantiles = statistics.quantiles(latencies, n=100)
+    return {"rps": len(latencies) / seconds, "p50": quantiles[49] * 1000, "p99": quantiles[98] * 1000, "errors": errors}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument("--rate", type=float, default=1000)
+    args = parser.parse_args()
+    body = SAMPLE.read_bytes()
+    redis = Redis.from_url(REDIS_URL)
+    redis.flushdb()
+    env = {**os.environ, "SHOPIFY_API_SECRET": SECRET, "REDIS_URL": REDIS_URL, "LOG_LEVEL": "WARNING",
+           "DATABASE_URL": "sqlite:///var/bench-ingest.db"}
+    results = {}
+    for name, app in (("bare Flask", "bench.bare_app:create_app()"), ("shopworker", "webhooks:create_app()")):
+        port = free_port()
+        server = start_server(app, port, env)
+        try:
+            load(port, body, 1, None)  # warm up
+            closed = load(port, body, args.seconds, None)
+            fixed = load(port, body, args.seconds, args.rate)
+        finally:
+            server.terminate()
+            server.wait()
+        results[name] = (closed, fixed)
+        print(f"{name:<11} closed loop: {closed['rps']:7.0f} req/s  p50 {closed['p50']:5.2f} ms  p99 {closed['p99']:6.2f} ms"
+              f"  | at {args.rate:.0f} req/s: p50 {fixed['p50']:5.2f} ms  p99 {fixed['p99']:6.2f} ms"
+              f"  ({fixed['rps']:.0f} req/s done, {closed['errors'] + fixed['errors']} errors)")
+    queued = len(redis.keys("shopworker:seen:*"))
+    redis.flushdb()
+    ours, bare = results["shopworker"][0], results["bare Flask"][0]
+    print(f"ratio shopworker / bare Flask: throughput {ours['rps'] / bare['rps']:.2f}, "
+          f"p99 at {args.rate:.0f} req/s {results['shopworker'][1]['p99'] / results['bare Flask'][1]['p99']:.2f}x")
+    print(f"deliveries queued and marked seen during the run: {queued}")
+
+
+if __name__ == "__main__":
+    main()
