@@ -27,7 +27,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT.parent / "shared" / "shopify-samples" / "orders__create.json"
 SECRET = "bench-secret"
 REDIS_URL = "redis://127.0.0.1:6379/15"
-SERVER = os.environ.get("BENCH_GUNICORN", "--workers 2 --worker-class gthread --threads 8").split() + ["--log-level", "warning"]
+SERVER = os.environ.get("BENCH_GUNICORN", "--workers 2 --worker-class gthread --threads 8").split() + [
+    "--log-level",
+    "warning",
+]
 CLIENT_PROCESSES = 2
 CLIENT_THREADS = 8
 
@@ -62,7 +65,9 @@ def headers(body: bytes) -> dict[str, str]:
     }
 
 
-def client(port: int, body: bytes, tag: str, seconds: float, interval: float | None, out: multiprocessing.Queue) -> None:
+def client(
+    port: int, body: bytes, tag: str, seconds: float, interval: float | None, out: multiprocessing.Queue
+) -> None:
     """One client process: threads on keep-alive connections; closed loop, or one request every `interval` s."""
     base = headers(body)
     latencies: list[float] = []
@@ -103,7 +108,9 @@ def load(port: int, body: bytes, seconds: float, rate: float | None) -> dict[str
     out: multiprocessing.Queue = multiprocessing.Queue()
     interval = CLIENT_PROCESSES * 1.0 / rate if rate else None
     processes = [
-        multiprocessing.Process(target=client, args=(port, body, f"{os.getpid()}-{p}-{time.time()}", seconds, interval, out))
+        multiprocessing.Process(
+            target=client, args=(port, body, f"{os.getpid()}-{p}-{time.time()}", seconds, interval, out)
+        )
         for p in range(CLIENT_PROCESSES)
     ]
     for process in processes:
@@ -121,6 +128,14 @@ def load(port: int, body: bytes, seconds: float, rate: float | None) -> dict[str
     return {"rps": len(latencies) / seconds, "p50": quantiles[49] * 1000, "p99": quantiles[98] * 1000, "errors": errors}
 
 
+def describe(name: str, closed: dict[str, float], fixed: dict[str, float], rate: float) -> str:
+    return (
+        f"{name:<11} closed loop: {closed['rps']:6.0f} req/s p50 {closed['p50']:5.2f} ms p99 {closed['p99']:6.2f} ms"
+        f" | at {rate:.0f} req/s: p50 {fixed['p50']:6.2f} ms p99 {fixed['p99']:7.2f} ms"
+        f" ({fixed['rps']:.0f} req/s done, {closed['errors'] + fixed['errors']:.0f} errors)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8)
@@ -129,8 +144,13 @@ def main() -> None:
     body = SAMPLE.read_bytes()
     redis = Redis.from_url(REDIS_URL)
     redis.flushdb()
-    env = {**os.environ, "SHOPIFY_API_SECRET": SECRET, "REDIS_URL": REDIS_URL, "LOG_LEVEL": "WARNING",
-           "DATABASE_URL": "sqlite:///var/bench-ingest.db"}
+    env = {
+        **os.environ,
+        "SHOPIFY_API_SECRET": SECRET,
+        "REDIS_URL": REDIS_URL,
+        "LOG_LEVEL": "WARNING",
+        "DATABASE_URL": "sqlite:///var/bench-ingest.db",
+    }
     results = {}
     for name, app in (("bare Flask", "bench.bare_app:create_app()"), ("shopworker", "webhooks:create_app()")):
         port = free_port()
@@ -143,14 +163,14 @@ def main() -> None:
             server.terminate()
             server.wait()
         results[name] = (closed, fixed)
-        print(f"{name:<11} closed loop: {closed['rps']:7.0f} req/s  p50 {closed['p50']:5.2f} ms  p99 {closed['p99']:6.2f} ms"
-              f"  | at {args.rate:.0f} req/s: p50 {fixed['p50']:5.2f} ms  p99 {fixed['p99']:6.2f} ms"
-              f"  ({fixed['rps']:.0f} req/s done, {closed['errors'] + fixed['errors']} errors)")
+        print(describe(name, closed, fixed, args.rate))
     queued = len(redis.keys("shopworker:seen:*"))
     redis.flushdb()
     ours, bare = results["shopworker"][0], results["bare Flask"][0]
-    print(f"ratio shopworker / bare Flask: throughput {ours['rps'] / bare['rps']:.2f}, "
-          f"p99 at {args.rate:.0f} req/s {results['shopworker'][1]['p99'] / results['bare Flask'][1]['p99']:.2f}x")
+    print(
+        f"ratio shopworker / bare Flask: throughput {ours['rps'] / bare['rps']:.2f}, "
+        f"p99 at {args.rate:.0f} req/s {results['shopworker'][1]['p99'] / results['bare Flask'][1]['p99']:.2f}x"
+    )
     print(f"deliveries queued and marked seen during the run: {queued}")
 
 
