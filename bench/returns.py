@@ -28,16 +28,31 @@ def ten_line_case() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     order: dict[str, Any] = {"currency": "USD", "line_items": [], "shipping_lines": [{"price": "9.90"}]}
     lines, products = [], {}
     for i in range(10):
-        order["line_items"].append({
-            "id": 1000 + i, "product_id": 500 + i, "price": f"{19 + i}.99", "quantity": 1 + i % 3,
-            "discount_allocations": [{"amount": f"{i}.50"}] if i % 2 else [],
-        })
+        order["line_items"].append(
+            {
+                "id": 1000 + i,
+                "product_id": 500 + i,
+                "price": f"{19 + i}.99",
+                "quantity": 1 + i % 3,
+                "discount_allocations": [{"amount": f"{i}.50"}] if i % 2 else [],
+            }
+        )
         products[str(500 + i)] = {"product_type": ["Kitchen", "Bags"][i % 2], "tags": ["clearance"] if i == 3 else []}
-        lines.append({
-            "line_item_id": 1000 + i, "quantity": 1, "reason": REASONS[i % 5], "condition": "unused",
-            "packaging": ["original", "minor_damage"][i % 2], "tags_attached": True, "missing_accessories": "none",
-            "photos": True, "preferred_resolution": ["refund", "exchange"][i % 2],
-        } if i != 9 else {"line_item_id": 1009, "quantity": 1, "reason": "unknown"})
+        lines.append(
+            {
+                "line_item_id": 1000 + i,
+                "quantity": 1,
+                "reason": REASONS[i % 5],
+                "condition": "unused",
+                "packaging": ["original", "minor_damage"][i % 2],
+                "tags_attached": True,
+                "missing_accessories": "none",
+                "photos": True,
+                "preferred_resolution": ["refund", "exchange"][i % 2],
+            }
+            if i != 9
+            else {"line_item_id": 1009, "quantity": 1, "reason": "unknown"}
+        )
     request = {"requested_at": "2026-03-10T12:00:00Z", "delivered_at": "2026-03-01T12:00:00Z", "lines": lines}
     return order, request, products
 

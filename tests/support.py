@@ -17,14 +17,14 @@ from webhooks.verify import sign
 from worker import bootstrap
 from worker.adapters import tables
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "shopify-samples"
+SAMPLES = Path(__file__).parent / "fixtures" / "shopify_samples"
 FIXTURES = Path(__file__).parent / "fixtures" / "webhooks"
 SHOP = "little-twinkle-stars.myshopify.com"
 TEST_SECRET = "test-secret"
 
 
 def shopify_samples() -> list[tuple[str, bytes]]:
-    """(topic, body) for each of Shopify's published sample payloads; skipped where shared/ is not beside us."""
+    """(topic, body) for each of Shopify's published sample payloads (a copy of shared/shopify-samples)."""
     return [(path.stem.replace("__", "/"), path.read_bytes()) for path in sorted(SAMPLES.glob("*.json"))]
 
 

@@ -79,7 +79,7 @@ def test_an_event_can_be_replayed_from_the_log(service):
     service.shopworker("worker", "--burst")
     assert " x2" in service.shopworker("events", "list").stdout
     missing = service.shopworker("events", "replay", "999999", check=False)
-    assert (missing.returncode, missing.stderr.strip()) == (2, "Error: no event with id 999999")
+    assert (missing.returncode, missing.stderr.strip()) == (2, "error: no event with id 999999")
 
 
 def test_redis_stopped_midway_gives_503s_and_nothing_is_lost_once_shopify_retries(service):
