@@ -1,0 +1,102 @@
+"""Worker throughput: orders/create events processed per second by one worker, against RQ's no-op job rate.
+
+Run: .venv/bin/python -m bench.worker [--events 2000] [--database postgresql|sqlite]
+(as a module: a script named worker.py would hide the `worker` package)
+Queues Shopify's orders/create sample as N distinct orders (as the receiver would), then runs one in-process RQ
+SimpleWorker (the class `shopworker worker` runs) in burst mode until the queue is empty; the baseline is the same
+worker draining N jobs that do nothing, queued with the same options, in the same run. Uses Redis database 15 and
+a PostgreSQL schema (or SQLite file) of its own, emptied/dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from redis import Redis
+from rq import SimpleWorker
+from sqlalchemy import text
+
+from config.settings import Settings
+from webhooks.intake import DeliveryKey
+from worker import bootstrap
+from worker.adapters.db import make_engine, upgrade
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "tests" / "fixtures" / "shopify_samples" / "orders__create.json"
+REDIS_URL = "redis://127.0.0.1:6379/15"
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+SHOP = "bench.myshopify.com"
+
+
+def drain(services: bootstrap.Services) -> float:
+    worker = SimpleWorker(
+        [services.jobs.queue], connection=services.jobs.redis, serializer=services.jobs.queue.serializer
+    )
+    started = time.perf_counter()
+    worker.work(burst=True, logging_level="WARNING")
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--database", choices=["postgresql", "sqlite"], default="postgresql")
+    args = parser.parse_args()
+    logging.getLogger("rq").setLevel(logging.WARNING)
+    schema = "bench_" + uuid.uuid4().hex[:8]
+    with tempfile.TemporaryDirectory() as tmp:
+        url = POSTGRES_URL if args.database == "postgresql" else f"sqlite:///{tmp}/bench.db"
+        settings = Settings(
+            api_secrets=("bench",),
+            redis_url=REDIS_URL,
+            database_url=url,
+            database_schema=schema if args.database == "postgresql" else None,
+        )
+        engine = make_engine(url, settings.database_schema)
+        upgrade(engine)
+        services = bootstrap.build(settings)
+        bootstrap.install(services)
+        redis = Redis.from_url(REDIS_URL)
+        redis.flushdb()
+        try:
+            sample = json.loads(SAMPLE.read_text())
+            for n in range(args.events):
+                order = {**sample, "id": 10_000 + n, "name": f"#{10_000 + n}"}
+                envelope = {
+                    "shop": SHOP,
+                    "topic": "orders/create",
+                    "event_id": f"bench-{n}",
+                    "source": "bench",
+                    "body": json.dumps(order),
+                    "received_at": None,
+                }
+                services.jobs.submit(
+                    DeliveryKey(SHOP, "orders/create", f"bench-{n}"), "worker.jobs.order_event", envelope
+                )
+            events_seconds = drain(services)
+            done = services.records.count("orders", SHOP)
+            assert done == args.events, f"only {done} of {args.events} events were processed"
+            for _ in range(args.events):
+                services.jobs.enqueue("builtins.len", {}, "no-op")
+            noop_seconds = drain(services)
+        finally:
+            redis.flushdb()
+            services.engine.dispose()
+            if args.database == "postgresql":
+                with engine.begin() as connection:
+                    connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            engine.dispose()
+    events_rate, noop_rate = args.events / events_seconds, args.events / noop_seconds
+    print(f"orders/create events ({args.database}): {events_rate:7.0f} per second")
+    print(f"RQ no-op jobs, same worker class:       {noop_rate:7.0f} per second")
+    print(f"ratio events / no-op: {events_rate / noop_rate:.2f}")
+
+
+if __name__ == "__main__":
+    main()
