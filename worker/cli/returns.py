@@ -1,8 +1,11 @@
-"""`shopworker returns`: dry-run a return request against a store's policy file."""
+"""`shopworker returns`: dry-run a return request against a store's policy file; list the worker's return
+records and override their decisions."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -10,7 +13,10 @@ from typing import Any, NoReturn
 import click
 
 from config.policies import load_policy
+from worker.adapters.returns_store import ReturnsStore, UnknownReturn
+from worker.adapters.shopify import legacy_id
 from worker.cli import InputError
+from worker.cli.settings import settings_from_env
 from worker.domain.policy import PolicyError
 from worker.domain.returns import (
     ReturnRequestError,
@@ -45,6 +51,59 @@ def evaluate(store: str, order_path: str, request_path: str, products_path: str 
     except (PolicyError, ReturnRequestError) as error:
         _fail(str(error))
     click.echo(json.dumps(decision_to_json(decision), indent=2))
+
+
+@contextmanager
+def _store() -> Iterator[ReturnsStore]:
+    from worker.adapters.db import make_engine
+
+    settings = settings_from_env()
+    engine = make_engine(settings.database_url, settings.database_schema)
+    try:
+        yield ReturnsStore(engine)
+    finally:
+        engine.dispose()
+
+
+@group.command(name="list")
+@click.option("--shop", help="Only this shop's returns.")
+@click.option("--status", help="Only records in this status, e.g. awaiting_review or needs_details.")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000))
+def list_returns(shop: str | None, status: str | None, limit: int) -> None:
+    """Most recently changed first: return id, shop, order, status, decision, Shopify's status, policy, why."""
+    with _store() as store:
+        records = store.list_returns(shop, status, limit)
+    for record in records:
+        policy = f"{record.policy_name}@{record.policy_version}" if record.policy_name else "-"
+        why = f"  {record.reason}" if record.reason else ""
+        staff = f"  by {record.overrides[-1]['by']}" if record.overrides else ""
+        click.echo(
+            f"{record.return_id}  {record.shop}  order {record.order_id or '-'}  {record.status:<15} "
+            f"{record.decision or '-':<8} shopify:{record.shopify_status or '-':<9} {policy}{staff}{why}"
+        )
+
+
+@group.command(name="override")
+@click.argument("return_id")
+@click.option("--decision", required=True, type=click.Choice(["approved", "declined", "partial"]))
+@click.option("--by", "by", required=True, help="Who decides (kept in the record's history).")
+@click.option("--why", required=True, help="Why the policy's decision is replaced.")
+@click.option("--shop", help="The shop, when the same return id is recorded for several.")
+def override(return_id: str, decision: str, by: str, why: str, shop: str | None) -> None:
+    """Replace a return record's decision with a person's; the worker never changes it back."""
+    if not by.strip() or not why.strip():
+        _fail("--by and --why must say who decides and why")
+    try:
+        number = legacy_id(return_id)
+    except ValueError:
+        _fail(f"return id must be a number or a gid://shopify/Return/... id, got {return_id!r}")
+    try:
+        with _store() as store:
+            record = store.override(number, decision, by.strip(), why.strip(), datetime.now(UTC), shop)
+    except UnknownReturn as error:
+        _fail(str(error))
+    previous = record.overrides[-1]["old_decision"] or "none"
+    click.echo(f"return {record.return_id} ({record.shop}): {previous} -> {record.decision} by {by.strip()}")
 
 
 def _read_json(path: str, what: str) -> Any:

@@ -1,0 +1,332 @@
+"""A signed return or refund webhook in, a return or refund record out, judged by the shop's own policy, with the
+fake Admin API on loopback standing in for Shopify."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from config import policies
+from config.settings import Settings
+from tests.fakeshopify import FakeShop, RunningFakeShop, serve_fake_shop
+from tests.support import Stack, shopify_samples
+from worker.adapters.returns_store import ReturnsStore
+from worker.adapters.shopify import ShopifyClient, legacy_id
+from worker.adapters.tables.returns import product_facts, refunds, returns
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "returns_worker"
+ORDER = json.loads((FIXTURES / "order.json").read_text())
+DRESS, SWIMSUIT, TEE = 31001, 31002, 31003  # line items of order 6001, delivered 2026-03-02 15:00 UTC
+IN_WINDOW = "2026-03-05T10:00:00Z"
+DAY_40 = "2026-04-11T10:00:00Z"
+
+
+def domain(store: str) -> str:
+    return f"{store}.myshopify.com"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Every store's policy is configured for its own shop domain."""
+    return replace(settings, shop_policies={domain(name): name for name in policies.store_names()})
+
+
+@pytest.fixture
+def shop() -> Iterator[RunningFakeShop]:
+    state = FakeShop()
+    state.add_order(ORDER, location_id=1)
+    state.add_product(41001, "Dresses")
+    state.add_product(41002, "Swimwear")
+    state.add_product(41003, "Tops", ["Sale"])
+    with serve_fake_shop(state) as running:
+        yield running
+
+
+def connect(stack: Stack, shop: RunningFakeShop, store: str) -> None:
+    services = stack.services
+    services.settings = replace(services.settings, shopify_access_token=shop.access_token)
+    services._shopify[domain(store)] = ShopifyClient(
+        domain(store), shop.access_token, "2026-04", base_url=shop.base_url, sleep=lambda _s: None, max_attempts=3
+    )
+
+
+def request_webhook(return_gid: str, order_id: int = 6001) -> bytes:
+    payload = json.loads((FIXTURES / "return_request.json").read_text())
+    payload.update(id=legacy_id(return_gid), admin_graphql_api_id=return_gid)
+    payload["order"] = {"id": order_id, "admin_graphql_api_id": f"gid://shopify/Order/{order_id}"}
+    return json.dumps(payload).encode()
+
+
+def ask(stack: Stack, shop: RunningFakeShop, store: str, lines: list[tuple], at: str = IN_WINDOW) -> int:
+    """The customer asks to return `lines` in Shopify; its returns/request webhook reaches the worker."""
+    connect(stack, shop, store)
+    return_gid = shop.state.add_return(6001, lines, created_at=at)
+    stack.deliver("returns/request", request_webhook(return_gid), f"request:{return_gid}", shop=domain(store))
+    stack.work()
+    assert stack.failed_jobs() == []
+    return legacy_id(return_gid)
+
+
+def record(stack: Stack, store: str, return_id: int):  # noqa: ANN201
+    return ReturnsStore(stack.services.engine).get(domain(store), return_id)
+
+
+@pytest.fixture
+def automated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
+    """Turns a store's automation on in a copy of its policy file, as the merchant would edit it."""
+
+    def turn_on(store: str, approve: bool = False, decline: bool = False) -> None:
+        folder = tmp_path / "policies"
+        shutil.copytree(policies.POLICY_DIR, folder, dirs_exist_ok=True)
+        path = folder / f"{store}.toml"
+        text = path.read_text()
+        text = text.replace("auto_approve = false", f"auto_approve = {str(approve).lower()}")
+        text = text.replace("auto_decline = false", f"auto_decline = {str(decline).lower()}")
+        path.write_text(text)
+        monkeypatch.setattr(policies, "POLICY_DIR", folder)
+        policies.load_policy.cache_clear()
+
+    yield turn_on
+    policies.load_policy.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("store", "line", "at", "decision", "reasons"),
+    [
+        pytest.param(
+            "charms-fr", (DRESS, 1, "defective"), IN_WINDOW, "approved", ["defect_exception"],
+            id="charms-fr: 'Nous acceptons toute la garantie a vie' - a defect is taken back",
+        ),
+        pytest.param(
+            "starlow", (SWIMSUIT, 1, "size_too_small"), IN_WINDOW, "declined", ["excluded_category"],
+            id="starlow: 'All swimwear and accessories cannot be returned'",
+        ),
+        pytest.param(
+            "starlow", (DRESS, 1, "unwanted"), DAY_40, "declined", ["outside_window"],
+            id="starlow: 'We accept returns within 14 days of the delivery date'",
+        ),
+        pytest.param(
+            "little-twinkle-stars", (TEE, 1, "size_too_large"), IN_WINDOW, "declined", ["final_sale"],
+            id="little-twinkle-stars: 'All items on sale are final and cannot be returned'",
+        ),
+        pytest.param(
+            "little-twinkle-stars", (DRESS, 1, "style"), IN_WINDOW, "review", ["needs_inspection"],
+            id="little-twinkle-stars: 'make sure the items are unused and still have the tags on' needs a look",
+        ),
+        pytest.param(
+            "layered-jewelry", (DRESS, 1, "wrong_item"), IN_WINDOW, "approved", ["defect_exception"],
+            id="layered-jewelry: 'unless the return is due to ... wrong item shipped'",
+        ),
+        pytest.param(
+            "starlightes", (DRESS, 1, "defective"), IN_WINDOW, "review",
+            ["defect_reported_late", "photos_required", "defect_exception"],
+            id="starlightes: 'contact us within 48 hours of delivery with photos'",
+        ),
+    ],
+)  # fmt: skip
+def test_a_return_request_is_recorded_with_the_decision_of_the_shops_own_policy(
+    stack, shop, store, line, at, decision, reasons
+):
+    return_id = ask(stack, shop, store, [line], at=at)
+    found = record(stack, store, return_id)
+    assert (found.decision, found.status, found.shopify_status) == (decision, "awaiting_review", "requested")
+    assert found.evaluation["lines"][0]["reasons"] == reasons
+    assert (found.policy_name, found.policy_version) == (store, policies.load_policy(store).version)
+    assert found.request["lines"] == [
+        {"line_item_id": line[0], "quantity": 1, "reason": line[2], "customer_note": None}
+    ]
+    assert stack.services.outbox.list() == []
+    assert shop.state.returns[return_id].status == "REQUESTED"
+
+
+def test_with_auto_approve_on_an_approved_return_is_approved_in_shopify(stack, shop, automated):
+    automated("charms-fr", approve=True)
+    return_id = ask(stack, shop, "charms-fr", [(DRESS, 1, "defective", "The clasp broke on day two")])
+    found = record(stack, "charms-fr", return_id)
+    assert (found.decision, found.status) == ("approved", "auto_approved")
+    assert found.request["lines"][0]["customer_note"] == "The clasp broke on day two"
+    (action,) = stack.services.outbox.list()
+    assert (action.action, action.status, action.id) == ("approve_return", "sent", found.action_id)
+    assert shop.state.returns[return_id].status == "OPEN"
+
+
+def test_with_auto_approve_off_nothing_is_sent_and_the_return_awaits_a_person(stack, shop):
+    return_id = ask(stack, shop, "charms-fr", [(DRESS, 1, "defective")])
+    assert record(stack, "charms-fr", return_id).status == "awaiting_review"
+    assert stack.services.outbox.list() == []
+    assert shop.state.mutations_named("ApproveReturn") == []
+
+
+@pytest.mark.parametrize(
+    ("line", "at", "reason"),
+    [
+        pytest.param((DRESS, 1, "unwanted"), DAY_40, "RETURN_PERIOD_ENDED", id="outside the 14-day window"),
+        pytest.param((SWIMSUIT, 1, "unwanted"), IN_WINDOW, "OTHER", id="swimwear cannot be returned"),
+    ],
+)
+def test_with_auto_decline_on_a_declined_return_is_declined_in_shopify_with_the_reason(
+    stack, shop, automated, line, at, reason
+):
+    automated("starlow", decline=True)
+    return_id = ask(stack, shop, "starlow", [line], at=at)
+    found = record(stack, "starlow", return_id)
+    assert (found.decision, found.status) == ("declined", "auto_declined")
+    declined = shop.state.returns[return_id]
+    assert declined.status == "DECLINED"
+    assert declined.decline == {"reason": reason, "note": found.evaluation["lines"][0]["explanation"]}
+
+
+def test_a_partial_or_review_decision_is_never_acted_on_even_with_automation_on(stack, shop, automated):
+    automated("little-twinkle-stars", approve=True, decline=True)
+    return_id = ask(stack, shop, "little-twinkle-stars", [(DRESS, 1, "style")])
+    assert record(stack, "little-twinkle-stars", return_id).status == "awaiting_review"
+    assert stack.services.outbox.list() == []
+
+
+def test_the_same_return_request_twice_makes_one_record_and_one_action(stack, shop, automated):
+    automated("charms-fr", approve=True)
+    return_id = ask(stack, shop, "charms-fr", [(DRESS, 1, "defective")])
+    first = record(stack, "charms-fr", return_id)
+    body = request_webhook(f"gid://shopify/Return/{return_id}")
+    stack.deliver("returns/request", body, "request:again", shop=domain("charms-fr"))
+    stack.work()
+    assert stack.failed_jobs() == []
+    (again,) = [record(stack, "charms-fr", row["return_id"]) for row in stack.rows(returns)]
+    assert (again.decision, again.action_id, again.created_at) == (first.decision, first.action_id, first.created_at)
+    assert again.shopify_status == "open"
+    assert len(stack.services.outbox.list()) == 1
+    assert len(shop.state.mutations_named("ApproveReturn")) == 1
+
+
+def test_product_facts_are_fetched_once_a_day_and_kept(stack, shop):
+    ask(stack, shop, "starlow", [(DRESS, 1, "unwanted")])
+    ask(stack, shop, "starlow", [(DRESS, 1, "color")])
+    assert shop.state.received.count("FetchProductFacts") == 1
+    (facts,) = stack.rows(product_facts)
+    assert (facts["product_id"], facts["product_type"], facts["tags"]) == (41001, "Dresses", [])
+
+
+def test_without_credentials_the_return_is_recorded_as_needing_details_and_no_job_fails(stack):
+    gid = "gid://shopify/Return/555"
+    stack.deliver("returns/request", request_webhook(gid), "request:555", shop=domain("starlow"))
+    stack.work()
+    assert stack.failed_jobs() == []
+    found = record(stack, "starlow", 555)
+    assert (found.status, found.decision, found.order_id) == ("needs_details", None, 6001)
+    assert "Admin API" in found.reason
+    assert stack.services.records.list_events()[0].status == "processed"
+
+
+def test_a_shop_without_a_policy_is_recorded_as_such_and_not_failed(stack, shop):
+    gid = shop.state.add_return(6001, [(DRESS, 1, "unwanted")])
+    stack.deliver("returns/request", request_webhook(gid), "request", shop="unknown-store.myshopify.com")
+    stack.work()
+    assert stack.failed_jobs() == []
+    found = ReturnsStore(stack.services.engine).get("unknown-store.myshopify.com", legacy_id(gid))
+    assert (found.status, found.decision) == ("no_policy", None)
+
+
+def test_the_order_and_its_delivery_come_from_our_records_when_we_hold_them(stack, shop):
+    """Our fulfillment record says the dress arrived on 2026-03-30, so day 40 after Shopify's date is day 12."""
+    delivered_late = {
+        **ORDER["fulfillments"][0],
+        "updated_at": "2026-03-30T12:00:00Z",
+        "line_items": [{"id": DRESS, "quantity": 1}],
+    }
+    stack.deliver("orders/create", json.dumps(ORDER).encode(), "order", shop=domain("starlow"))
+    stack.deliver("fulfillments/update", json.dumps(delivered_late).encode(), "late", shop=domain("starlow"))
+    stack.work()
+    with shop.state.lock:
+        del shop.state.orders[6001]
+    return_id = ask(stack, shop, "starlow", [(DRESS, 1, "unwanted")], at="2026-04-11T10:00:00Z")
+    found = record(stack, "starlow", return_id)
+    assert found.evaluation["window"] == {"anchor": "delivery", "starts": "2026-03-30", "ends": "2026-04-13"}
+    assert found.evaluation["lines"][0]["reasons"] == ["needs_inspection"]
+    assert "FetchOrder" not in shop.state.received
+
+
+def test_a_return_naming_a_line_the_order_does_not_have_is_recorded_as_not_evaluable(stack, shop):
+    order = copy.deepcopy(ORDER)
+    order["line_items"] = order["line_items"][:1]
+    shop.state.orders[6001] = order
+    return_id = ask(stack, shop, "starlow", [(TEE, 1, "unwanted")])
+    found = record(stack, "starlow", return_id)
+    assert (found.status, found.decision) == ("cannot_evaluate", None)
+    assert "31003 is not in the order" in found.reason
+
+
+def test_shopify_declining_our_recorded_return_updates_its_status_and_keeps_the_decision(stack, shop):
+    return_id = ask(stack, shop, "starlow", [(DRESS, 1, "unwanted")], at=DAY_40)
+    decline = {
+        "id": return_id,
+        "admin_graphql_api_id": f"gid://shopify/Return/{return_id}",
+        "status": "declined",
+        "order": {"id": 6001, "admin_graphql_api_id": "gid://shopify/Order/6001"},
+        "decline": {"reason": "return_period_ended", "note": "Past the 14 days."},
+    }
+    stack.deliver("returns/decline", json.dumps(decline).encode(), "declined", shop=domain("starlow"))
+    stack.work()
+    found = record(stack, "starlow", return_id)
+    assert (found.shopify_status, found.decision, found.status) == ("declined", "declined", "awaiting_review")
+
+
+def test_shopify_statuses_arriving_out_of_order_never_move_back(stack):
+    body = lambda status: json.dumps({"id": 777, "order_id": 6001, "status": status}).encode()  # noqa: E731
+    stack.deliver("returns/close", body("closed"), "closed", shop=domain("starlow"))
+    stack.deliver("returns/approve", body("open"), "approved", shop=domain("starlow"))
+    stack.work()
+    found = record(stack, "starlow", 777)
+    assert (found.status, found.shopify_status, found.order_id) == ("not_evaluated", "closed", 6001)
+
+
+def test_a_refund_is_recorded_with_exact_amounts_and_linked_to_the_open_return_of_its_lines(stack, shop):
+    return_id = ask(stack, shop, "charms-fr", [(DRESS, 1, "defective")])
+    stack.deliver("refunds/create", (FIXTURES / "refund.json").read_bytes(), "refund", shop=domain("charms-fr"))
+    stack.deliver("refunds/create", (FIXTURES / "refund.json").read_bytes(), "refund-again", shop=domain("charms-fr"))
+    stack.work()
+    assert stack.failed_jobs() == []
+    (refund,) = stack.rows(refunds)
+    assert (refund["id"], refund["order_id"], refund["return_id"]) == (71001, 6001, return_id)
+    assert refund["lines"] == [{"line_item_id": DRESS, "quantity": 1, "subtotal": "60.00", "total_tax": "4.80"}]
+    assert (refund["shipping_refunded"], refund["total"], refund["currency"]) == ("5.00", "69.80", "USD")
+    assert [(t["amount"], t["gateway"], t["status"]) for t in refund["transactions"]] == [
+        ("59.90", "shopify_payments", "success"),
+        ("9.90", "gift_card", "success"),
+        ("69.80", "shopify_payments", "failure"),
+    ]
+
+
+def test_a_refund_names_its_return_when_shopify_links_one(stack):
+    refund: dict[str, Any] = json.loads((FIXTURES / "refund.json").read_text())
+    refund["return"] = {"id": 4242, "admin_graphql_api_id": "gid://shopify/Return/4242"}
+    stack.deliver("refunds/create", json.dumps(refund).encode(), "refund", shop=domain("charms-fr"))
+    stack.work()
+    (row,) = stack.rows(refunds)
+    assert row["return_id"] == 4242
+
+
+def test_a_refund_of_lines_no_open_return_holds_stays_unlinked(stack, shop):
+    ask(stack, shop, "charms-fr", [(TEE, 1, "defective")])
+    stack.deliver("refunds/create", (FIXTURES / "refund.json").read_bytes(), "refund", shop=domain("charms-fr"))
+    stack.work()
+    (row,) = stack.rows(refunds)
+    assert row["return_id"] is None
+
+
+def test_every_shopify_sample_return_and_refund_is_processed_with_credentials_and_no_job_fails(stack, shop):
+    connect(stack, shop, "starlow")
+    for topic, body in shopify_samples():
+        if topic.startswith(("returns/", "refunds/")):
+            stack.deliver(topic, body, f"sample:{topic}", shop=domain("starlow"))
+    stack.work()
+    assert stack.failed_jobs() == []
+    found = record(stack, "starlow", 123134564567890)
+    assert (found.status, found.shopify_status) == ("needs_details", "closed")
+    assert found.reason == "Shopify does not know return 123134564567890."

@@ -1,0 +1,276 @@
+"""Return and refund records: every SQL statement of the returns area.
+
+A return record is keyed by shop and Shopify's return id. Its first decision stands until the customer's request
+changes, a staff override is never replaced by the worker, and Shopify's status of the return only moves forward.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy.engine import Connection
+
+from worker.adapters.db import upsert
+from worker.adapters.outbox import add_action
+from worker.adapters.shopify import ProductFacts, to_gid
+from worker.adapters.tables import fulfillments
+from worker.adapters.tables.returns import product_facts, refunds, returns
+
+KEY = ["shop", "return_id"]
+NOT_EVALUATED = "not_evaluated"
+# Shopify's statuses of a return in the order they can follow one another; a late webhook never moves one back.
+SHOPIFY_STATUS_RANK = {"requested": 0, "open": 1, "declined": 2, "canceled": 2, "closed": 3}
+SETTLED_WITHOUT_REFUND = ("declined", "canceled")
+
+
+class UnknownReturn(LookupError):
+    """No record (or more than one, across shops) answers to the return id given."""
+
+
+@dataclass(frozen=True)
+class ReturnRef:
+    """What any return webhook tells us: which return, of which order, and Shopify's status of it."""
+
+    shop: str
+    return_id: int
+    order_id: int | None
+    shopify_status: str | None
+
+
+@dataclass(frozen=True)
+class Decided:
+    """A policy decision ready to be recorded, with the outbox action it calls for (none: a person decides)."""
+
+    status: str
+    decision: str
+    evaluation: dict[str, Any]
+    request: dict[str, Any]
+    policy_name: str
+    policy_version: str
+    action: str | None = None
+    action_params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReturnRecord:
+    id: int
+    shop: str
+    return_id: int
+    order_id: int | None
+    status: str
+    shopify_status: str | None
+    reason: str | None
+    decision: str | None
+    evaluation: dict[str, Any] | None
+    request: dict[str, Any] | None
+    policy_name: str | None
+    policy_version: str | None
+    action_id: int | None
+    overrides: list[dict[str, Any]]
+    created_at: datetime
+    updated_at: datetime
+
+
+def _record(row: Any) -> ReturnRecord:
+    return ReturnRecord(**{name: getattr(row, name) for name in ReturnRecord.__dataclass_fields__})
+
+
+class ReturnsStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # Return records -----------------------------------------------------------------------------------------
+
+    def hold(self, ref: ReturnRef, status: str, reason: str, now: datetime) -> None:
+        """Record a return that cannot be decided yet and why; a decision already recorded is left alone."""
+        with self.engine.begin() as connection:
+            current = self._claim(connection, ref, now, status, reason)
+            if current.decision is None:
+                self._set(connection, current, status=status, reason=reason, order_id=ref.order_id, updated_at=now)
+            self._advance(connection, current, ref.shopify_status, now)
+
+    def decide(self, ref: ReturnRef, decided: Decided, now: datetime) -> list[int]:
+        """Record the decision and, in the same transaction, its outbox action. Returns the actions to dispatch
+        once committed: none when the record already holds a decision for the same request, or a staff one."""
+        with self.engine.begin() as connection:
+            current = self._claim(connection, ref, now, NOT_EVALUATED, None)
+            if current.decision is not None and (current.overrides or current.request == decided.request):
+                self._advance(connection, current, ref.shopify_status, now)
+                return []
+            action_id = None
+            if decided.action:
+                key = f"returns:{ref.shop}:{ref.return_id}:{decided.action}"
+                target = to_gid("Return", ref.return_id)
+                action_id = add_action(connection, ref.shop, decided.action, target, decided.action_params, key, now)
+            self._set(
+                connection,
+                current,
+                status=decided.status,
+                reason=None,
+                order_id=ref.order_id,
+                decision=decided.decision,
+                evaluation=decided.evaluation,
+                request=decided.request,
+                policy_name=decided.policy_name,
+                policy_version=decided.policy_version,
+                action_id=action_id,
+                updated_at=now,
+            )
+            self._advance(connection, current, ref.shopify_status, now)
+        return [action_id] if action_id is not None else []
+
+    def note_shopify_status(self, ref: ReturnRef, now: datetime) -> None:
+        """Shopify approved, declined, cancelled or closed the return; a return we never saw gets a record."""
+        reason = f"Shopify reported the return as {ref.shopify_status} before its request reached us."
+        with self.engine.begin() as connection:
+            current = self._claim(connection, ref, now, NOT_EVALUATED, reason)
+            self._advance(connection, current, ref.shopify_status, now)
+
+    def override(
+        self, return_id: int, decision: str, by: str, why: str, now: datetime, shop: str | None = None
+    ) -> ReturnRecord:
+        """A person's decision replaces the record's; the history keeps who, when, why and what it replaced."""
+        query = select(returns).where(returns.c.return_id == return_id).with_for_update()
+        if shop:
+            query = query.where(returns.c.shop == shop)
+        with self.engine.begin() as connection:
+            rows = connection.execute(query).all()
+            if not rows:
+                raise UnknownReturn(f"no return record {return_id}" + (f" for {shop}" if shop else ""))
+            if len(rows) > 1:
+                shops = ", ".join(sorted(row.shop for row in rows))
+                raise UnknownReturn(f"return {return_id} is recorded for several shops ({shops}); give --shop")
+            (current,) = rows
+            entry = {
+                "by": by,
+                "at": now.isoformat(),
+                "why": why,
+                "old_decision": current.decision,
+                "decision": decision,
+            }
+            self._set(
+                connection,
+                current,
+                decision=decision,
+                status="overridden",
+                overrides=[*current.overrides, entry],
+                updated_at=now,
+            )
+            return _record(self._locked(connection, current.shop, current.return_id))
+
+    def get(self, shop: str, return_id: int) -> ReturnRecord | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(returns).where(returns.c.shop == shop, returns.c.return_id == return_id))
+            found = row.first()
+        return _record(found) if found else None
+
+    def list_returns(self, shop: str | None = None, status: str | None = None, limit: int = 100) -> list[ReturnRecord]:
+        query = select(returns).order_by(returns.c.updated_at.desc(), returns.c.id.desc()).limit(limit)
+        if shop:
+            query = query.where(returns.c.shop == shop)
+        if status:
+            query = query.where(returns.c.status == status)
+        with self.engine.connect() as connection:
+            return [_record(row) for row in connection.execute(query)]
+
+    def open_return_for(self, shop: str, order_id: int, line_item_ids: Iterable[int]) -> int | None:
+        """The newest return of the order, not declined or cancelled, whose request holds all these lines."""
+        wanted = set(line_item_ids)
+        if not wanted:
+            return None
+        query = (
+            select(returns.c.return_id, returns.c.request)
+            .where(
+                returns.c.shop == shop,
+                returns.c.order_id == order_id,
+                returns.c.request.is_not(None),
+                or_(returns.c.shopify_status.is_(None), returns.c.shopify_status.not_in(SETTLED_WITHOUT_REFUND)),
+            )
+            .order_by(returns.c.id.desc())
+        )
+        with self.engine.connect() as connection:
+            for return_id, request in connection.execute(query):
+                if wanted <= {line["line_item_id"] for line in request.get("lines", [])}:
+                    return int(return_id)
+        return None
+
+    def _claim(self, connection: Connection, ref: ReturnRef, now: datetime, status: str, reason: str | None) -> Any:
+        """The return's record, created as `status` if it is new, locked for the rest of the transaction."""
+        row = {
+            "shop": ref.shop,
+            "return_id": ref.return_id,
+            "order_id": ref.order_id,
+            "status": status,
+            "shopify_status": ref.shopify_status,
+            "reason": reason,
+            "overrides": [],
+            "created_at": now,
+            "updated_at": now,
+        }
+        upsert(connection, returns, [row], KEY, update=[])
+        return self._locked(connection, ref.shop, ref.return_id)
+
+    @staticmethod
+    def _locked(connection: Connection, shop: str, return_id: int) -> Any:
+        query = select(returns).where(returns.c.shop == shop, returns.c.return_id == return_id).with_for_update()
+        return connection.execute(query).one()
+
+    @staticmethod
+    def _set(connection: Connection, current: Any, **values: Any) -> None:
+        if values.get("order_id", current.order_id) is None:
+            values.pop("order_id", None)
+        connection.execute(update(returns).where(returns.c.id == current.id).values(**values))
+
+    def _advance(self, connection: Connection, current: Any, status: str | None, now: datetime) -> None:
+        if status is None or status == current.shopify_status:
+            return
+        rank = SHOPIFY_STATUS_RANK.get(status, 0)
+        if current.shopify_status is None or rank > SHOPIFY_STATUS_RANK.get(current.shopify_status, 0):
+            self._set(connection, current, shopify_status=status, updated_at=now)
+
+    # Refunds ------------------------------------------------------------------------------------------------
+
+    def save_refund(self, row: Mapping[str, Any]) -> bool:
+        """A refund never changes once made, so a repeated webhook writes nothing. True when newly recorded."""
+        with self.engine.begin() as connection:
+            return bool(upsert(connection, refunds, [row], ["shop", "id"], update=[]))
+
+    # Facts a decision reads ---------------------------------------------------------------------------------
+
+    def product_facts(self, shop: str, product_ids: Iterable[int], fetched_since: datetime) -> dict[int, ProductFacts]:
+        query = select(product_facts).where(
+            product_facts.c.shop == shop,
+            product_facts.c.product_id.in_(list(product_ids)),
+            product_facts.c.fetched_at >= fetched_since,
+        )
+        with self.engine.connect() as connection:
+            return {
+                row.product_id: ProductFacts(product_type=row.product_type, tags=list(row.tags))
+                for row in connection.execute(query)
+            }
+
+    def save_product_facts(self, shop: str, facts: Mapping[int, ProductFacts], now: datetime) -> None:
+        rows = [
+            {
+                "shop": shop,
+                "product_id": product_id,
+                "product_type": fact["product_type"],
+                "tags": fact["tags"],
+                "fetched_at": now,
+            }
+            for product_id, fact in facts.items()
+        ]
+        with self.engine.begin() as connection:
+            upsert(connection, product_facts, rows, ["shop", "product_id"])
+
+    def shipments(self, shop: str, order_id: int) -> list[dict[str, Any]]:
+        """The order's fulfillments as recorded from fulfillment webhooks: lines, status, shipped and delivered."""
+        query = select(
+            fulfillments.c.status, fulfillments.c.line_items, fulfillments.c.shipped_at, fulfillments.c.delivered_at
+        ).where(and_(fulfillments.c.shop == shop, fulfillments.c.order_id == order_id))
+        with self.engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
