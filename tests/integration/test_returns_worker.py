@@ -262,7 +262,7 @@ def test_a_return_naming_a_line_the_order_does_not_have_is_recorded_as_not_evalu
     assert "31003 is not in the order" in found.reason
 
 
-def test_shopify_declining_our_recorded_return_updates_its_status_and_keeps_the_decision(stack, shop):
+def test_shopify_declining_a_return_awaiting_review_updates_its_status_and_keeps_the_decision(stack, shop):
     return_id = ask(stack, shop, "starlow", [(DRESS, 1, "unwanted")], at=DAY_40)
     decline = {
         "id": return_id,
@@ -274,7 +274,7 @@ def test_shopify_declining_our_recorded_return_updates_its_status_and_keeps_the_
     stack.deliver("returns/decline", json.dumps(decline).encode(), "declined", shop=domain("starlow"))
     stack.work()
     found = record(stack, "starlow", return_id)
-    assert (found.shopify_status, found.decision, found.status) == ("declined", "declined", "awaiting_review")
+    assert (found.shopify_status, found.decision, found.status) == ("declined", "declined", "decided_in_shopify")
 
 
 def test_shopify_statuses_arriving_out_of_order_never_move_back(stack):
@@ -330,3 +330,14 @@ def test_every_shopify_sample_return_and_refund_is_processed_with_credentials_an
     found = record(stack, "starlow", 123134564567890)
     assert (found.status, found.shopify_status) == ("needs_details", "closed")
     assert found.reason == "Shopify does not know return 123134564567890."
+
+
+def test_a_request_read_after_shopify_already_approved_it_is_judged_but_not_acted_on(stack, shop, automated):
+    automated("charms-fr", approve=True)
+    connect(stack, shop, "charms-fr")
+    return_gid = shop.state.add_return(6001, [(DRESS, 1, "defective")], created_at=IN_WINDOW, status="OPEN")
+    stack.deliver("returns/request", request_webhook(return_gid), "request", shop=domain("charms-fr"))
+    stack.work()
+    found = record(stack, "charms-fr", legacy_id(return_gid))
+    assert (found.decision, found.status, found.shopify_status) == ("approved", "decided_in_shopify", "open")
+    assert stack.services.outbox.list() == []

@@ -22,6 +22,7 @@ from worker.adapters.tables.returns import product_facts, refunds, returns
 
 KEY = ["shop", "return_id"]
 NOT_EVALUATED = "not_evaluated"
+AWAITING_REVIEW = "awaiting_review"
 # Shopify's statuses of a return in the order they can follow one another; a late webhook never moves one back.
 SHOPIFY_STATUS_RANK = {"requested": 0, "open": 1, "declined": 2, "canceled": 2, "closed": 3}
 SETTLED_WITHOUT_REFUND = ("declined", "canceled")
@@ -79,6 +80,19 @@ def _record(row: Any) -> ReturnRecord:
     return ReturnRecord(**{name: getattr(row, name) for name in ReturnRecord.__dataclass_fields__})
 
 
+def _later(stored: str | None, reported: str | None) -> str | None:
+    if stored is None or SHOPIFY_STATUS_RANK.get(reported or "", 0) > SHOPIFY_STATUS_RANK.get(stored, 0):
+        return reported or stored
+    return stored
+
+
+def _settled(status: str, shopify_status: str | None) -> str:
+    """A return Shopify has moved past `requested` was decided there by a person: nothing is left to review."""
+    if status == AWAITING_REVIEW and SHOPIFY_STATUS_RANK.get(shopify_status or "", 0) > 0:
+        return "decided_in_shopify"
+    return status
+
+
 class ReturnsStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -89,9 +103,18 @@ class ReturnsStore:
         """Record a return that cannot be decided yet and why; a decision already recorded is left alone."""
         with self.engine.begin() as connection:
             current = self._claim(connection, ref, now, status, reason)
-            if current.decision is None:
-                self._set(connection, current, status=status, reason=reason, order_id=ref.order_id, updated_at=now)
-            self._advance(connection, current, ref.shopify_status, now)
+            if current.decision is not None:
+                self._advance(connection, current, ref.shopify_status, now)
+                return
+            self._set(
+                connection,
+                current,
+                status=status,
+                reason=reason,
+                order_id=ref.order_id,
+                shopify_status=_later(current.shopify_status, ref.shopify_status),
+                updated_at=now,
+            )
 
     def decide(self, ref: ReturnRef, decided: Decided, now: datetime) -> list[int]:
         """Record the decision and, in the same transaction, its outbox action. Returns the actions to dispatch
@@ -106,10 +129,12 @@ class ReturnsStore:
                 key = f"returns:{ref.shop}:{ref.return_id}:{decided.action}"
                 target = to_gid("Return", ref.return_id)
                 action_id = add_action(connection, ref.shop, decided.action, target, decided.action_params, key, now)
+            shopify_status = _later(current.shopify_status, ref.shopify_status)
             self._set(
                 connection,
                 current,
-                status=decided.status,
+                status=_settled(decided.status, shopify_status),
+                shopify_status=shopify_status,
                 reason=None,
                 order_id=ref.order_id,
                 decision=decided.decision,
@@ -120,7 +145,6 @@ class ReturnsStore:
                 action_id=action_id,
                 updated_at=now,
             )
-            self._advance(connection, current, ref.shopify_status, now)
         return [action_id] if action_id is not None else []
 
     def note_shopify_status(self, ref: ReturnRef, now: datetime) -> None:
@@ -226,11 +250,9 @@ class ReturnsStore:
         connection.execute(update(returns).where(returns.c.id == current.id).values(**values))
 
     def _advance(self, connection: Connection, current: Any, status: str | None, now: datetime) -> None:
-        if status is None or status == current.shopify_status:
-            return
-        rank = SHOPIFY_STATUS_RANK.get(status, 0)
-        if current.shopify_status is None or rank > SHOPIFY_STATUS_RANK.get(current.shopify_status, 0):
-            self._set(connection, current, shopify_status=status, updated_at=now)
+        later = _later(current.shopify_status, status)
+        if later != current.shopify_status:
+            self._set(connection, current, shopify_status=later, status=_settled(current.status, later), updated_at=now)
 
     # Refunds ------------------------------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from config.policies import load_policy
-from worker.adapters.returns_store import Decided, ReturnRef, ReturnsStore
+from worker.adapters.returns_store import AWAITING_REVIEW, Decided, ReturnRef, ReturnsStore
 from worker.adapters.shopify import ShopifyError, ShopifyPort, legacy_id, to_gid
 from worker.bootstrap import Services
 from worker.domain.policy import StorePolicy
@@ -101,7 +101,7 @@ def judge_request(ctx: Services, event: Event) -> None:
         return
     action, params = _action(policy, decision) if asked.status == "requested" else (None, {})
     decided = Decided(
-        status=STATUS_AFTER_ACTION.get(action or "", "awaiting_review"),
+        status=STATUS_AFTER_ACTION.get(action or "", AWAITING_REVIEW),
         decision=decision.decision,
         evaluation=decision_to_json(decision),
         request=request,
