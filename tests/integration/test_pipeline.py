@@ -171,3 +171,48 @@ def test_shop_redaction_removes_everything_we_hold_for_the_shop(stack):
     records = stack.services.records
     assert [records.count(t, SHOP) for t in ("events", "orders", "line_items", "fulfillments")] == [0, 0, 0, 0]
     assert records.get_order("another.myshopify.com", 5001) is not None
+
+
+def test_privacy_topics_reach_the_records_of_every_area(stack):
+    from worker.adapters.returns_store import Decided, ReturnRef, ReturnsStore
+    from worker.adapters.tables.returns import refunds
+
+    stack.deliver("orders/create", order_body(), "order")
+    refund = {
+        "id": 31,
+        "order_id": 5001,
+        "created_at": "2026-03-20T10:00:00Z",
+        "refund_line_items": [],
+        "refund_shipping_lines": [],
+        "transactions": [],
+        "order_adjustments": [],
+    }
+    stack.deliver("refunds/create", json.dumps(refund).encode(), "refund")
+    stack.work()
+    store = ReturnsStore(stack.services.engine)
+    request = {
+        "lines": [
+            {
+                "line_item_id": 11001,
+                "quantity": 1,
+                "reason": "defective",
+                "customer_note": "Call Camille Durand on +33 6 12 34 56 78",
+            }
+        ]
+    }
+    store.decide(
+        ReturnRef(SHOP, 77, 5001, "requested"),
+        Decided("awaiting_review", "review", {}, request, "little-twinkle-stars", "v1"),
+        stack.services.now(),
+    )
+
+    redact = {"shop_domain": SHOP, "customer": {"id": 7001}, "orders_to_redact": [5001]}
+    stack.deliver("customers/redact", json.dumps(redact).encode(), "redact")
+    stack.work()
+    kept = store.get(SHOP, 77)
+    assert "Camille" not in json.dumps(kept.request) and kept.request["lines"][0]["quantity"] == 1
+
+    stack.deliver("shop/redact", json.dumps({"shop_domain": SHOP}).encode(), "bye")
+    stack.work()
+    assert store.get(SHOP, 77) is None
+    assert stack.rows(refunds) == []

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, func, or_, select, update
+from sqlalchemy import JSON, Engine, and_, delete, func, or_, select, update
 
 from worker.adapters.db import upsert
-from worker.adapters.tables import data_exports, events, fulfillments, line_items, orders
+from worker.adapters.tables import data_exports, events, fulfillments, line_items, metadata, orders
 from worker.events import Event, parse_time
 
 PERSONAL_KEYS = frozenset(
@@ -27,6 +27,8 @@ PERSONAL_KEYS = frozenset(
         "name_on_card",
         "note_attributes",
         "destination",
+        "note",
+        "customer_note",
     }
 )
 STATUS_COLUMNS = frozenset({"shop", "id", "delivered_at", "shipment_status", "shipment_status_at"})
@@ -268,28 +270,34 @@ class Records:
         return list(connection.execute(query).scalars())
 
     def redact_customer(self, shop: str, customer_id: int, order_ids: Iterable[int]) -> int:
-        """Remove the customer's personal data from orders and from the logged events about them; the business
-        facts (amounts, lines, shipments) stay. Returns the number of orders redacted."""
+        """Remove the customer's personal data from every record about their orders (order, logged events,
+        returns...); the business facts (amounts, lines, shipments) stay. Returns the number of orders redacted."""
         with self.engine.begin() as connection:
             ids = self._customer_orders(connection, shop, customer_id, order_ids)
-            for table in (orders, events):
-                rows = connection.execute(
-                    select(table.c.id, table.c.payload).where(table.c.shop == shop, _order_column(table).in_(ids))
-                ).all()
-                for row in rows:
-                    values: dict[str, Any] = {"payload": scrub_personal_data(row.payload)}
+            for table in metadata.sorted_tables:
+                order_column = table.c.id if table is orders else table.c.get("order_id")
+                documents = [column for column in table.c if isinstance(column.type, JSON)]
+                if order_column is None or not documents or "shop" not in table.c:
+                    continue
+                keys = list(table.primary_key.columns)
+                for row in connection.execute(
+                    select(*keys, *documents).where(table.c.shop == shop, order_column.in_(ids))
+                ).mappings():
+                    values: dict[str, Any] = {c.name: scrub_personal_data(row[c.name]) for c in documents}
                     if table is orders:
                         values.update(email=None, customer_id=None)
-                    connection.execute(update(table).where(table.c.shop == shop, table.c.id == row.id).values(**values))
+                    connection.execute(update(table).where(*(k == row[k.name] for k in keys)).values(**values))
             connection.execute(
                 delete(data_exports).where(data_exports.c.shop == shop, data_exports.c.customer_id == customer_id)
             )
         return len(ids)
 
     def redact_shop(self, shop: str) -> None:
+        """Everything we hold for the shop, in every area's tables."""
         with self.engine.begin() as connection:
-            for table in (events, orders, line_items, fulfillments, data_exports):
-                connection.execute(delete(table).where(table.c.shop == shop))
+            for table in reversed(metadata.sorted_tables):
+                if "shop" in table.c:
+                    connection.execute(delete(table).where(table.c.shop == shop))
 
     def export_customer(self, shop: str, customer_id: int, order_ids: Iterable[int], request_id: int | None) -> int:
         """Write what we hold about the customer (their orders as stored) for the merchant to hand over."""
@@ -322,7 +330,3 @@ class Records:
             query = query.where(table.c.shop == shop)
         with self.engine.connect() as connection:
             return connection.execute(query).scalar_one()
-
-
-def _order_column(table: Any) -> Any:
-    return table.c.id if table is orders else table.c.order_id
