@@ -16,7 +16,7 @@ from typing import Any
 
 from config.policies import load_policy
 from worker.adapters.returns_store import AWAITING_REVIEW, Decided, ReturnRef, ReturnsStore
-from worker.adapters.shopify import ShopifyError, ShopifyPort, legacy_id, to_gid
+from worker.adapters.shopify import ShopifyNotFound, ShopifyPort, legacy_id, to_gid
 from worker.bootstrap import Services
 from worker.domain.policy import StorePolicy
 from worker.domain.returns import (
@@ -75,9 +75,7 @@ def judge_request(ctx: Services, event: Event) -> None:
     policy = load_policy(policy_name)
     try:
         asked = shopify.fetch_return(to_gid("Return", ref.return_id))
-    except ShopifyError as error:
-        if not str(error).startswith("Shopify has no return"):
-            raise
+    except ShopifyNotFound:
         store.hold(ref, "needs_details", f"Shopify does not know return {ref.return_id}.", now)
         return
     order_id = legacy_id(asked.order_id)

@@ -11,7 +11,7 @@ from worker.adapters.shopify.port import (
     legacy_id,
     to_gid,
 )
-from worker.adapters.shopify.transport import ShopifyError, ShopifyUserError
+from worker.adapters.shopify.transport import ShopifyError, ShopifyNotFound, ShopifyUserError
 
 __all__ = [
     "FulfillmentOrder",
@@ -21,6 +21,7 @@ __all__ = [
     "ReturnRequest",
     "ShopifyClient",
     "ShopifyError",
+    "ShopifyNotFound",
     "ShopifyPort",
     "ShopifyUserError",
     "legacy_id",

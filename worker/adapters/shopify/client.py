@@ -28,6 +28,7 @@ from worker.adapters.shopify.transport import (
     DEFAULT_MAX_ATTEMPTS,
     GraphQLTransport,
     ShopifyError,
+    ShopifyNotFound,
     ShopifyUserError,
     operation_name,
 )
@@ -239,7 +240,7 @@ class ShopifyClient:
     def _required(data: Mapping[str, Any], key: str, what: str) -> dict[str, Any]:
         value = data.get(key)
         if not isinstance(value, dict):
-            raise ShopifyError(f"Shopify has no {key} {what}")
+            raise ShopifyNotFound(f"Shopify has no {key} {what}")
         return value
 
 

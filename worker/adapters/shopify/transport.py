@@ -28,6 +28,10 @@ class ShopifyError(Exception):
     """Shopify answered with an error, or could not be reached within the allowed attempts."""
 
 
+class ShopifyNotFound(ShopifyError):
+    """Shopify answered, and has no such object (a deleted return, a test payload's made-up id)."""
+
+
 class ShopifyUserError(ShopifyError):
     """A mutation ran but Shopify refused it; `user_errors` holds Shopify's `userErrors` list."""
 
