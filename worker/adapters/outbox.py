@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from worker.adapters.db import upsert
 from worker.adapters.shopify import ShopifyPort
 from worker.adapters.tables import outbox
+from worker.split_execution import apply_split_plan
 
 DONE = frozenset({"sent", "dry_run", "failed"})
 
@@ -27,6 +28,7 @@ ACTIONS: dict[str, Perform] = {
     ),
     "add_tags": lambda shopify, target, params: shopify.add_tags(target, params["tags"]),
     "set_order_note": lambda shopify, target, params: shopify.set_order_note(target, params["note"]),
+    "apply_split_plan": apply_split_plan,
 }
 
 

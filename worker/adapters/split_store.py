@@ -1,0 +1,188 @@
+"""Split plan records: every SQL statement of the split area.
+
+Each decision for an order is a numbered row; the highest number is the order's current plan. A decision equal
+to the current one changes nothing, so re-planning the same order any number of times records one plan and
+queues its actions once. A new decision supersedes the current one and cancels its actions not yet sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.engine import Connection
+
+from worker.adapters.db import upsert
+from worker.adapters.outbox import add_action
+from worker.adapters.tables import outbox
+from worker.adapters.tables.split import split_fulfillment_orders, split_plans
+
+PLANNED, SKIPPED, SUPERSEDED, CANCELLED = "planned", "skipped", "superseded", "cancelled"
+
+
+class ConcurrentPlan(RuntimeError):
+    """Another job recorded a different decision for the order at the same moment; the job is retried."""
+
+
+@dataclass(frozen=True)
+class Intent:
+    """An outbox action a plan calls for."""
+
+    action: str
+    target: str
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What planning concluded for an order: a plan with its actions, or a skip with its reason."""
+
+    status: str
+    plan_hash: str | None = None
+    plan: dict[str, Any] | None = None
+    reason: str | None = None
+    apply: Intent | None = None
+    note: Intent | None = None
+
+    @property
+    def identity(self) -> tuple[str, str | None, str | None]:
+        return (self.status, self.plan_hash, self.reason)
+
+
+@dataclass(frozen=True)
+class PlanRecord:
+    id: int
+    shop: str
+    order_id: int
+    sequence: int
+    status: str
+    trigger: str
+    plan_hash: str | None
+    plan: dict[str, Any] | None
+    reason: str | None
+    apply_action_id: int | None
+    note_action_id: int | None
+    created_at: datetime
+    applied: str | None = None  # the outbox status of the action that applies the plan in Shopify
+    outcome: dict[str, Any] | None = None  # what that action did: state, detail, steps
+
+    @property
+    def identity(self) -> tuple[str, str | None, str | None]:
+        return (self.status, self.plan_hash, self.reason)
+
+
+def _record(row: Any) -> PlanRecord:
+    values = row._mapping
+    return PlanRecord(**{name: values[name] for name in PlanRecord.__dataclass_fields__ if name in values})
+
+
+def _order(shop: str, order_id: int) -> Any:
+    return (split_plans.c.shop == shop) & (split_plans.c.order_id == order_id)
+
+
+class SplitStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def record(self, shop: str, order_id: int, decision: Decision, trigger: str, now: datetime) -> list[int]:
+        """Record the decision unless it is the order's current one, with its outbox actions in the same
+        transaction. Returns the ids of the actions to dispatch (none when nothing changed)."""
+        with self.engine.begin() as connection:
+            current = self._current(connection, shop, order_id)
+            if current is not None and current.identity == decision.identity:
+                return []
+            sequence = current.sequence + 1 if current else 1
+            row = {
+                "shop": shop,
+                "order_id": order_id,
+                "sequence": sequence,
+                "status": decision.status,
+                "trigger": trigger,
+                "plan_hash": decision.plan_hash,
+                "plan": decision.plan,
+                "reason": decision.reason,
+                "created_at": now,
+            }
+            if not upsert(connection, split_plans, [row], ["shop", "order_id", "sequence"], update=[]):
+                raced = self._current(connection, shop, order_id)
+                if raced is not None and raced.identity == decision.identity:
+                    return []
+                raise ConcurrentPlan(f"order {order_id} of {shop}: plan {sequence} was recorded by another job")
+            if current is not None and current.status == PLANNED:
+                connection.execute(update(split_plans).where(split_plans.c.id == current.id).values(status=SUPERSEDED))
+                self._cancel_actions(connection, [current], f"superseded by plan {sequence}")
+            action_ids = {}
+            for column, intent in (("apply_action_id", decision.apply), ("note_action_id", decision.note)):
+                if intent is not None:
+                    key = f"split:{shop}:{order_id}:{sequence}:{column.split('_')[0]}"
+                    action_ids[column] = add_action(
+                        connection, shop, intent.action, intent.target, intent.params, key, now
+                    )
+            if action_ids:
+                connection.execute(
+                    update(split_plans)
+                    .where(_order(shop, order_id), split_plans.c.sequence == sequence)
+                    .values(**action_ids)
+                )
+            return list(action_ids.values())
+
+    def cancel(self, shop: str, order_id: int, reason: str) -> int:
+        """The order is cancelled: its current plan stops and every plan action not yet sent is cancelled.
+        Returns the number of actions cancelled."""
+        with self.engine.begin() as connection:
+            current = self._current(connection, shop, order_id)
+            if current is not None and current.status == PLANNED:
+                connection.execute(
+                    update(split_plans).where(split_plans.c.id == current.id).values(status=CANCELLED, reason=reason)
+                )
+            plans = [_record(row) for row in connection.execute(select(split_plans).where(_order(shop, order_id)))]
+            return self._cancel_actions(connection, plans, reason)
+
+    def current(self, shop: str, order_id: int) -> PlanRecord | None:
+        with self.engine.connect() as connection:
+            return self._current(connection, shop, order_id)
+
+    def plans(self, shop: str, order_id: int) -> list[PlanRecord]:
+        """Every decision for the order, oldest first, with the outcome of applying it in Shopify."""
+        query = (
+            select(split_plans, outbox.c.status.label("applied"), outbox.c.result.label("outcome"))
+            .outerjoin(outbox, outbox.c.id == split_plans.c.apply_action_id)
+            .where(_order(shop, order_id))
+            .order_by(split_plans.c.sequence)
+        )
+        with self.engine.connect() as connection:
+            return [_record(row) for row in connection.execute(query)]
+
+    def remember_fulfillment_orders(self, shop: str, order_id: int, fulfillment_order_ids: Iterable[int]) -> None:
+        rows = [{"shop": shop, "fulfillment_order_id": fo_id, "order_id": order_id} for fo_id in fulfillment_order_ids]
+        with self.engine.begin() as connection:
+            upsert(connection, split_fulfillment_orders, rows, ["shop", "fulfillment_order_id"], update=[])
+
+    def order_of_fulfillment_order(self, shop: str, fulfillment_order_id: int) -> int | None:
+        query = select(split_fulfillment_orders.c.order_id).where(
+            split_fulfillment_orders.c.shop == shop,
+            split_fulfillment_orders.c.fulfillment_order_id == fulfillment_order_id,
+        )
+        with self.engine.connect() as connection:
+            return connection.execute(query).scalar()
+
+    @staticmethod
+    def _current(connection: Connection, shop: str, order_id: int) -> PlanRecord | None:
+        query = select(split_plans).where(_order(shop, order_id)).order_by(split_plans.c.sequence.desc()).limit(1)
+        row = connection.execute(query).first()
+        return _record(row) if row else None
+
+    @staticmethod
+    def _cancel_actions(connection: Connection, plans: list[PlanRecord], reason: str) -> int:
+        ids = [i for plan in plans for i in (plan.apply_action_id, plan.note_action_id) if i is not None]
+        if not ids:
+            return 0
+        cancelled = connection.execute(
+            update(outbox)
+            .where(outbox.c.id.in_(ids), outbox.c.status == "pending")
+            .values(status=CANCELLED, last_error=reason)
+        )
+        return int(cancelled.rowcount)

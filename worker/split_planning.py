@@ -1,0 +1,186 @@
+"""Plan an order's shipments across the shop's locations: gather from Shopify, decide with the split planner,
+record the plan and its outbox actions together.
+
+The plan covers the units still waiting in open or held fulfillment orders at the shop's configured locations.
+Shopify's `available` leaves out what this order has already committed, so those units are counted back at the
+location they are assigned to; otherwise the planner would see the order competing with itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from config.locations import locations_for
+from worker.adapters.shopify import FulfillmentOrder, ShopifyError, ShopifyPort, legacy_id, to_gid
+from worker.adapters.split_store import PLANNED, SKIPPED, Decision, Intent, SplitStore
+from worker.bootstrap import Services
+from worker.domain.split import Location, OrderLine, SplitInput, SplitPlan, plan_split, plan_to_json
+
+log = logging.getLogger(__name__)
+
+NO_ACCESS = "no Admin API access"
+NO_LOCATIONS = "no locations configured for this shop"
+NOT_IN_SHOPIFY = "Shopify does not know the order (a test notification?)"
+NOTHING_TO_SHIP = "nothing left to ship from the configured locations"
+PLANNED_STATUSES = frozenset({"open", "on_hold"})
+NOTE_PREFIXES = ("Ships in ", "Nothing ships yet: ")
+
+
+def plan_order(ctx: Services, shop: str, order_id: int, trigger: str) -> None:
+    """Decide and record the order's split; the same decision again records nothing and queues nothing."""
+    store = SplitStore(ctx.engine)
+    stored = ctx.records.get_order(shop, order_id)
+    if stored and stored.get("cancelled_at"):
+        return
+    shopify = ctx.shopify_for(shop)
+    locations = locations_for(ctx.settings, shop)
+    if shopify is None or not locations:
+        store.record(
+            shop, order_id, Decision(SKIPPED, reason=NO_ACCESS if shopify is None else NO_LOCATIONS), trigger, ctx.now()
+        )
+        return
+    order_gid = to_gid("Order", order_id)
+    try:
+        order = shopify.fetch_order(order_gid)
+        fulfillment_orders = shopify.fetch_fulfillment_orders(order_gid)
+    except ShopifyError as error:
+        if not str(error).startswith(f"Shopify has no order {order_gid}"):
+            raise
+        store.record(shop, order_id, Decision(SKIPPED, reason=NOT_IN_SHOPIFY), trigger, ctx.now())
+        return
+    if order.get("cancelled_at"):
+        return
+    store.remember_fulfillment_orders(shop, order_id, [legacy_id(fo.id) for fo in fulfillment_orders])
+    decision = decide(shopify, order, fulfillment_orders, locations)
+    action_ids = store.record(shop, order_id, decision, trigger, ctx.now())
+    ctx.dispatch(action_ids)
+    log.info("split %s", decision.status, extra={"shop": shop, "order": order_id, "plan": decision.plan_hash})
+
+
+def decide(
+    shopify: ShopifyPort,
+    order: Mapping[str, Any],
+    fulfillment_orders: Sequence[FulfillmentOrder],
+    locations: tuple[Location, ...],
+) -> Decision:
+    """The plan for the units still waiting, the action that applies it and the note that tells the merchant."""
+    lines, assigned = units_to_plan(order, fulfillment_orders, {location.id for location in locations})
+    if not lines:
+        return Decision(SKIPPED, reason=NOTHING_TO_SHIP)
+    variants = {line.variant_id for line in lines if line.variant_id is not None}
+    levels = shopify.fetch_inventory(variants, [int(location.id) for location in locations])
+    plan = plan_split(
+        SplitInput(
+            lines=lines,
+            locations=locations,
+            available=available_to_order(lines, assigned, levels, locations),
+            destination_country=str((order.get("shipping_address") or {}).get("country_code") or ""),
+            assigned=assigned,
+        )
+    )
+    titles = {line.line_item_id: line.title for line in lines}
+    plan_json = plan_to_json(plan)
+    order_gid = to_gid("Order", int(order["id"]))
+    apply_params = {
+        "plan": plan_json,
+        "locations": [location.id for location in locations],
+        "hold_note": backorder_note(plan, titles),
+    }
+    return Decision(
+        PLANNED,
+        plan_hash=plan.plan_hash,
+        plan=plan_json,
+        apply=Intent("apply_split_plan", order_gid, apply_params),
+        note=Intent("set_order_note", order_gid, {"note": merged_note(order.get("note"), shipping_note(plan, titles))}),
+    )
+
+
+def units_to_plan(
+    order: Mapping[str, Any], fulfillment_orders: Sequence[FulfillmentOrder], location_ids: set[str]
+) -> tuple[tuple[OrderLine, ...], dict[int, dict[str, int]]]:
+    """The order's lines with the units still waiting at configured locations, and where each unit is now.
+    Custom items without a variant have no stock to plan and stay where Shopify put them."""
+    items = {int(item["id"]): item for item in order.get("line_items", [])}
+    assigned: dict[int, dict[str, int]] = {}
+    variants: dict[int, int] = {}
+    for fo in fulfillment_orders:
+        location_id = str(fo.location_id)
+        if fo.status not in PLANNED_STATUSES or location_id not in location_ids:
+            continue
+        for fo_line in fo.lines:
+            item = items.get(fo_line.line_item_id, {})
+            if fo_line.remaining_quantity <= 0 or fo_line.variant_id is None or not item.get("requires_shipping", True):
+                continue
+            placed = assigned.setdefault(fo_line.line_item_id, {})
+            placed[location_id] = placed.get(location_id, 0) + fo_line.remaining_quantity
+            variants[fo_line.line_item_id] = fo_line.variant_id
+    lines = tuple(
+        OrderLine(
+            line_item_id=line_item_id,
+            variant_id=variants[line_item_id],
+            quantity=sum(placed.values()),
+            title=str(items.get(line_item_id, {}).get("name") or items.get(line_item_id, {}).get("title") or ""),
+        )
+        for line_item_id, placed in sorted(assigned.items())
+    )
+    return lines, assigned
+
+
+def available_to_order(
+    lines: tuple[OrderLine, ...],
+    assigned: Mapping[int, Mapping[str, int]],
+    levels: Mapping[int, Mapping[int, int]],
+    locations: tuple[Location, ...],
+) -> dict[int, dict[str, int]]:
+    """Units of each variant this order may use at each location: Shopify's available plus what the order itself
+    already holds there (available may be negative when a store sells past zero)."""
+    committed: dict[int, dict[str, int]] = {}
+    for line in lines:
+        if line.variant_id is not None:
+            held = committed.setdefault(line.variant_id, {})
+            for location_id, units in assigned.get(line.line_item_id, {}).items():
+                held[location_id] = held.get(location_id, 0) + units
+    return {
+        variant_id: {
+            location.id: max(0, levels.get(variant_id, {}).get(int(location.id), 0) + held.get(location.id, 0))
+            for location in locations
+        }
+        for variant_id, held in committed.items()
+    }
+
+
+def shipping_note(plan: SplitPlan, titles: Mapping[int, str]) -> str:
+    """The order note a merchant reads: how many packages, what each carries and from where, and what waits."""
+    packages = "; ".join(
+        f"{_items(shipment.lines, titles)} from {shipment.location_name} (about {shipment.estimated_delivery_days} "
+        f"days)"
+        for shipment in plan.shipments
+    )
+    waiting = backorder_note(plan, titles)
+    if not plan.shipments:
+        return f"{NOTE_PREFIXES[1]}waiting for stock: {waiting}."
+    note = f"Ships in {plan.packages} package{'' if plan.packages == 1 else 's'}: {packages}."
+    return f"{note} Waiting for stock: {waiting}." if waiting else note
+
+
+def backorder_note(plan: SplitPlan, titles: Mapping[int, str]) -> str:
+    return "; ".join(
+        f"{_title(backorder.line_item_id, titles)} x{backorder.quantity} ({backorder.reason})"
+        for backorder in plan.backorders
+    )
+
+
+def merged_note(existing: str | None, ours: str) -> str:
+    """The order's note with our line replaced: what the customer or staff wrote stays."""
+    kept = [line for line in (existing or "").splitlines() if not line.startswith(NOTE_PREFIXES)]
+    return "\n".join([*kept, ours]).strip()
+
+
+def _items(lines: Sequence[Any], titles: Mapping[int, str]) -> str:
+    return ", ".join(f"{_title(line.line_item_id, titles)} x{line.quantity}" for line in lines)
+
+
+def _title(line_item_id: int, titles: Mapping[int, str]) -> str:
+    return titles.get(line_item_id) or f"line {line_item_id}"
