@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from config.locations import locations_for
-from worker.adapters.shopify import FulfillmentOrder, ShopifyError, ShopifyPort, legacy_id, to_gid
+from worker.adapters.shopify import FulfillmentOrder, ShopifyNotFound, ShopifyPort, legacy_id, to_gid
 from worker.adapters.split_store import PLANNED, SKIPPED, Decision, Intent, SplitStore
 from worker.bootstrap import Services
 from worker.domain.split import Location, OrderLine, SplitInput, SplitPlan, plan_split, plan_to_json
@@ -45,9 +45,7 @@ def plan_order(ctx: Services, shop: str, order_id: int, trigger: str) -> None:
     try:
         order = shopify.fetch_order(order_gid)
         fulfillment_orders = shopify.fetch_fulfillment_orders(order_gid)
-    except ShopifyError as error:
-        if not str(error).startswith(f"Shopify has no order {order_gid}"):
-            raise
+    except ShopifyNotFound:
         store.record(shop, order_id, Decision(SKIPPED, reason=NOT_IN_SHOPIFY), trigger, ctx.now())
         return
     if order.get("cancelled_at"):
