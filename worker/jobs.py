@@ -86,3 +86,11 @@ def run_periodic(payload: dict[str, Any]) -> Any:
     name = payload["name"]
     periodic.schedule_next(ctx.jobs, name, ctx.now())
     return globals()[periodic.SCHEDULE[name][0]]()
+
+
+def late_check(payload: dict[str, Any]) -> str:
+    return fulfillments.check_late(services(), payload)
+
+
+def sweep_late_deliveries() -> int:
+    return fulfillments.sweep_late(services())

@@ -1,15 +1,18 @@
-"""`shopworker late`: ask the late-delivery clock about one shipment, as a dry run that writes nothing."""
+"""`shopworker late`: ask the late-delivery clock about one shipment (a dry run that writes nothing), list the
+shipments late now, or run the sweep that records them."""
 
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
 import click
 
-from config.policies import load_policy
+from config.policies import load_policy, store_names
 from worker.cli import InputError
+from worker.cli.settings import settings_from_env
 from worker.domain.clock import BusinessCalendar, ClockError, classify
 from worker.domain.policy import PolicyError
 
@@ -57,3 +60,91 @@ def check(store: str, shipped_at: datetime, delivered_at: datetime | None, now: 
         "day_kind": policy.late.day_kind,
     }
     click.echo(json.dumps(report))
+
+
+def _store_option(function: Any) -> Any:
+    return click.option("--store", help="Only the shops under this store policy, e.g. starlow.")(function)
+
+
+def _now_option(function: Any) -> Any:
+    return click.option("--now", type=_Moment(), help="The moment to judge at (ISO 8601); defaults to now.")(function)
+
+
+def _moment(now: datetime | None) -> datetime:
+    if now is None:
+        return datetime.now(UTC)
+    return now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+
+
+def _stores(store: str | None) -> list[str] | None:
+    if store is not None and store not in store_names():
+        raise InputError(f"no store policy named {store!r} (known: {', '.join(store_names())})")
+    return None if store is None else [store]
+
+
+@group.command()
+@_store_option
+@_now_option
+def report(store: str | None, now: datetime | None) -> None:
+    """List the shipments late or escalated now, recorded yet or not: order, fulfillment, state, elapsed, since.
+
+    Reads every undelivered shipment of the watched shops (a progress bar on stderr) and writes nothing."""
+    from sqlalchemy.exc import OperationalError
+
+    from worker.adapters.db import make_engine
+    from worker.handlers.fulfillments import count_in_transit, late_shipments, worst
+
+    stores, moment, settings = _stores(store), _moment(now), settings_from_env()
+    engine = make_engine(settings.database_url, settings.database_schema)
+    try:
+        total = count_in_transit(engine, settings, stores)
+        with click.progressbar(length=total, label="shipments in transit", file=sys.stderr) as bar:
+            late = late_shipments(engine, settings, moment, stores, progress=bar.update)
+    except (PolicyError, ClockError) as error:
+        raise InputError(str(error)) from None
+    except OperationalError as error:
+        raise click.ClickException(f"the records database cannot be read: {str(error.orig).splitlines()[0]}") from None
+    finally:
+        engine.dispose()
+    if not late:
+        click.echo(f"no shipment is late at {moment.isoformat()}")
+        return
+    orders: dict[tuple[str, int], list[Any]] = {}
+    for shipment in late:
+        orders.setdefault((shipment.shop, shipment.order_id), []).append(shipment.state)
+    click.echo(f"{'shop':<36}{'order':>14}  {'fulfillment':>14}  {'state':<10}{'order is':<10}{'elapsed':<20}since")
+    for s in late:
+        click.echo(
+            f"{s.shop:<36}{s.order_id:>14}  {s.fulfillment_id:>14}  {s.state:<10}"
+            f"{worst(orders[s.shop, s.order_id]):<10}{f'{s.elapsed_days} {s.day_kind} days':<20}"
+            f"{s.since.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+        )
+
+
+@group.command(name="sweep")
+@_store_option
+@_now_option
+def sweep_command(store: str | None, now: datetime | None) -> None:
+    """Record now what is due: a flag for each shipment past its store's first threshold, a case past the second
+    or on a carrier failure, with their Shopify actions queued. Safe to repeat; the worker runs it hourly."""
+    from redis.exceptions import RedisError
+    from sqlalchemy.exc import OperationalError
+
+    from worker import bootstrap
+    from worker.handlers.fulfillments import sweep
+
+    stores, moment, settings = _stores(store), _moment(now), settings_from_env()
+    if not settings.redis_url:
+        raise InputError("REDIS_URL is not set: the sweep queues its Shopify actions for a running worker")
+    services = bootstrap.build(settings)
+    try:
+        counts = sweep(services, moment, stores)
+    except (PolicyError, ClockError) as error:
+        raise InputError(str(error)) from None
+    except (OperationalError, RedisError) as error:
+        raise click.ClickException(f"the sweep could not finish: {str(error).splitlines()[0]}") from None
+    finally:
+        services.engine.dispose()
+    click.echo(f"{counts.flags} flags, {counts.cases} cases, {counts.actions} Shopify actions queued")
+    if counts.unwatched:
+        click.echo(f"not watched (no store policy): {', '.join(counts.unwatched)}")
