@@ -174,6 +174,7 @@ def test_shop_redaction_removes_everything_we_hold_for_the_shop(stack):
 
 
 def test_privacy_topics_reach_the_records_of_every_area(stack):
+    from worker.adapters.outbox import add_action
     from worker.adapters.returns_store import Decided, ReturnRef, ReturnsStore
     from worker.adapters.tables.returns import refunds
 
@@ -206,11 +207,24 @@ def test_privacy_topics_reach_the_records_of_every_area(stack):
         stack.services.now(),
     )
 
+    with stack.services.engine.begin() as connection:
+        note = add_action(
+            connection,
+            SHOP,
+            "set_order_note",
+            "gid://shopify/Order/5001",
+            {"note": "Camille: leave at the door"},
+            "note:5001",
+            stack.services.now(),
+        )
+
     redact = {"shop_domain": SHOP, "customer": {"id": 7001}, "orders_to_redact": [5001]}
     stack.deliver("customers/redact", json.dumps(redact).encode(), "redact")
     stack.work()
     kept = store.get(SHOP, 77)
     assert "Camille" not in json.dumps(kept.request) and kept.request["lines"][0]["quantity"] == 1
+    action = stack.services.outbox.get(note)
+    assert (action.status, action.params) == ("cancelled", {})
 
     stack.deliver("shop/redact", json.dumps({"shop_domain": SHOP}).encode(), "bye")
     stack.work()

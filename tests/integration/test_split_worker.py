@@ -193,9 +193,6 @@ def test_a_cancelled_order_has_its_unsent_plan_actions_cancelled_and_never_resen
     assert len(SplitStore(stack.services.engine).plans(SHOP, ORDER_ID)) == 1
 
 
-@pytest.mark.xfail(
-    strict=True, reason="outbox.DONE lacks 'cancelled': a sender job queued before the cancellation still sends"
-)
 def test_a_sender_job_queued_before_the_cancellation_sends_nothing(stack, shop):
     connect(stack.services, shop)
     run_job_again(stack, "orders/create", order_created(), "create")

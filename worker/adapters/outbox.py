@@ -16,7 +16,7 @@ from worker.adapters.shopify import ShopifyPort
 from worker.adapters.tables import outbox
 from worker.split_execution import apply_split_plan
 
-DONE = frozenset({"sent", "dry_run", "failed"})
+DONE = frozenset({"sent", "dry_run", "failed", "cancelled"})
 
 Perform = Callable[[ShopifyPort, str, dict[str, Any]], Any]
 

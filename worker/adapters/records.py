@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, Engine, and_, delete, func, or_, select, update
 
 from worker.adapters.db import upsert
-from worker.adapters.tables import data_exports, events, fulfillments, line_items, metadata, orders
+from worker.adapters.tables import data_exports, events, fulfillments, line_items, metadata, orders, outbox
 from worker.events import Event, parse_time
 
 PERSONAL_KEYS = frozenset(
@@ -287,10 +287,25 @@ class Records:
                     if table is orders:
                         values.update(email=None, customer_id=None)
                     connection.execute(update(table).where(*(k == row[k.name] for k in keys)).values(**values))
+            self._redact_actions(connection, shop, [f"gid://shopify/Order/{order_id}" for order_id in ids])
             connection.execute(
                 delete(data_exports).where(data_exports.c.shop == shop, data_exports.c.customer_id == customer_id)
             )
         return len(ids)
+
+    @staticmethod
+    def _redact_actions(connection: Any, shop: str, order_gids: list[str]) -> None:
+        """Actions aimed at the customer's orders lose their personal data; those not yet sent are cancelled,
+        so nothing of the customer's is pushed back to Shopify after the request."""
+        for row in connection.execute(
+            select(outbox.c.id, outbox.c.params, outbox.c.status).where(
+                outbox.c.shop == shop, outbox.c.target.in_(order_gids)
+            )
+        ):
+            values: dict[str, Any] = {"params": scrub_personal_data(row.params)}
+            if row.status == "pending":
+                values["status"] = "cancelled"
+            connection.execute(update(outbox).where(outbox.c.id == row.id).values(**values))
 
     def redact_shop(self, shop: str) -> None:
         """Everything we hold for the shop, in every area's tables."""
