@@ -107,4 +107,9 @@ def test_periodic_work_is_scheduled_once_per_slot_however_many_workers_seed_it(s
     periodic.seed(services.jobs, now)
     periodic.seed(services.jobs, now)
     scheduled = services.jobs.queue.scheduled_job_registry.get_job_ids()
-    assert scheduled == [f"periodic-resend-pending-actions-{int(datetime(2026, 3, 2, 12, 5, tzinfo=UTC).timestamp())}"]
+    expected = [
+        f"periodic-{name}-{int(periodic.next_slot(now, interval).timestamp())}"
+        for name, (_function, interval) in periodic.SCHEDULE.items()
+    ]
+    assert sorted(scheduled) == sorted(expected)
+    assert f"periodic-resend-pending-actions-{int(datetime(2026, 3, 2, 12, 5, tzinfo=UTC).timestamp())}" in scheduled
