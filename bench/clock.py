@@ -1,6 +1,6 @@
 """Business-day clock: the O(1) count against a day-by-day count on the same shipments, in the same run.
 
-Run: .venv/bin/python bench/clock.py [--shipments N] [--sweep M] [--seed S]
+Run: .venv/bin/python -m bench.clock [--shipments N] [--sweep M] [--seed S]
 N shipments shipped at random moments over the two years before `now`, under little-twinkle-stars' rule (US
 calendar, New York, late over 21 business days, escalated over 30). Two comparisons, each checked for agreement:
 - counting elapsed business days from local dates: a day-by-day count against a set of holiday dates, then

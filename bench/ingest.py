@@ -1,6 +1,6 @@
 """Webhook intake: POST /webhooks under gunicorn against a bare Flask endpoint on the same server config.
 
-Run: .venv/bin/python bench/ingest.py [--seconds 8] [--rate 1000]
+Run: .venv/bin/python -m bench.ingest [--seconds 8] [--rate 1000]
 Uses Shopify's 15 KB orders/create sample, a distinct event id per request (every request is verified, parsed,
 deduplicated and enqueued), and the local Redis (database 15, emptied before and after). Prints, for each server,
 the closed-loop throughput with p50/p99, then p50/p99 at a fixed offered rate (latency measured from each request's

@@ -3,7 +3,7 @@
 The request and product facts are decoded once, as the worker does when a job starts; a second figure
 re-checks them on every call too.
 
-Run: .venv/bin/python bench/returns.py [--store starlightes] [--seconds 2]
+Run: .venv/bin/python -m bench.returns [--store starlightes] [--seconds 2]
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Split planner: planning time on 15 locations x 40 lines, checked against a MILP and a per-line router.
 
-Run: .venv/bin/python bench/split.py [--orders N] [--seed S]
+Run: .venv/bin/python -m bench.split [--orders N] [--seed S]
 Prints p50/p99 planning time, how often the plan is proven optimal, agreement with scipy's MILP (HiGHS) on
 units shipped, packages, latest delivery and units moved, the speed ratio, and the packages saved against a
 router that sends each line from its highest-priority location with stock.

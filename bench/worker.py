@@ -1,7 +1,7 @@
 """Worker throughput: orders/create events processed per second by one worker, against RQ's no-op job rate.
 
 Run: .venv/bin/python -m bench.worker [--events 2000] [--database postgresql|sqlite]
-(as a module: a script named worker.py would hide the `worker` package)
+(bench/ is a package: every script runs with -m, so that this one does not hide the `worker` package)
 Queues Shopify's orders/create sample as N distinct orders (as the receiver would), then runs one in-process RQ
 SimpleWorker (the class `shopworker worker` runs) in burst mode until the queue is empty; the baseline is the same
 worker draining N jobs that do nothing, queued with the same options, in the same run. Uses Redis database 15 and
