@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import click
 from redis import Redis
 
 from worker.adapters.records import Records
 from worker.cli import InputError
-from worker.cli.settings import settings_from_env
+from worker.cli.settings import database_from_env, settings_from_env
 
 
-def _records() -> Records:
-    from worker.adapters.db import make_engine
-
-    settings = settings_from_env()
-    return Records(make_engine(settings.database_url, settings.database_schema))
+@contextmanager
+def _records() -> Iterator[Records]:
+    with database_from_env() as engine:
+        yield Records(engine)
 
 
 @click.group(name="events")
@@ -30,7 +32,9 @@ def group() -> None:
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
 def list_events(shop: str | None, topic: str | None, status: str | None, order_id: int | None, limit: int) -> None:
     """Newest first: id, when received, shop, topic, status, attempts, last error."""
-    for event in _records().list_events(shop, topic, status, order_id, limit):
+    with _records() as records:
+        listed = records.list_events(shop, topic, status, order_id, limit)
+    for event in listed:
         error = f"  {event.last_error}" if event.last_error else ""
         click.echo(
             f"{event.id:>6}  {event.received_at:%Y-%m-%d %H:%M:%S}  {event.shop}  {event.topic:<28} "
@@ -49,10 +53,10 @@ def replay_events(event_ids: tuple[int, ...]) -> None:
     settings = settings_from_env()
     if not settings.redis_url:
         raise InputError("REDIS_URL is not set: replays are queued for a running worker")
-    records = _records()
+    with _records() as records:
+        logged_events = {event_id: records.get_event(event_id) for event_id in event_ids}
     intake = Intake(Redis.from_url(settings.redis_url), settings.queue_name, settings.dedup_seconds)
-    for event_id in event_ids:
-        logged = records.get_event(event_id)
+    for event_id, logged in logged_events.items():
         if logged is None:
             raise InputError(f"no event with id {event_id}")
         event = Event(logged.shop, logged.topic, logged.event_id, logged.payload, logged.received_at)

@@ -16,7 +16,7 @@ from config.policies import load_policy
 from worker.adapters.returns_store import ReturnsStore, UnknownReturn
 from worker.adapters.shopify import legacy_id
 from worker.cli import InputError
-from worker.cli.settings import settings_from_env
+from worker.cli.settings import database_from_env
 from worker.domain.policy import PolicyError
 from worker.domain.returns import (
     ReturnRequestError,
@@ -55,14 +55,8 @@ def evaluate(store: str, order_path: str, request_path: str, products_path: str 
 
 @contextmanager
 def _store() -> Iterator[ReturnsStore]:
-    from worker.adapters.db import make_engine
-
-    settings = settings_from_env()
-    engine = make_engine(settings.database_url, settings.database_schema)
-    try:
+    with database_from_env() as engine:
         yield ReturnsStore(engine)
-    finally:
-        engine.dispose()
 
 
 @group.command(name="list")

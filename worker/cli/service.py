@@ -37,9 +37,11 @@ def worker(burst: bool, scheduler: bool) -> None:
     from rq import SimpleWorker
     from rq.serializers import JSONSerializer
 
+    from webhooks.logs import configure_logging
     from worker import bootstrap, periodic
 
     settings = settings_from_env()
+    configure_logging(settings.log_level, settings.log_format, settings.secret_values())
     services = bootstrap.build(settings)
     bootstrap.install(services)
     periodic.seed(services.jobs, services.now())
