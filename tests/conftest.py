@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 import os
 import uuid
@@ -85,3 +86,10 @@ def stack(settings: Settings, redis: Redis) -> Iterator[Stack]:
     yield Stack(create_app(settings, redis).test_client(), services, redis)
     bootstrap.install(None)
     services.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_per_test() -> Iterator[None]:
+    """Collect after each test, so a connection left open fails the test that left it, not a later one."""
+    yield
+    gc.collect()
