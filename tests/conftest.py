@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import gc
-import itertools
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,18 +20,33 @@ REDIS_HOST = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 FIXTURES = Path(__file__).parent / "fixtures"
 SECRET = TEST_SECRET
-_redis_dbs = itertools.cycle(range(1, 15))  # 15 is left to bench/
 
 
 @pytest.fixture
 def redis_url() -> Iterator[str]:
-    """A Redis database of the test's own, empty at start and emptied after."""
-    url = f"{REDIS_HOST}/{next(_redis_dbs)}"
+    """A Redis database of the test's own, empty at start and emptied after. Databases are leased through a key
+    in database 0, so test runs side by side on one Redis never share one."""
+    control = Redis.from_url(f"{REDIS_HOST}/0")
+    token = uuid.uuid4().hex
+    deadline = time.monotonic() + 120
+    while True:
+        leased = next(
+            (db for db in range(1, 15) if control.set(f"shopworker-tests:db:{db}", token, nx=True, ex=600)), None
+        )
+        if leased is not None:
+            break
+        if time.monotonic() > deadline:
+            pytest.fail("no free Redis test database (1-14) for two minutes")
+        time.sleep(0.05)
+    url = f"{REDIS_HOST}/{leased}"
     client = Redis.from_url(url)
     client.flushdb()
     yield url
     client.flushdb()
     client.close()
+    if control.get(f"shopworker-tests:db:{leased}") == token.encode():
+        control.delete(f"shopworker-tests:db:{leased}")
+    control.close()
 
 
 @pytest.fixture
