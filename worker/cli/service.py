@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -55,11 +56,15 @@ def worker(burst: bool, scheduler: bool) -> None:
     rq_worker.work(burst=burst, with_scheduler=scheduler, logging_level=settings.log_level)
 
 
+TOPIC = re.compile(r"[a-z_]+/[a-z_]+")
+
+
 def _topic_of(path: Path) -> str:
     """`orders__create.json` (Shopify's sample naming) or `.../orders/create/<case>.json` (our fixtures)."""
-    if "__" in path.stem:
-        return path.stem.replace("__", "/")
-    return f"{path.parent.parent.name}/{path.parent.name}"
+    topic = path.stem.replace("__", "/") if "__" in path.stem else f"{path.parent.parent.name}/{path.parent.name}"
+    if not TOPIC.fullmatch(topic):
+        raise InputError(f"cannot tell the topic of {path} from its path; pass --topic")
+    return topic
 
 
 def _payload_files(paths: tuple[Path, ...]) -> Iterator[Path]:
