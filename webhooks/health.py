@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, Response, current_app, jsonify
 from redis.exceptions import RedisError
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 bp = Blueprint("health", __name__)
+
+# shop -> JSON list of the webhook topics Shopify has no subscription for, written by the worker's reconciliation.
+MISSING_WEBHOOKS_KEY = "shopworker:missing-webhooks"
 
 
 @bp.get("/healthz")
@@ -18,8 +23,11 @@ def healthz() -> Response:
 @bp.get("/readyz")
 def readyz() -> tuple[Response, int]:
     checks = {"redis": "ok", "database": "ok"}
+    warnings: list[str] = []
+    redis = current_app.extensions["shopworker_intake"].redis
     try:
-        current_app.extensions["shopworker_intake"].redis.ping()
+        redis.ping()
+        warnings = _missing_webhook_warnings(redis.hgetall(MISSING_WEBHOOKS_KEY))
     except RedisError as error:
         checks["redis"] = f"unreachable: {error}"
     engine = current_app.extensions.get("shopworker_db_probe")
@@ -32,4 +40,13 @@ def readyz() -> tuple[Response, int]:
     except SQLAlchemyError as error:
         checks["database"] = f"unreachable: {type(error).__name__}"
     ready = all(value == "ok" for value in checks.values())
-    return jsonify(status="ready" if ready else "not ready", checks=checks), 200 if ready else 503
+    return jsonify(status="ready" if ready else "not ready", checks=checks, warnings=warnings), 200 if ready else 503
+
+
+def _missing_webhook_warnings(missing: dict[bytes, bytes]) -> list[str]:
+    """Worth a look, not a reason to stop routing: the worker still reconciles what webhooks do not bring."""
+    return [
+        f"{shop.decode()} has no webhook subscription for {', '.join(json.loads(topics))} "
+        "(subscriptions declared in shopify.app.toml are not listed by the Admin API)"
+        for shop, topics in sorted(missing.items())
+    ]

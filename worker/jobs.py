@@ -94,3 +94,9 @@ def late_check(payload: dict[str, Any]) -> str:
 
 def sweep_late_deliveries() -> int:
     return fulfillments.sweep_late(services())
+
+
+def reconcile_shops() -> int:
+    from worker import reconcile
+
+    return reconcile.reconcile_all(services())

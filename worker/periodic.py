@@ -16,6 +16,7 @@ PERIODIC_JOB = "worker.jobs.run_periodic"
 SCHEDULE: dict[str, tuple[str, int]] = {
     "resend-pending-actions": ("resend_pending_actions", 300),
     "late-sweep": ("sweep_late_deliveries", 3600),
+    "reconcile": ("reconcile_shops", 900),
 }
 
 

@@ -27,6 +27,9 @@ QUERIES: dict[str, Resolver] = {
     "FulfillmentOrderLocation": reads.fulfillment_order_location,
     "FetchInventory": reads.fetch_inventory,
     "FetchWebhookSubscriptions": reads.fetch_webhook_subscriptions,
+    "OrdersUpdatedSince": reads.orders_updated_since,
+    "CountOrdersUpdatedSince": reads.count_orders_updated_since,
+    "FetchFulfillment": reads.fetch_fulfillment,
 }
 
 MUTATIONS: dict[str, Resolver] = {
@@ -84,7 +87,7 @@ def create_fake_app(state: FakeShop | None = None) -> Flask:
         kind, name = match.groups() if match else ("query", "anonymous")
         with shop.lock:
             shop.received.append(name)
-            fault = shop.next_fault()
+            fault = shop.next_fault(name)
             if fault:
                 return _fault_response(fault, shop)
             if request.headers.get("X-Shopify-Access-Token") != shop.access_token:

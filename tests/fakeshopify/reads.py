@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from tests.fakeshopify.state import FakeFulfillmentOrder, FakeShop, gid, legacy
+from tests.fakeshopify.state import FakeFulfillmentOrder, FakeShop, gid, instant, legacy
 
 ORDER_LINE_ITEMS_PAGE = 50
 FULFILLMENT_ORDERS_PAGE = 5
+ORDERS_PAGE = 25  # the adapter's orders(first: 25)
+FULFILLMENT_LINE_ITEMS_PAGE = 50
+_UPDATED_AFTER = re.compile(r"updated_at:>'([^']+)'")
 
 _DISCOUNT_TYPENAMES = {
     "discount_code": "DiscountCodeApplication",
@@ -153,6 +157,77 @@ def fetch_webhook_subscriptions(shop: FakeShop, variables: dict[str, Any]) -> di
         {"id": gid("WebhookSubscription", index + 1), "topic": topic} for index, topic in enumerate(shop.webhook_topics)
     ]
     return {"webhookSubscriptions": {"pageInfo": {"hasNextPage": False, "endCursor": None}, "nodes": nodes}}
+
+
+def orders_updated_since(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
+    nodes, page_info = page(_updated_orders(shop, variables["query"]), variables.get("after"), ORDERS_PAGE)
+    return {"orders": {"pageInfo": page_info, "nodes": [_order_summary(shop, order) for order in nodes]}}
+
+
+def count_orders_updated_since(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
+    return {"ordersCount": {"count": len(_updated_orders(shop, variables["query"])), "precision": "EXACT"}}
+
+
+def fetch_fulfillment(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
+    fulfillment = shop.fulfillment(legacy(variables["id"]))
+    if fulfillment is None:
+        return {"fulfillment": None}
+    lines, page_info = page(fulfillment.get("line_items", []), variables.get("after"), FULFILLMENT_LINE_ITEMS_PAGE)
+    numbers = fulfillment.get("tracking_numbers") or []
+    urls = fulfillment.get("tracking_urls") or []
+    location = fulfillment.get("location_id")
+    return {
+        "fulfillment": {
+            **_fulfillment(fulfillment),
+            "name": fulfillment.get("name"),
+            "order": {"id": gid("Order", fulfillment["order_id"])},
+            "location": {"id": gid("Location", location)} if location else None,
+            "trackingInfo": [
+                {
+                    "company": fulfillment.get("tracking_company"),
+                    "number": number,
+                    "url": urls[index] if index < len(urls) else None,
+                }
+                for index, number in enumerate(numbers)
+            ],
+            "fulfillmentLineItems": {
+                "pageInfo": page_info,
+                "nodes": [
+                    {
+                        "id": gid("FulfillmentLineItem", int(line["id"]) + 1),
+                        "quantity": line["quantity"],
+                        "lineItem": {"id": gid("LineItem", int(line["id"]))},
+                    }
+                    for line in lines
+                ],
+            },
+        }
+    }
+
+
+def _updated_orders(shop: FakeShop, query: str) -> list[dict[str, Any]]:
+    """The orders Shopify's search `updated_at:>'<time>'` finds, oldest change first (sortKey: UPDATED_AT)."""
+    match = _UPDATED_AFTER.search(query)
+    found = [
+        order
+        for order in shop.orders.values()
+        if match is None or instant(order["updated_at"]) > instant(match.group(1))
+    ]
+    return sorted(found, key=lambda order: (instant(order["updated_at"]), int(order["id"])))
+
+
+def _order_summary(shop: FakeShop, order: dict[str, Any]) -> dict[str, Any]:
+    order_id = int(order["id"])
+    returns = sorted((r for r in shop.returns.values() if r.order_id == order_id), key=lambda r: r.id)
+    return {
+        "id": gid("Order", order_id),
+        "updatedAt": order["updated_at"],
+        "fulfillments": [
+            {"id": gid("Fulfillment", int(f["id"])), "updatedAt": f["updated_at"]}
+            for f in order.get("fulfillments", [])[:10]
+        ],
+        "returns": {"nodes": [{"id": gid("Return", r.id), "status": r.status} for r in returns[:5]]},
+    }
 
 
 def fulfillment_order_node(fo: FakeFulfillmentOrder) -> dict[str, Any]:

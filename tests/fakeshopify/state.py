@@ -12,9 +12,14 @@ import threading
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 FAULTS = ("429", "throttled", "500")
+
+
+def instant(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def gid(kind: str, legacy_id: int) -> str:
@@ -63,6 +68,16 @@ class FakeReturn:
 
 
 @dataclass
+class AimedFault:
+    """Faults for one operation only, after `skip` of its requests have been answered normally."""
+
+    operation: str
+    fault: str
+    count: int
+    skip: int
+
+
+@dataclass
 class FakeShop:
     """A shop's state; every method is safe to call while the fake server runs in another thread."""
 
@@ -79,6 +94,7 @@ class FakeShop:
     retry_after_seconds: int = 1
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _faults: deque[str] = field(default_factory=deque, repr=False)
+    _aimed: list[AimedFault] = field(default_factory=list, repr=False)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(9_000_000_000), repr=False)
 
     def new_id(self) -> int:
@@ -134,16 +150,49 @@ class FakeShop:
         with self.lock:
             self.inventory[(variant_id, location_id)] = available
 
-    def inject(self, fault: str, count: int = 1) -> None:
-        """The next `count` requests answer with `fault`: "429", "throttled" (HTTP 200) or "500"."""
+    def inject(self, fault: str, count: int = 1, operation: str | None = None, skip: int = 0) -> None:
+        """The next `count` requests answer with `fault`: "429", "throttled" (HTTP 200) or "500". With an
+        `operation` (e.g. "OrdersUpdatedSince"), only that operation's requests, once `skip` of them went through."""
         if fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}; expected one of {FAULTS}")
         with self.lock:
-            self._faults.extend([fault] * count)
+            if operation is None:
+                self._faults.extend([fault] * count)
+            else:
+                self._aimed.append(AimedFault(operation, fault, count, skip))
 
-    def next_fault(self) -> str | None:
+    def next_fault(self, operation: str | None = None) -> str | None:
         with self.lock:
-            return self._faults.popleft() if self._faults else None
+            if self._faults:
+                return self._faults.popleft()
+            aimed = next((aimed for aimed in self._aimed if aimed.operation == operation), None)
+            if aimed is None:
+                return None
+            if aimed.skip:
+                aimed.skip -= 1
+                return None
+            aimed.count -= 1
+            if not aimed.count:
+                self._aimed.remove(aimed)
+            return aimed.fault
+
+    def add_fulfillment(self, order_id: int, fulfillment: dict[str, Any]) -> None:
+        """Records a REST-shaped fulfillment (a webhook payload will do) on its order, as Shopify does: the
+        order's updated_at moves with it."""
+        with self.lock:
+            order = self.orders[order_id]
+            fulfillment = {**copy.deepcopy(fulfillment), "order_id": order_id}
+            kept = [f for f in order.get("fulfillments", []) if int(f["id"]) != int(fulfillment["id"])]
+            order["fulfillments"] = [*kept, fulfillment]
+            order["updated_at"] = max(order["updated_at"], fulfillment["updated_at"], key=instant)
+
+    def fulfillment(self, fulfillment_id: int) -> dict[str, Any] | None:
+        with self.lock:
+            for order in self.orders.values():
+                for fulfillment in order.get("fulfillments", []):
+                    if int(fulfillment["id"]) == fulfillment_id:
+                        return {**fulfillment, "order_id": int(order["id"])}
+            return None
 
     def fulfillment_orders_of(self, order_id: int) -> list[FakeFulfillmentOrder]:
         with self.lock:

@@ -42,7 +42,7 @@ def cli() -> None:
 
 def register() -> click.Group:
     """Attach every area's commands; imports happen here so `--help` stays quick and import-time stays free of I/O."""
-    from worker.cli import db, events, late, returns, service, split
+    from worker.cli import db, events, late, reconcile, returns, service, split
 
     for command in (
         service.serve,
@@ -53,6 +53,7 @@ def register() -> click.Group:
         returns.group,
         late.group,
         split.group,
+        reconcile.command,
     ):
         cli.add_command(command)
     return cli

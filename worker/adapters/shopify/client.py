@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -19,6 +20,7 @@ import requests
 from worker.adapters.shopify import documents, shapes
 from worker.adapters.shopify.port import (
     FulfillmentOrder,
+    OrderSummary,
     ProductFacts,
     ReturnRequest,
     legacy_id,
@@ -111,6 +113,29 @@ class ShopifyClient:
         """Subscribed topics as Shopify's enum names, e.g. ORDERS_CREATE for orders/create."""
         pages = self._pages(documents.FETCH_WEBHOOK_SUBSCRIPTIONS, {}, ("webhookSubscriptions",))
         return [node["topic"] for page in pages for node in page["webhookSubscriptions"]["nodes"]]
+
+    def orders_updated_since(self, since: datetime, after: str | None = None) -> tuple[list[OrderSummary], str | None]:
+        """One page of the orders changed after `since`, oldest change first, and the cursor of the next page
+        (None on the last). A cursor belongs to its `since`: resume with both."""
+        data = self.graphql(documents.ORDERS_UPDATED_SINCE, {"query": _updated_after(since), "after": after})
+        connection = self._required(data, "orders", "page")
+        page_info = connection["pageInfo"]
+        summaries = [shapes.order_summary(node) for node in connection["nodes"]]
+        return summaries, page_info["endCursor"] if page_info["hasNextPage"] else None
+
+    def count_orders_updated_since(self, since: datetime) -> int:
+        data = self.graphql(documents.COUNT_ORDERS_UPDATED_SINCE, {"query": _updated_after(since)})
+        return int((data.get("ordersCount") or {}).get("count") or 0)
+
+    def fetch_fulfillment(self, fulfillment_gid: str) -> dict[str, Any]:
+        """The fulfillment in the shape of the fulfillments/update webhook."""
+        gid = to_gid("Fulfillment", fulfillment_gid)
+        pages = [
+            page["fulfillment"]
+            for page in self._pages(documents.FETCH_FULFILLMENT, {"id": gid}, ("fulfillment", "fulfillmentLineItems"))
+        ]
+        lines = [line for page in pages for line in page["fulfillmentLineItems"]["nodes"]]
+        return shapes.rest_fulfillment(pages[0], lines)
 
     # Mutations
 
@@ -249,6 +274,12 @@ def _line_inputs(lines: Mapping[str, int]) -> list[dict[str, Any]]:
         {"id": to_gid("FulfillmentOrderLineItem", line_id), "quantity": int(quantity)}
         for line_id, quantity in lines.items()
     ]
+
+
+def _updated_after(since: datetime) -> str:
+    """Shopify's search syntax for "changed after", in UTC to the second."""
+    moment = since if since.tzinfo else since.replace(tzinfo=UTC)
+    return f"updated_at:>'{moment.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}'"
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:

@@ -189,6 +189,49 @@ query FetchWebhookSubscriptions($after: String) {
 }
 """
 
+# Reconciliation lists what changed cheaply (about 2 + 25 x (1 + 10 + 7) points a page) and reads the full order
+# or fulfillment only for what the records do not reflect yet.
+ORDERS_UPDATED_SINCE = """
+query OrdersUpdatedSince($query: String!, $after: String) {
+  orders(first: 25, after: $after, query: $query, sortKey: UPDATED_AT) {
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      id
+      updatedAt
+      fulfillments(first: 10) { id updatedAt }
+      returns(first: 5) { nodes { id status } }
+    }
+  }
+}
+"""
+
+COUNT_ORDERS_UPDATED_SINCE = """
+query CountOrdersUpdatedSince($query: String!) {
+  ordersCount(query: $query) { count precision }
+}
+"""
+
+FETCH_FULFILLMENT = """
+query FetchFulfillment($id: ID!, $after: String) {
+  fulfillment(id: $id) {
+    id
+    name
+    status
+    displayStatus
+    createdAt
+    updatedAt
+    deliveredAt
+    order { id }
+    location { id }
+    trackingInfo(first: 10) { company number url }
+    fulfillmentLineItems(first: 50, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      nodes { id quantity lineItem { id } }
+    }
+  }
+}
+"""
+
 APPROVE_RETURN = """
 mutation ApproveReturn($input: ReturnApproveRequestInput!) {
   returnApproveRequest(input: $input) {

@@ -52,6 +52,28 @@ class FulfillmentOrder:
     lines: tuple[FulfillmentOrderLine, ...]
 
 
+@dataclass(frozen=True)
+class FulfillmentSummary:
+    id: str  # Fulfillment gid: what fetch_fulfillment takes
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ReturnSummary:
+    id: str  # Return gid
+    status: str  # lower case, as ReturnRequest.status
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    """What reconciliation compares with the records before reading anything in full."""
+
+    id: str  # Order gid: what fetch_order takes
+    updated_at: datetime
+    fulfillments: tuple[FulfillmentSummary, ...]
+    returns: tuple[ReturnSummary, ...]
+
+
 class ProductFacts(TypedDict):
     product_type: str
     tags: list[str]
@@ -73,6 +95,14 @@ class ShopifyPort(Protocol):
     ) -> dict[int, dict[int, int]]: ...
 
     def fetch_webhook_subscriptions(self) -> list[str]: ...
+
+    def orders_updated_since(
+        self, since: datetime, after: str | None = None
+    ) -> tuple[list[OrderSummary], str | None]: ...
+
+    def count_orders_updated_since(self, since: datetime) -> int: ...
+
+    def fetch_fulfillment(self, fulfillment_gid: str) -> dict[str, Any]: ...
 
     def approve_return(self, return_gid: str) -> None: ...
 

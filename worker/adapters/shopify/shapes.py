@@ -7,16 +7,19 @@ and the split planner read one shape whether the order came from a webhook or fr
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from worker.adapters.shopify.port import (
     FulfillmentOrder,
     FulfillmentOrderLine,
+    FulfillmentSummary,
+    OrderSummary,
     ProductFacts,
     ReturnLine,
     ReturnRequest,
+    ReturnSummary,
     legacy_id,
 )
 
@@ -48,6 +51,11 @@ _SHIPMENT_STATUSES = {
 
 def parse_datetime(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
+
+
+def _moment(value: str) -> datetime:
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def return_request(node: Mapping[str, Any], line_nodes: Iterable[Mapping[str, Any]]) -> ReturnRequest:
@@ -134,6 +142,42 @@ def rest_order(node: Mapping[str, Any], line_item_nodes: Iterable[Mapping[str, A
         "shipping_lines": shipping_lines,
         "shipping_address": {"country_code": address.get("countryCodeV2")} if address else None,
         "fulfillments": [_rest_fulfillment(fulfillment) for fulfillment in node["fulfillments"]],
+    }
+
+
+def order_summary(node: Mapping[str, Any]) -> OrderSummary:
+    return OrderSummary(
+        id=node["id"],
+        updated_at=_moment(node["updatedAt"]),
+        fulfillments=tuple(
+            FulfillmentSummary(id=item["id"], updated_at=_moment(item["updatedAt"])) for item in node["fulfillments"]
+        ),
+        returns=tuple(
+            ReturnSummary(id=item["id"], status=str(item["status"]).lower()) for item in node["returns"]["nodes"]
+        ),
+    )
+
+
+def rest_fulfillment(node: Mapping[str, Any], line_nodes: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """A fulfillment as the fulfillments/create and fulfillments/update webhooks deliver it."""
+    tracking = node.get("trackingInfo") or []
+    numbers = [info["number"] for info in tracking if info.get("number")]
+    urls = [info["url"] for info in tracking if info.get("url")]
+    location = node.get("location")
+    return {
+        **_rest_fulfillment(node),
+        "admin_graphql_api_id": node["id"],
+        "name": node.get("name"),
+        "order_id": legacy_id(node["order"]["id"]),
+        "location_id": legacy_id(location["id"]) if location else None,
+        "tracking_company": next((info["company"] for info in tracking if info.get("company")), None),
+        "tracking_number": numbers[0] if numbers else None,
+        "tracking_numbers": numbers,
+        "tracking_url": urls[0] if urls else None,
+        "tracking_urls": urls,
+        "line_items": [
+            {"id": legacy_id(line["lineItem"]["id"]), "quantity": int(line["quantity"])} for line in line_nodes
+        ],
     }
 
 

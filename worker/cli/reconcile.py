@@ -1,0 +1,79 @@
+"""`shopworker reconcile`: read back from Shopify what each shop's webhooks should have brought, and queue what the
+records do not reflect (the worker processes it), now rather than at the next scheduled run."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+
+from worker import bootstrap, reconcile
+from worker.adapters.shopify import ShopifyError
+from worker.cli import InputError
+from worker.cli.settings import settings_from_env
+
+
+class _Since(click.ParamType[datetime]):
+    """An ISO 8601 date or datetime in the past; one without an offset is UTC."""
+
+    name = "ISO-8601"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            moment = datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not an ISO 8601 date or datetime", param, ctx)
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        if moment > datetime.now(UTC):
+            self.fail(f"{value!r} is in the future", param, ctx)
+        return moment
+
+
+@click.command(name="reconcile")
+@click.option("--shop", help="Only this shop (by default every shop named in SHOP_POLICIES).")
+@click.option("--since", type=_Since(), help="List changes after this moment instead of after the checkpoint.")
+def command(shop: str | None, since: datetime | None) -> None:
+    """Compare each shop's orders, fulfillments and returns changed since the last checkpoint with the records,
+    queue an event for whatever was missed, and check the shop's webhook subscriptions."""
+    settings = settings_from_env()
+    if not settings.shopify_access_token:
+        raise InputError("SHOPIFY_ACCESS_TOKEN is not set: reconciliation reads the Admin API")
+    try:
+        ctx = bootstrap.build(settings)
+    except ValueError as error:
+        raise InputError(str(error)) from None
+    bootstrap.install(ctx)
+    try:
+        shops = reconcile.shops_to_reconcile(ctx, shop)
+        if not shops:
+            raise InputError("no shop to reconcile: name one with --shop or configure SHOP_POLICIES")
+        for name in shops:
+            _reconcile(ctx, name, since)
+    except ShopifyError as error:
+        raise click.ClickException(f"Shopify: {error}; a rerun resumes where this one stopped") from None
+    except (RedisError, SQLAlchemyError) as error:
+        raise click.ClickException(f"{type(error).__name__}: {str(error).splitlines()[0]}") from None
+    finally:
+        bootstrap.install(None)
+        ctx.engine.dispose()
+
+
+def _reconcile(ctx: bootstrap.Services, shop: str, since: datetime | None) -> None:
+    try:
+        shopify = reconcile.shopify_of(ctx, shop)
+    except ValueError as error:  # not a shop domain
+        raise InputError(str(error)) from None
+    missing = reconcile.check_subscriptions(ctx, shop)
+    current = reconcile.start_pass(ctx, shop, since)
+    total = shopify.count_orders_updated_since(current.since)
+    with click.progressbar(length=total, label=f"{shop} orders changed", file=sys.stderr) as bar:
+        report = reconcile.run_pass(ctx, current, progress=bar.update)
+    click.echo(report.describe())
+    if missing:
+        click.echo(f"{shop}: no webhook subscription for {', '.join(missing)}")
