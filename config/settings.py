@@ -32,6 +32,9 @@ class Settings:
     shop_policies: Mapping[str, str] = field(default_factory=dict)
     default_policy: str | None = None
     locations_file: Path | None = None
+    operator_password: str | None = field(default=None, repr=False)
+    operator_secret_key: str | None = field(default=None, repr=False)
+    session_cookie_secure: bool = True
 
     def policy_for(self, shop: str) -> str | None:
         """The store policy that governs this shop, if any is configured."""
@@ -53,6 +56,15 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> i
 
 def _list(env: Mapping[str, str], name: str) -> list[str]:
     return [item.strip() for item in env.get(name, "").split(",") if item.strip()]
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw not in {"true", "false", "1", "0"}:
+        raise SettingsError(f"{name} must be true or false, got {raw!r}")
+    return raw in {"true", "1"}
 
 
 def _pairs(env: Mapping[str, str], name: str) -> dict[str, str]:
@@ -99,4 +111,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         shop_policies=_pairs(env, "SHOP_POLICIES"),
         default_policy=env.get("DEFAULT_POLICY") or None,
         locations_file=Path(locations) if locations else None,
+        operator_password=env.get("OPERATOR_PASSWORD") or None,
+        operator_secret_key=env.get("OPERATOR_SECRET_KEY") or None,
+        session_cookie_secure=_flag(env, "SESSION_COOKIE_SECURE", True),
     )

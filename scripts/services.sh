@@ -13,3 +13,8 @@ for _ in $(seq 1 50); do
 done
 redis_up || { echo "Redis is not answering on 127.0.0.1:6379" >&2; exit 1; }
 postgres_up || { echo "PostgreSQL is not answering on 127.0.0.1:5432" >&2; exit 1; }
+# The operator pages' browser test drives Debian's chromium; install it where we may (root with apt-get, as in CI).
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null \
+    || echo "chromium could not be installed: the operator browser test will be skipped" >&2
+fi

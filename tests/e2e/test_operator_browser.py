@@ -1,0 +1,126 @@
+"""A person at the operator pages: Debian's chromium, driven by Playwright, against gunicorn serving
+`worker.web:create_app()` on loopback with a private Redis and PostgreSQL schema."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from redis import Redis
+from rq import Queue
+from rq.serializers import JSONSerializer
+
+from tests.e2e.conftest import ROOT, free_port
+from tests.operator_seed import CUSTOMER_TEXTS, PASSWORD, RETURN_ID, seed
+from tests.support import SHOP
+from worker.adapters.returns_store import ReturnsStore
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def operator_url(service):
+    """gunicorn with two workers, as the Procfile runs it, so the login must hold across processes."""
+    port = free_port()
+    env = {**service.env, "OPERATOR_PASSWORD": PASSWORD, "OPERATOR_SECRET_KEY": "e2e-operator-key"}
+    service.children.append(
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "worker.web:create_app()",
+            ],
+            env=env,
+            cwd=ROOT,
+            stderr=subprocess.DEVNULL,
+        )
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok:
+                return f"http://127.0.0.1:{port}/operator"
+        except requests.RequestException:
+            time.sleep(0.05)
+    pytest.fail("gunicorn did not come up")
+
+
+@pytest.fixture
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is missing: install Debian's chromium package (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def test_an_operator_logs_in_overrides_a_return_and_replays_an_event(service, operator_url, browser):
+    records = service.records()
+    event_row = seed(records.engine)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+
+    page.goto(operator_url + "/returns")
+    assert "/operator/login" in page.url
+    page.fill("#password", "not the password")
+    page.click("button[type=submit]")
+    assert page.get_by_role("alert").inner_text() == "That password is not right."
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    assert page.url == operator_url + "/returns"
+
+    card = page.locator(f"#return-{RETURN_ID}")
+    card.locator("select[name=decision]").select_option("approved")
+    card.locator("input[name=by]").fill("Ana (support)")
+    card.locator("input[name=why]").fill("The photo shows the stitching came apart")
+    card.get_by_role("button", name="Override").click()
+    assert page.get_by_role("status").inner_text() == f"Return {RETURN_ID}: review -> approved by Ana (support)."
+    record = ReturnsStore(records.engine).get(SHOP, RETURN_ID)
+    assert (record.decision, record.overrides[-1]["by"]) == ("approved", "Ana (support)")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "operator-returns.png"), full_page=True)
+
+    page.click("text=Events")
+    page.fill("#order", "5001")
+    page.select_option("#status", "failed")
+    page.click("text=Search")
+    page.locator(f"#event-{event_row}").get_by_role("button", name="Replay").click()
+    assert page.get_by_role("status").inner_text() == f"Event {event_row} (orders/create) queued again."
+    assert "order=5001" in page.url and "status=failed" in page.url
+    (job,) = Queue("shopworker", connection=Redis.from_url(service.redis.url), serializer=JSONSerializer).get_jobs()
+    assert job.description == f"replay of event {event_row}"
+    page.screenshot(path=str(ARTIFACTS / "operator-events.png"), full_page=True)
+
+    for text in CUSTOMER_TEXTS:
+        assert text not in page.content()
+
+    page.click("text=Dashboard")
+    page.screenshot(path=str(ARTIFACTS / "operator-dashboard.png"), full_page=True)
+    page.click("text=Queues")
+    page.wait_for_selector("text=shopworker")
+    assert "/operator/rq/" in page.url
+    page.screenshot(path=str(ARTIFACTS / "operator-queues.png"), full_page=True)
+    records.engine.dispose()

@@ -1,0 +1,109 @@
+"""Records the operator pages are tested against: an order of a named customer, a return awaiting review, a
+failed event, an open late case and flag, and a split plan, written through the stores as the worker writes them."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+
+from tests.support import FIXTURES, SHOP
+from worker.adapters.late_store import LateStore
+from worker.adapters.records import Records
+from worker.adapters.returns_store import AWAITING_REVIEW, Decided, ReturnRef, ReturnsStore
+from worker.adapters.split_store import PLANNED, Decision, SplitStore
+from worker.events import Event
+
+PASSWORD = "correct horse battery staple"
+ORDER = json.loads((FIXTURES / "orders" / "create" / "two_warehouses_to_france.json").read_text())
+CUSTOMER_TEXTS = ("camille@example.fr", "Camille", "Durand", "12 rue des Lilas")
+RETURN_ID = 901
+NOW = datetime(2026, 3, 20, 9, 30, tzinfo=UTC)
+EXPLANATION = "A manufacturer defect is for the store to look at: the policy says to contact us."
+
+
+def seed(engine: Engine) -> int:
+    """Write the records; returns the id of the failed event in the log."""
+    records = Records(engine)
+    records.save_order(SHOP, ORDER)
+    event = Event(SHOP, "orders/create", "evt-seeded", ORDER, NOW)
+    row = records.begin_event(event)
+    records.finish_event(row, "failed", "ShopifyError: 502 Bad Gateway")
+    ReturnsStore(engine).decide(
+        ReturnRef(SHOP, RETURN_ID, ORDER["id"], "requested"),
+        Decided(
+            status=AWAITING_REVIEW,
+            decision="review",
+            evaluation={
+                "decision": "review",
+                "lines": [
+                    {
+                        "line_item_id": 11002,
+                        "decision": "review",
+                        "resolution": "refund",
+                        "refund_amount": "24.90",
+                        "currency": "EUR",
+                        "reasons": ["defect reported: review"],
+                        "explanation": EXPLANATION,
+                    }
+                ],
+            },
+            request={
+                "requested_at": "2026-03-19T10:00:00+00:00",
+                "lines": [
+                    {"line_item_id": 11002, "quantity": 1, "reason": "defective", "customer_note": "Camille here"}
+                ],
+            },
+            policy_name="little-twinkle-stars",
+            policy_version="3f2a9c1d",
+        ),
+        NOW,
+    )
+    LateStore(engine).write(
+        flags=[_late(7102, "late", "possibly held at customs", flagged_at=NOW, threshold=21)],
+        cases=[_late(7101, "escalated", "in transit over 30 business days: reship or refund", opened_at=NOW)],
+        actions=[],
+        now=NOW,
+    )
+    plan = {
+        "packages": 2,
+        "optimal": True,
+        "estimated_delivery_days": 9,
+        "plan_hash": "ab12",
+        "shipments": [
+            {
+                "location_id": "1",
+                "location_name": "US warehouse",
+                "estimated_delivery_days": 6,
+                "lines": [{"line_item_id": 11001, "quantity": 1}],
+                "why": "ready now and the fastest to France",
+            },
+            {
+                "location_id": "2",
+                "location_name": "China warehouse",
+                "estimated_delivery_days": 9,
+                "lines": [{"line_item_id": 11003, "quantity": 1}],
+                "why": "only the China warehouse has it",
+            },
+        ],
+        "backorders": [],
+    }
+    SplitStore(engine).record(SHOP, ORDER["id"], Decision(PLANNED, plan_hash="ab12", plan=plan), "orders/create", NOW)
+    return row
+
+
+def _late(fulfillment_id: int, state: str, reason: str, **when: object) -> dict[str, object]:
+    return {
+        "shop": SHOP,
+        "order_id": ORDER["id"],
+        "fulfillment_id": fulfillment_id,
+        "state": state,
+        "reason": reason,
+        "status": "open",
+        "elapsed_days": 31 if state == "escalated" else 22,
+        "day_kind": "business",
+        "calendar": "US",
+        "calendar_version": "holidays 0.109",
+        **when,
+    }

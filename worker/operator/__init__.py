@@ -1,0 +1,87 @@
+"""The operator pages: what the worker did, for the merchant to read and correct, behind one password.
+
+A Flask app of its own (the receiver never imports worker code); `worker.web` mounts it under /operator.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import Flask
+from redis import Redis
+
+from config.settings import Settings, SettingsError, load_settings
+from webhooks.intake import Intake
+from worker.adapters.late_store import LateStore
+from worker.adapters.outbox import Outbox
+from worker.adapters.records import Records
+from worker.adapters.returns_store import ReturnsStore
+from worker.adapters.split_store import SplitStore
+
+log = logging.getLogger(__name__)
+
+SESSION_HOURS = 12
+
+
+@dataclass(frozen=True)
+class Stores:
+    """Everything the pages read or change, built once per app."""
+
+    settings: Settings
+    records: Records
+    returns: ReturnsStore
+    late: LateStore
+    split: SplitStore
+    outbox: Outbox
+    intake: Intake
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the operator app; tests pass their own settings (with a password and plain-http cookies)."""
+    from flask_wtf.csrf import CSRFProtect
+
+    from worker.adapters.db import make_engine
+    from worker.operator import auth, queues, views
+
+    settings = settings or load_settings()
+    if not settings.operator_password:
+        raise SettingsError("OPERATOR_PASSWORD is not set: the operator pages are served only behind a password")
+    if not settings.redis_url:
+        raise SettingsError("REDIS_URL is not set: the operator pages show and replay queued work")
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.operator_secret_key or _random_secret_key(),
+        SESSION_COOKIE_NAME="shopworker_operator",
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
+        SHOPWORKER_SETTINGS=settings,
+    )
+    engine = make_engine(settings.database_url, settings.database_schema)
+    redis = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
+    app.extensions["shopworker_operator"] = Stores(
+        settings=settings,
+        records=Records(engine),
+        returns=ReturnsStore(engine),
+        late=LateStore(engine),
+        split=SplitStore(engine),
+        outbox=Outbox(engine),
+        intake=Intake(redis, settings.queue_name, settings.dedup_seconds),
+    )
+    auth.init_app(app)
+    CSRFProtect(app)
+    app.register_blueprint(views.bp)
+    queues.mount(app, settings.redis_url)
+    return app
+
+
+def _random_secret_key() -> str:
+    log.warning(
+        "OPERATOR_SECRET_KEY is not set: this process signs operator sessions with a random key, so logins end "
+        "at every restart and are not shared between web processes"
+    )
+    return secrets.token_hex(32)

@@ -1,0 +1,43 @@
+"""rq-dashboard (queues, workers, failed jobs) mounted under the operator's login at /rq.
+
+Its pages post with jQuery, sending the CSRF token from a `_csrf_token` cookie as X-CSRFToken; the cookie is set
+here for its pages only. Its "requeue all" link also answers GET, which is refused so a link cannot trigger it.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, abort, current_app, request
+from flask_wtf.csrf import generate_csrf
+from rq.serializers import JSONSerializer
+
+PREFIX = "/rq"
+CSRF_COOKIE = "_csrf_token"
+
+
+def mount(app: Flask, redis_url: str) -> None:
+    import rq_dashboard
+    from rq_dashboard.web import config, setup_rq_connection
+
+    config.serializer = JSONSerializer  # our jobs are JSON, as the worker and receiver write them
+    app.config["RQ_DASHBOARD_REDIS_URL"] = redis_url
+    setup_rq_connection(app)
+    app.register_blueprint(rq_dashboard.blueprint, url_prefix=PREFIX)
+    app.before_request(_no_state_change_by_get)
+    app.after_request(_csrf_cookie)
+
+
+def _no_state_change_by_get() -> None:
+    if request.endpoint == "rq_dashboard.requeue_all" and request.method != "POST":
+        abort(405)
+
+
+def _csrf_cookie(response: Response) -> Response:
+    if request.blueprint == "rq_dashboard" and response.mimetype == "text/html":
+        response.set_cookie(
+            CSRF_COOKIE,
+            generate_csrf(),
+            path=request.script_root + PREFIX,
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+            samesite="Strict",
+        )
+    return response

@@ -1,0 +1,163 @@
+"""The operator's pages: read through the stores, change only through a store's own operations (an override) or
+by queueing a logged event again (a replay, as `shopworker events replay` does)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request
+
+from webhooks.topics import JOB_FOR_TOPIC
+from worker.adapters.returns_store import UnknownReturn
+from worker.events import Event
+from worker.operator import Stores, reads
+from worker.operator.auth import local_target
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("views", __name__)
+
+RETURN_STATUSES = (
+    "awaiting_review",
+    "auto_approved",
+    "auto_declined",
+    "overridden",
+    "decided_in_shopify",
+    "needs_details",
+    "no_policy",
+    "cannot_evaluate",
+    "not_evaluated",
+)
+OVERRIDE_DECISIONS = ("approved", "declined", "partial")
+EVENT_STATUSES = ("received", "processing", "processed", "stale", "failed")
+PAGE_SIZE = 100
+
+
+def _stores() -> Stores:
+    return current_app.extensions["shopworker_operator"]
+
+
+def _text(name: str) -> str | None:
+    return request.args.get(name, "").strip() or None
+
+
+def _number(name: str) -> int | None:
+    raw = _text(name)
+    if raw is None:
+        return None
+    digits = raw.lstrip("#")
+    if not digits.isdigit():
+        abort(400, f"{name} must be a number")
+    return int(digits)
+
+
+@bp.app_template_filter("when")
+def _when(moment: datetime | str | None) -> str:
+    if isinstance(moment, str):  # an override's time, kept in its history as ISO-8601 text
+        moment = datetime.fromisoformat(moment)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
+
+
+@bp.route("/")
+def dashboard() -> str:
+    return render_template("operator/dashboard.html", counts=reads.counts(_stores()))
+
+
+@bp.route("/late")
+def late() -> str:
+    stores = _stores()
+    return render_template("operator/late.html", rows=reads.late_rows(stores, reads.Orders(stores)))
+
+
+@bp.route("/returns")
+def returns() -> str:
+    stores = _stores()
+    status, shop = _text("status"), _text("shop")
+    records = stores.returns.list_returns(shop, status, PAGE_SIZE)
+    orders = reads.Orders(stores)
+    shown = [
+        (record, orders.name(record.shop, record.order_id), reads.return_lines(record, orders)) for record in records
+    ]
+    return render_template(
+        "operator/returns.html",
+        shown=shown,
+        status=status,
+        shop=shop,
+        statuses=RETURN_STATUSES,
+        decisions=OVERRIDE_DECISIONS,
+    )
+
+
+@bp.route("/returns/<shop>/<int:return_id>/override", methods=["POST"])
+def override(shop: str, return_id: int) -> Response:
+    decision = request.form.get("decision", "")
+    by, why = request.form.get("by", "").strip(), request.form.get("why", "").strip()
+    back = local_target(request.form.get("next")) + f"#return-{return_id}"
+    if decision not in OVERRIDE_DECISIONS or not by or not why:
+        flash("An override needs a decision (approved, declined or partial), who decides and why.", "error")
+        return redirect(back)
+    try:
+        record = _stores().returns.override(return_id, decision, by, why, datetime.now(UTC), shop)
+    except UnknownReturn as error:
+        abort(404, str(error))
+    previous = record.overrides[-1]["old_decision"] or "none"
+    log.info("return overridden", extra={"shop": shop, "return_id": return_id, "decision": decision, "by": by})
+    flash(f"Return {return_id}: {previous} -> {decision} by {by}.", "done")
+    return redirect(back)
+
+
+@bp.route("/split")
+def split() -> str:
+    stores = _stores()
+    shop, order_id = _text("shop"), _number("order")
+    orders = reads.Orders(stores)
+    shown = [
+        (plans[0].shop, orders.name(plans[0].shop, plans[0].order_id), list(reversed(plans)))
+        for plans in reads.planned_orders(stores, shop, order_id)
+    ]
+    titles = {key: orders.line_title(*key) for key in _plan_lines(shown)}
+    return render_template("operator/split.html", shown=shown, shop=shop, order=order_id, titles=titles)
+
+
+def _plan_lines(shown: list[Any]) -> set[tuple[str, int, int]]:
+    keys = set()
+    for shop, _name, plans in shown:
+        for plan in plans:
+            parts = (plan.plan or {}).get("shipments", []) + [{"lines": (plan.plan or {}).get("backorders", [])}]
+            keys |= {(shop, plan.order_id, line["line_item_id"]) for part in parts for line in part["lines"]}
+    return keys
+
+
+@bp.route("/events")
+def events() -> str:
+    shop, topic, status, order_id = _text("shop"), _text("topic"), _text("status"), _number("order")
+    found = _stores().records.list_events(shop, topic, status, order_id, PAGE_SIZE)
+    orders = reads.Orders(_stores())
+    shown = [(event, orders.name(event.shop, event.order_id)) for event in found]
+    return render_template(
+        "operator/events.html",
+        shown=shown,
+        filters={"shop": shop, "topic": topic, "status": status, "order": order_id},
+        topics=sorted(JOB_FOR_TOPIC),
+        statuses=EVENT_STATUSES,
+    )
+
+
+@bp.route("/events/<int:event_id>/replay", methods=["POST"])
+def replay(event_id: int) -> Response:
+    """Queue the logged event again exactly as received; its handler is idempotent."""
+    stores = _stores()
+    logged = stores.records.get_event(event_id)
+    if logged is None:
+        abort(404, f"no event with id {event_id}")
+    job = JOB_FOR_TOPIC.get(logged.topic)
+    if job is None:
+        flash(f"Event {event_id}: topic {logged.topic} is no longer handled, nothing queued.", "error")
+    else:
+        event = Event(logged.shop, logged.topic, logged.event_id, logged.payload, logged.received_at)
+        stores.intake.enqueue(job, event.to_envelope(source="replay"), f"replay of event {event_id}")
+        log.info("event replayed from the operator pages", extra={"event": event_id, "topic": logged.topic})
+        flash(f"Event {event_id} ({logged.topic}) queued again.", "done")
+    return redirect(local_target(request.form.get("next")))

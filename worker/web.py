@@ -1,0 +1,24 @@
+"""The deployed web process: the webhook receiver, with the operator pages under /operator when a password is set."""
+
+from __future__ import annotations
+
+from flask import Flask
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+from config.settings import Settings, load_settings
+
+OPERATOR_PATH = "/operator"
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """The receiver app; without OPERATOR_PASSWORD nothing else is served from it."""
+    import webhooks
+    from worker import operator
+
+    settings = settings or load_settings()
+    app = webhooks.create_app(settings)
+    if settings.operator_password:
+        app.wsgi_app = DispatcherMiddleware(  # type: ignore[method-assign]
+            app.wsgi_app, {OPERATOR_PATH: operator.create_app(settings)}
+        )
+    return app
