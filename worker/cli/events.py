@@ -47,8 +47,7 @@ def list_events(shop: str | None, topic: str | None, status: str | None, order_i
 def replay_events(event_ids: tuple[int, ...]) -> None:
     """Queue logged events again, exactly as received; their handlers are idempotent."""
     from webhooks.intake import Intake
-    from webhooks.topics import JOB_FOR_TOPIC
-    from worker.events import Event
+    from worker.events import replay
 
     settings = settings_from_env()
     if not settings.redis_url:
@@ -59,6 +58,6 @@ def replay_events(event_ids: tuple[int, ...]) -> None:
     for event_id, logged in logged_events.items():
         if logged is None:
             raise InputError(f"no event with id {event_id}")
-        event = Event(logged.shop, logged.topic, logged.event_id, logged.payload, logged.received_at)
-        intake.enqueue(JOB_FOR_TOPIC[logged.topic], event.to_envelope(source="replay"), f"replay of event {event_id}")
+        if not replay(logged, intake):
+            raise InputError(f"event {event_id}: topic {logged.topic} is no longer handled")
         click.echo(f"event {event_id} ({logged.topic}) queued again")

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 
 from webhooks.topics import JOB_FOR_TOPIC
 from worker.adapters.returns_store import UnknownReturn
-from worker.events import Event
+from worker.events import replay as replay_event
 from worker.operator import Stores, reads
 from worker.operator.auth import local_target
 
@@ -152,12 +152,9 @@ def replay(event_id: int) -> Response:
     logged = stores.records.get_event(event_id)
     if logged is None:
         abort(404, f"no event with id {event_id}")
-    job = JOB_FOR_TOPIC.get(logged.topic)
-    if job is None:
+    if not replay_event(logged, stores.intake):
         flash(f"Event {event_id}: topic {logged.topic} is no longer handled, nothing queued.", "error")
     else:
-        event = Event(logged.shop, logged.topic, logged.event_id, logged.payload, logged.received_at)
-        stores.intake.enqueue(job, event.to_envelope(source="replay"), f"replay of event {event_id}")
         log.info("event replayed from the operator pages", extra={"event": event_id, "topic": logged.topic})
         flash(f"Event {event_id} ({logged.topic}) queued again.", "done")
     return redirect(local_target(request.form.get("next")))
