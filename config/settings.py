@@ -26,6 +26,9 @@ class Settings:
     dedup_seconds: int = 72 * 3600
     queue_name: str = "shopworker"
     log_level: str = "INFO"
+    log_format: str | None = None  # json or text; None: json unless stderr is a terminal
+    metrics_token: str | None = field(default=None, repr=False)
+    prometheus_multiproc_dir: str | None = None
     shopify_access_token: str | None = None
     shopify_api_version: str = "2026-04"
     shopify_admin_url: str | None = None
@@ -35,6 +38,10 @@ class Settings:
     operator_password: str | None = field(default=None, repr=False)
     operator_secret_key: str | None = field(default=None, repr=False)
     session_cookie_secure: bool = True
+
+    def secret_values(self) -> tuple[str, ...]:
+        """What must never appear in a log line, whichever process writes it."""
+        return tuple(s for s in (*self.api_secrets, self.shopify_access_token, self.metrics_token) if s)
 
     def policy_for(self, shop: str) -> str | None:
         """The store policy that governs this shop, if any is configured."""
@@ -94,6 +101,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     level = env.get("LOG_LEVEL", "INFO").upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise SettingsError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level!r}")
+    log_format = (env.get("LOG_FORMAT") or "").lower() or None
+    if log_format not in {None, "json", "text"}:
+        raise SettingsError(f"LOG_FORMAT must be json or text, got {log_format!r}")
     locations = env.get("LOCATIONS_FILE")
     return Settings(
         api_secrets=secrets,
@@ -105,6 +115,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         dedup_seconds=_int(env, "DEDUP_SECONDS", 72 * 3600, minimum=MIN_DEDUP_SECONDS),
         queue_name=env.get("QUEUE_NAME") or "shopworker",
         log_level=level,
+        log_format=log_format,
+        metrics_token=env.get("METRICS_TOKEN") or None,
+        prometheus_multiproc_dir=env.get("PROMETHEUS_MULTIPROC_DIR") or None,
         shopify_access_token=env.get("SHOPIFY_ACCESS_TOKEN") or None,
         shopify_api_version=env.get("SHOPIFY_API_VERSION") or "2026-04",
         shopify_admin_url=env.get("SHOPIFY_ADMIN_URL") or None,

@@ -5,13 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
+import time
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from redis.exceptions import RedisError
 from shopify.utils.shop_url import sanitize_shop_domain
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from webhooks import metrics
 from webhooks.intake import DeliveryKey, Intake
 from webhooks.topics import JOB_FOR_TOPIC
 from webhooks.verify import is_authentic
@@ -19,15 +22,51 @@ from webhooks.verify import is_authentic
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__)
 
+MAX_JSON_DEPTH = 100
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
+_TOPIC_SHAPE = re.compile(r"[a-z_]+/[a-z_]+")
+
 
 def _answer(code: int, **body: str) -> tuple[Response, int]:
+    g.webhook_outcome = body["status"] if code == 200 else f"rejected_{code}"
     return jsonify(body), code
+
+
+def nests_deeper_than(body: bytes, limit: int) -> bool:
+    """Whether a JSON text opens more than `limit` arrays or objects inside one another, found without parsing:
+    strings are skipped by one regular expression and the brackets left are counted, stopping at the limit."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    depth = 0
+    for bracket in _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS):
+        depth += 1 if bracket in b"[{" else -1
+        if depth > limit:
+            return True
+    return False
+
+
+@bp.before_request
+def _start_clock() -> None:
+    g.webhook_started = time.perf_counter()
+
+
+@bp.after_request
+def _count(response: Response) -> Response:
+    """Counted in process memory only: the request path makes no Redis round trip for metrics."""
+    topic = g.get("webhook_topic", "unverified")
+    outcome = g.get("webhook_outcome", f"rejected_{response.status_code}")
+    metrics.observe_webhook(topic, outcome, time.perf_counter() - g.webhook_started)
+    return response
 
 
 def valid_shop_domain(raw: str) -> str | None:
     """The shop's canonical domain, only when the header is exactly a `*.myshopify.com` host."""
     shop = raw.strip().lower()
-    return shop if shop and sanitize_shop_domain(shop) == shop else None
+    try:
+        return shop if shop and sanitize_shop_domain(shop) == shop else None
+    except ValueError:  # urllib refuses some hosts outright, e.g. an unbalanced "[" read as an IPv6 address
+        return None
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -41,10 +80,16 @@ def receive() -> tuple[Response, int]:
     settings = current_app.config["SHOPWORKER_SETTINGS"]
     body = request.get_data(cache=False)
     if not is_authentic(body, request.headers.get("X-Shopify-Hmac-Sha256"), settings.api_secrets):
-        log.warning("webhook rejected: bad or missing HMAC", extra={"remote": request.remote_addr})
+        claimed = valid_shop_domain(request.headers.get("X-Shopify-Shop-Domain", "")) or "invalid"
+        if metrics.count_verification_failure(claimed, time.time()) == 1:
+            log.warning(
+                "webhook rejected: bad or missing HMAC (further failures this minute are only counted)",
+                extra={"shop": claimed, "remote": request.remote_addr},
+            )
         return _answer(401, status="rejected", error="X-Shopify-Hmac-Sha256 is missing or does not match the body")
 
     topic = request.headers.get("X-Shopify-Topic", "").strip().lower()
+    g.webhook_topic = topic if _TOPIC_SHAPE.fullmatch(topic) else "invalid"
     raw_shop = request.headers.get("X-Shopify-Shop-Domain", "")
     if not topic or not raw_shop:
         return _answer(400, status="rejected", error="X-Shopify-Topic and X-Shopify-Shop-Domain headers are required")
@@ -53,10 +98,13 @@ def receive() -> tuple[Response, int]:
         return _answer(400, status="rejected", error=f"{raw_shop[:100]!r} is not a valid *.myshopify.com domain")
     if settings.allowed_shops and shop not in settings.allowed_shops:
         return _answer(403, status="rejected", error=f"{shop} is not one of the shops this worker serves")
+    if nests_deeper_than(body, MAX_JSON_DEPTH):
+        return _answer(400, status="rejected", error=f"body is JSON nested deeper than {MAX_JSON_DEPTH} levels")
     try:
-        payload = json.loads(body)
+        text = body.decode("utf-8")
+        payload = json.loads(text)
     except (ValueError, RecursionError):
-        return _answer(400, status="rejected", error="body is not valid JSON")
+        return _answer(400, status="rejected", error="body is not valid UTF-8 JSON")
     if not isinstance(payload, dict):
         return _answer(400, status="rejected", error="body is not a JSON object")
 
@@ -77,7 +125,7 @@ def receive() -> tuple[Response, int]:
         "api_version": headers.get("X-Shopify-API-Version"),
         "received_at": datetime.now(UTC).isoformat(),
         "source": "webhook",
-        "body": body.decode("utf-8"),
+        "body": text,
     }
     intake: Intake = current_app.extensions["shopworker_intake"]
     try:

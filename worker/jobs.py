@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from worker import periodic
+from worker import metrics, periodic
 from worker.adapters.outbox import ACTIONS, DONE
 from worker.adapters.shopify import ShopifyError, ShopifyUserError
 from worker.bootstrap import Services, services
@@ -24,12 +24,15 @@ def _run(envelope: dict[str, Any], handle: Handler) -> str:
     ctx = services()
     event = Event.from_envelope(envelope)
     row = ctx.records.begin_event(event)
+    handler = handle.__module__.rpartition(".")[2]
     try:
         outcome = handle(ctx, event)
     except Exception as error:
         ctx.records.finish_event(row, "failed", f"{type(error).__name__}: {error}")
+        metrics.count_job(ctx.jobs.redis, handler, "failed")
         raise
     ctx.records.finish_event(row, outcome)
+    metrics.count_job(ctx.jobs.redis, handler, outcome)
     log.info("event %s", outcome, extra={"shop": event.shop, "topic": event.topic, "event": event.event_id})
     return outcome
 
@@ -94,6 +97,11 @@ def late_check(payload: dict[str, Any]) -> str:
 
 def sweep_late_deliveries() -> int:
     return fulfillments.sweep_late(services())
+
+
+def publish_metrics() -> dict[str, Any]:
+    ctx = services()
+    return metrics.publish_figures(ctx.jobs.redis, ctx.engine, ctx.now())
 
 
 def reconcile_shops() -> int:

@@ -15,6 +15,7 @@ PERIODIC_JOB = "worker.jobs.run_periodic"
 # name -> (the function in worker.jobs that does the work, seconds between runs)
 SCHEDULE: dict[str, tuple[str, int]] = {
     "resend-pending-actions": ("resend_pending_actions", 300),
+    "publish-metrics": ("publish_metrics", 60),
     "late-sweep": ("sweep_late_deliveries", 3600),
     "reconcile": ("reconcile_shops", 900),
 }

@@ -1,0 +1,328 @@
+"""Soak: a mixed webhook load through the deployed shape, with a Redis restart and a worker SIGKILL in the middle.
+
+Run: .venv/bin/python -m bench.soak [--minutes 10] [--rate 40]
+Starts a private durable redis-server (append-only file, fsync always), gunicorn with two workers (metrics in
+multiprocess mode) and two `shopworker worker` processes on loopback, against PostgreSQL in a schema of its own
+(dropped at the end). Sends every topic of tests/fixtures/webhooks and tests/fixtures/shopify_samples signed as
+Shopify would, each under a new event id, with 5 % sent again later (duplicates) and 5 % swapped with their
+neighbour (reordered). A third of the way in Redis is stopped and started again; half way one worker is killed
+with SIGKILL and, as a platform would, started again. A delivery answered 503 or not answered is sent again,
+as Shopify does, up to 8 times. Then it waits for the queue to drain (at most 5 minutes) and reads the event log.
+
+Prints: events sent, accepted (answered queued or duplicate), processed (in the event log as processed or stale),
+lost (accepted but never processed: must be 0), doubled (an event queued twice, or logged twice: must be 0),
+re-run (events whose job ran again after the kill: RQ's at-least-once, harmless as writes are idempotent),
+and the ACK latency p50/p99 of the answered requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import requests
+from redis import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import text
+
+from tests.support import SHOP, fixture_deliveries, headers_for, shopify_samples
+from webhooks.topics import JOB_FOR_TOPIC
+from worker.adapters.db import make_engine
+
+ROOT = Path(__file__).resolve().parents[1]
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+SECRET = "soak-secret"
+REDACTED_SHOP = "soak-redacted.myshopify.com"
+SENDERS = 6
+MAX_TRIES = 8
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class DurableRedis:
+    def __init__(self, workdir: Path) -> None:
+        self.workdir, self.port = workdir, free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server") or sys.exit("redis-server is not on PATH")
+        command = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.workdir)]
+        command += ["--save", "", "--appendonly", "yes", "--appendfsync", "always"]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        client = Redis.from_url(self.url)
+        for _ in range(500):
+            try:
+                client.ping()
+                return
+            except RedisError:
+                time.sleep(0.02)
+        sys.exit("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+
+@contextmanager
+def child(command: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+class Workers:
+    """Two `shopworker worker` processes, restarted when one exits, as a platform restarts a crashed dyno."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env, self.restarts = env, 0
+        self.processes = [self._start(), self._start()]
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        command = [sys.executable, "-m", "worker", "worker"]
+        return subprocess.Popen(command, env=self.env, cwd=ROOT, stderr=subprocess.DEVNULL, start_new_session=True)
+
+    def supervise(self) -> None:
+        for n, process in enumerate(self.processes):
+            if process.poll() is not None:
+                self.processes[n] = self._start()
+                self.restarts += 1
+
+    def kill_one(self) -> None:
+        os.kill(self.processes[0].pid, signal.SIGKILL)
+        self.processes[0].wait()
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def deliveries(count: int, rng: random.Random) -> list[tuple[str, str, bytes]]:
+    """(topic, event id, body): every fixture in turn under new event ids, 5 % duplicates, 5 % reordered."""
+    pool = [(topic, body) for topic, _case, body in fixture_deliveries()] + shopify_samples()
+    planned = [(topic, f"soak-{uuid.uuid4()}", body) for topic, body in (pool[n % len(pool)] for n in range(count))]
+    for n in range(len(planned) - 1):
+        if rng.random() < 0.05:
+            planned[n], planned[n + 1] = planned[n + 1], planned[n]
+    for n in range(len(planned)):
+        if rng.random() < 0.05:
+            at = min(len(planned), n + rng.randint(1, 50))
+            planned.insert(at, planned[n])
+    return planned
+
+
+class Sender:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.local = threading.local()
+        self.lock = threading.Lock()
+        self.latencies: list[float] = []
+        self.answers: dict[tuple[str, str], list[str]] = {}
+        self.retries = 0
+
+    def send(self, topic: str, event_id: str, body: bytes) -> None:
+        session = getattr(self.local, "session", None) or requests.Session()
+        self.local.session = session
+        headers = headers_for(body, topic, SECRET, REDACTED_SHOP if topic == "shop/redact" else SHOP, event_id)
+        for attempt in range(MAX_TRIES):
+            started = time.perf_counter()
+            try:
+                response = session.post(self.url, data=body, headers=headers, timeout=10)
+            except requests.RequestException:
+                status = "unanswered"
+            else:
+                elapsed = time.perf_counter() - started
+                status = response.json().get("status", "") if response.status_code == 200 else str(response.status_code)
+                with self.lock:
+                    self.latencies.append(elapsed)
+            with self.lock:
+                self.answers.setdefault((topic, event_id), []).append(status)
+            if status in {"queued", "duplicate", "ignored"}:
+                return
+            with self.lock:
+                self.retries += 1
+            time.sleep(min(0.5 * 2**attempt, 8))
+
+
+def drained(redis: Redis, engine, accepted: set[tuple[str, str]]) -> bool:  # noqa: ANN001
+    try:
+        if redis.llen("rq:queue:shopworker") or redis.zcard("rq:wip:shopworker"):
+            return False
+        return not (accepted - processed_events(engine, redis, accepted))
+    except RedisError:
+        return False
+
+
+def processed_events(engine, redis: Redis, accepted: set[tuple[str, str]]) -> set[tuple[str, str]]:  # noqa: ANN001
+    """Events the event log shows processed. shop/redact deletes everything held for its shop, its own log entry
+    included, so those are sent for a shop of their own and judged by their RQ job's status instead."""
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT topic, event_id FROM events WHERE status IN ('processed', 'stale')"))
+        done = {(topic, event_id) for topic, event_id in rows}
+    for topic, event_id in accepted:
+        if topic == "shop/redact":
+            job_id = redis.get(f"shopworker:seen:{REDACTED_SHOP}:{topic}:{event_id}")
+            if job_id and redis.hget(f"rq:job:{job_id.decode()}", "status") == b"finished":
+                done.add((topic, event_id))
+    return done
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=10)
+    parser.add_argument("--rate", type=float, default=40, help="Deliveries per second.")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    seconds = args.minutes * 60
+    plan = deliveries(int(seconds * args.rate), rng)
+    schema = "soak_" + uuid.uuid4().hex[:8]
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        redis_server = DurableRedis(Path(tmp))
+        redis_server.start()
+        stack.callback(redis_server.stop)
+        multiproc = Path(tmp) / "prometheus"
+        multiproc.mkdir()
+        env = {
+            **os.environ,
+            "SHOPIFY_API_SECRET": SECRET,
+            "REDIS_URL": redis_server.url,
+            "DATABASE_URL": POSTGRES_URL,
+            "DATABASE_SCHEMA": schema,
+            "LOG_LEVEL": "WARNING",
+            "PROMETHEUS_MULTIPROC_DIR": str(multiproc),
+        }
+        subprocess.run([sys.executable, "-m", "worker", "db", "upgrade"], env=env, cwd=ROOT, check=True)
+        engine = make_engine(POSTGRES_URL, schema)
+        stack.callback(drop_schema, schema)
+        port = free_port()
+        gunicorn = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2"]
+        stack.enter_context(child([*gunicorn, "webhooks:create_app()"], env))
+        wait_until_up(f"http://127.0.0.1:{port}/healthz")
+        workers = Workers(env)
+        stack.callback(workers.stop)
+        sender = Sender(f"http://127.0.0.1:{port}/webhooks")
+
+        print(f"soak: {len(plan)} deliveries over {args.minutes:g} min at {args.rate:g}/s", flush=True)
+        started = time.monotonic()
+
+        def restart_redis() -> None:
+            print(f"  {time.monotonic() - started:6.1f} s: stopping Redis for 3 s", flush=True)
+            redis_server.stop()
+            time.sleep(3)
+            redis_server.start()
+
+        def kill_worker() -> None:
+            print(f"  {time.monotonic() - started:6.1f} s: SIGKILL to worker {workers.processes[0].pid}", flush=True)
+            workers.kill_one()
+
+        chaos = [threading.Timer(seconds / 3, restart_redis), threading.Timer(seconds / 2, kill_worker)]
+        for timer in chaos:
+            timer.start()
+        with ThreadPoolExecutor(SENDERS) as pool:
+            for n, (topic, event_id, body) in enumerate(plan):
+                due = started + n / args.rate
+                while time.monotonic() < due:
+                    time.sleep(min(0.05, max(due - time.monotonic(), 0)))
+                if n % 20 == 0:
+                    workers.supervise()
+                pool.submit(sender.send, topic, event_id, body)
+        for timer in chaos:
+            timer.join()
+        sent_for = time.monotonic() - started
+
+        accepted = {key for key, answers in sender.answers.items() if {"queued", "duplicate"} & set(answers)}
+        accepted = {key for key in accepted if key[0] in JOB_FOR_TOPIC}
+        redis = Redis.from_url(redis_server.url)
+        drain_started = time.monotonic()
+        while time.monotonic() - drain_started < 300 and not drained(redis, engine, accepted):
+            workers.supervise()
+            time.sleep(1)
+        report(sender, plan, accepted, engine, redis, time.monotonic() - drain_started, sent_for, workers.restarts)
+        engine.dispose()
+
+
+def report(  # noqa: ANN001 - plain tuples and an Engine
+    sender: Sender, plan, accepted, engine, redis: Redis, drain_seconds: float, sent_for: float, restarts: int
+) -> None:
+    distinct = {(topic, event_id) for topic, event_id, _ in plan}
+    queued_answers = sum(answers.count("queued") for answers in sender.answers.values())
+    queued_events = sum(1 for answers in sender.answers.values() if "queued" in answers)
+    done = processed_events(engine, redis, accepted)
+    with engine.connect() as connection:
+        logged_twice = connection.execute(
+            text("SELECT count(*) FROM (SELECT 1 FROM events GROUP BY shop, topic, event_id HAVING count(*) > 1) d")
+        ).scalar_one()
+        re_run = connection.execute(text("SELECT count(*) FROM events WHERE attempts > 1")).scalar_one()
+    statuses: dict[str, int] = {}
+    for answers in sender.answers.values():
+        for status in answers:
+            statuses[status] = statuses.get(status, 0) + 1
+    print(f"sent       {len(plan)} deliveries of {len(distinct)} distinct events in {sent_for:.0f} s")
+    print(f"answers    {dict(sorted(statuses.items()))} (retried {sender.retries})")
+    print(f"accepted   {len(accepted)} events with a job (queued or duplicate)")
+    print(f"processed  {len(accepted & done)} (drained in {drain_seconds:.0f} s after the last delivery)")
+    print(f"lost       {len(accepted - done)}")
+    print(f"doubled    {queued_answers - queued_events + logged_twice}")
+    print(f"re-run     {re_run} events whose job ran again (idempotent); worker processes restarted {restarts}")
+    print(f"ack        p50 {percentile(sender.latencies, 0.5) * 1000:.1f} ms, "
+          f"p99 {percentile(sender.latencies, 0.99) * 1000:.1f} ms over {len(sender.latencies)} answers")  # fmt: skip
+
+
+def wait_until_up(url: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=1).ok:
+                return
+        except requests.RequestException:
+            time.sleep(0.1)
+    sys.exit(f"the receiver did not come up at {url}")
+
+
+def drop_schema(schema: str) -> None:
+    engine = make_engine(POSTGRES_URL)
+    with engine.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""Hostile input against the real receiver: a Flask test client in front of a redis-server of the suite's own
+(nothing persisted, nothing shared with other test runs), so every job in it was queued by this suite."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from rq import Queue
+from rq.serializers import JSONSerializer
+
+from config.settings import Settings
+from tests.support import SHOP, TEST_SECRET, headers_for
+from webhooks import create_app
+
+MAX_BODY = 64 * 1024
+
+
+@pytest.fixture(scope="session")
+def fuzz_redis() -> Iterator[Redis]:
+    binary = shutil.which("redis-server") or pytest.fail("redis-server is not on PATH")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    client = Redis(port=port)
+    for _ in range(200):
+        try:
+            client.ping()
+            break
+        except RedisConnectionError:
+            time.sleep(0.02)
+    yield client
+    client.close()
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@dataclass
+class Receiver:
+    """Posts to the receiver and keeps count, so the suite can show how many requests it threw."""
+
+    client: object
+    queue: Queue
+    sent: int = 0
+    statuses: dict[int, int] = field(default_factory=dict)
+
+    def post(self, body: bytes, headers: dict[str, str]):  # noqa: ANN201 - a werkzeug TestResponse
+        response = self.client.post("/webhooks", data=body, headers=headers)
+        self.sent += 1
+        self.statuses[response.status_code] = self.statuses.get(response.status_code, 0) + 1
+        return response
+
+    def signed(self, body: bytes, topic: str = "orders/create", shop: str = SHOP, event_id: str | None = ""):  # noqa: ANN201
+        """Correctly signed; a new event id each time unless one is given (None: no event id header at all)."""
+        return self.post(
+            body, headers_for(body, topic, TEST_SECRET, shop, self.fresh_id() if event_id == "" else event_id)
+        )
+
+    def fresh_id(self) -> str:
+        return f"fuzz-{self.sent}"
+
+    def depth(self) -> int:
+        return self.queue.count
+
+
+@pytest.fixture
+def receiver(fuzz_redis: Redis, tmp_path: Path) -> Iterator[Receiver]:
+    fuzz_redis.flushdb()
+    settings = Settings(
+        api_secrets=(TEST_SECRET,),
+        redis_url="redis://unused",
+        database_url=f"sqlite:///{tmp_path / 'unused.db'}",
+        max_body_bytes=MAX_BODY,
+    )
+    app = create_app(settings, fuzz_redis)
+    yield Receiver(app.test_client(), Queue("shopworker", connection=fuzz_redis, serializer=JSONSerializer))

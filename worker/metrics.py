@@ -1,0 +1,64 @@
+"""The worker's figures for GET /metrics. Workers share no disk with the web process, so they leave their figures
+in Redis (keys in webhooks/metrics.py): a counter per job outcome, and a periodic summary of the database."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+from typing import Any
+
+from redis import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import Engine, func, select
+
+from webhooks.metrics import FIELD_SEPARATOR, FIGURES_KEY, JOB_OUTCOMES_KEY
+from worker.adapters.tables import outbox
+from worker.adapters.tables.late import late_cases, late_flags
+from worker.adapters.tables.returns import returns
+
+log = logging.getLogger(__name__)
+
+
+def count_job(redis: Redis, handler: str, outcome: str) -> None:
+    """One HINCRBY per job. A count lost to a Redis hiccup is not worth failing (and retrying) the job for."""
+    try:
+        redis.hincrby(JOB_OUTCOMES_KEY, f"{handler}{FIELD_SEPARATOR}{outcome}", 1)
+    except RedisError as error:
+        log.warning("job outcome not counted: %s", error, extra={"handler": handler, "outcome": outcome})
+
+
+def compute_figures(engine: Engine, now: datetime) -> dict[str, Any]:
+    """The outbox backlog, open late-delivery records by state, and return records by shop and decision.
+    Each is a grouped count the database answers from its indexes; times are epoch seconds."""
+    with engine.connect() as connection:
+        pending, oldest = connection.execute(
+            select(func.count(), func.min(outbox.c.created_at)).where(outbox.c.status == "pending")
+        ).one()
+        late = [
+            {"record": record, "state": state, "count": count}
+            for record, table in (("flag", late_flags), ("case", late_cases))
+            for state, count in connection.execute(
+                select(table.c.state, func.count()).where(table.c.status == "open").group_by(table.c.state)
+            )
+        ]
+        decision = func.coalesce(returns.c.decision, "undecided")
+        decisions = [
+            {"shop": shop, "decision": decided, "count": count}
+            for shop, decided, count in connection.execute(
+                select(returns.c.shop, decision, func.count()).group_by(returns.c.shop, decision)
+            )
+        ]
+    return {
+        "computed_at": now.timestamp(),
+        "outbox_pending": pending,
+        "outbox_oldest_pending_at": oldest.timestamp() if oldest else None,
+        "late_shipments": late,
+        "return_decisions": decisions,
+    }
+
+
+def publish_figures(redis: Redis, engine: Engine, now: datetime) -> dict[str, Any]:
+    figures = compute_figures(engine, now)
+    redis.set(FIGURES_KEY, json.dumps(figures))
+    return figures
