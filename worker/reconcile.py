@@ -161,7 +161,9 @@ def feed_page(ctx: Services, shopify: ShopifyPort, shop: str, orders: list[Order
         if _older(held_orders.get(order_id), order.updated_at):
             payload = _read(shopify.fetch_order, order.id)
             if payload is not None:
-                queued += _feed(ctx, shop, "orders/updated", f"{order_id}:{payload['updated_at']}", payload)
+                # An order we never held missed its orders/create, which is what plans its split.
+                topic = "orders/updated" if order_id in held_orders else "orders/create"
+                queued += _feed(ctx, shop, topic, f"{order_id}:{payload['updated_at']}", payload)
         for fulfillment in order.fulfillments:
             fulfillment_id = legacy_id(fulfillment.id)
             if _older(held_fulfillments.get(fulfillment_id), fulfillment.updated_at):

@@ -87,7 +87,7 @@ def reconcile_and_work(stack: Stack) -> int:
     return queued
 
 
-def test_an_order_the_webhooks_missed_is_recorded_and_logged_as_reconciled(connected, shop):
+def test_an_order_the_webhooks_missed_is_recorded_as_created_and_logged_as_reconciled(connected, shop):
     missed = order(1)
     seed(shop, [missed])
 
@@ -96,7 +96,7 @@ def test_an_order_the_webhooks_missed_is_recorded_and_logged_as_reconciled(conne
     (recorded,) = connected.rows(tables.orders)
     assert (recorded["id"], recorded["updated_at"]) == (missed["id"], datetime(2026, 3, 1, 10, tzinfo=UTC))
     (event,) = connected.services.records.list_events(shop=SHOP)
-    assert (event.topic, event.source, event.status) == ("orders/updated", "reconcile", "processed")
+    assert (event.topic, event.source, event.status) == ("orders/create", "reconcile", "processed")
     assert event.event_id == f"reconcile:{missed['id']}:2026-03-01T10:00:00Z"
     assert event.order_id == missed["id"]
 
