@@ -102,7 +102,7 @@ class Workers:
     """Two `shopworker worker` processes, restarted when one exits, as a platform restarts a crashed dyno."""
 
     def __init__(self, env: dict[str, str]) -> None:
-        self.env, self.restarts = env, 0
+        self.env, self.restarts, self.lock = env, 0, threading.Lock()
         self.processes = [self._start(), self._start()]
 
     def _start(self) -> subprocess.Popen[bytes]:
@@ -110,14 +110,21 @@ class Workers:
         return subprocess.Popen(command, env=self.env, cwd=ROOT, stderr=subprocess.DEVNULL, start_new_session=True)
 
     def supervise(self) -> None:
+        with self.lock:
+            self._restart_exited()
+
+    def _restart_exited(self) -> None:
         for n, process in enumerate(self.processes):
             if process.poll() is not None:
                 self.processes[n] = self._start()
                 self.restarts += 1
 
-    def kill_one(self) -> None:
-        os.kill(self.processes[0].pid, signal.SIGKILL)
-        self.processes[0].wait()
+    def kill_one(self) -> int:
+        with self.lock:
+            victim = self.processes[0]
+            os.kill(victim.pid, signal.SIGKILL)
+            victim.wait()
+            return victim.pid
 
     def stop(self) -> None:
         for process in self.processes:
@@ -250,8 +257,8 @@ def main() -> None:
             redis_server.start()
 
         def kill_worker() -> None:
-            print(f"  {time.monotonic() - started:6.1f} s: SIGKILL to worker {workers.processes[0].pid}", flush=True)
-            workers.kill_one()
+            pid = workers.kill_one()
+            print(f"  {time.monotonic() - started:6.1f} s: SIGKILL to worker {pid}", flush=True)
 
         chaos = [threading.Timer(seconds / 3, restart_redis), threading.Timer(seconds / 2, kill_worker)]
         for timer in chaos:
