@@ -41,7 +41,14 @@ class Settings:
 
     def secret_values(self) -> tuple[str, ...]:
         """What must never appear in a log line, whichever process writes it."""
-        return tuple(s for s in (*self.api_secrets, self.shopify_access_token, self.metrics_token) if s)
+        values = (
+            *self.api_secrets,
+            self.shopify_access_token,
+            self.metrics_token,
+            self.operator_password,
+            self.operator_secret_key,
+        )
+        return tuple(value for value in values if value)
 
     def policy_for(self, shop: str) -> str | None:
         """The store policy that governs this shop, if any is configured."""

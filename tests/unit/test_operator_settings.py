@@ -32,3 +32,8 @@ def test_session_cookie_secure_reads_true_or_false(raw, secure):
 def test_session_cookie_secure_refuses_anything_else():
     with pytest.raises(SettingsError, match="SESSION_COOKIE_SECURE must be true or false, got 'maybe'"):
         load_settings({**BASE, "SESSION_COOKIE_SECURE": "maybe"})
+
+
+def test_the_password_and_signing_key_are_masked_in_log_lines():
+    settings = load_settings({**BASE, "OPERATOR_PASSWORD": "pw-123456", "OPERATOR_SECRET_KEY": "key-abcdef"})
+    assert {"pw-123456", "key-abcdef"} <= set(settings.secret_values())
