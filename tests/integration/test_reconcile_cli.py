@@ -49,7 +49,7 @@ def test_reconcile_shows_its_progress_and_what_it_queued_for_each_shop(env):
     lines = result.stdout.splitlines()
     assert (
         lines[0]
-        == f"{SHOP}: changes since 2026-03-01T00:00:00+00:00: 1 orders listed, 1 fulfillments/update, 1 orders/updated"
+        == f"{SHOP}: changes since 2026-03-01T00:00:00+00:00: 1 orders listed, 1 fulfillments/update, 1 orders/create"
     )
     assert lines[1].startswith(f"{SHOP}: no webhook subscription for orders/updated, orders/paid")
 

@@ -339,7 +339,7 @@ class Records:
         return len(ids)
 
     def count(self, table_name: str, shop: str | None = None) -> int:
-        table = {t.name: t for t in (events, orders, line_items, fulfillments, data_exports)}[table_name]
+        table = metadata.tables[table_name]
         query = select(func.count()).select_from(table)
         if shop:
             query = query.where(table.c.shop == shop)

@@ -183,7 +183,9 @@ def serve(port: int, demo: bool, once: bool) -> None:
 
     With no REDIS_URL a private redis-server is started; with no DATABASE_URL records go to var/shopworker.db.
     """
-    env = dict(os.environ)
+    env = {"LOG_FORMAT": "text", "LOG_LEVEL": "WARNING", "SESSION_COOKIE_SECURE": "false", **os.environ}
+    if demo:
+        env.setdefault("SHOP_POLICIES", f"{DEMO_SHOP}=little-twinkle-stars")
     if not env.get("SHOPIFY_API_SECRET"):
         env["SHOPIFY_API_SECRET"] = LOCAL_SECRET
         click.echo(f"SHOPIFY_API_SECRET is not set; using {LOCAL_SECRET!r} for local use")
@@ -207,7 +209,7 @@ def serve(port: int, demo: bool, once: bool) -> None:
                         f"127.0.0.1:{port}",
                         "--workers",
                         "2",
-                        "webhooks:create_app()",
+                        "worker.web:create_app()",
                     ],
                     env,
                 )
@@ -247,7 +249,8 @@ def _run_demo(port: int, settings) -> None:  # noqa: ANN001
     for event in records.list_events(shop=DEMO_SHOP, limit=len(files)):
         click.echo(f"  {event.id:>4} {event.topic:<28} {event.status}")
     click.echo("\nrecords:")
-    for table in ("orders", "line_items", "fulfillments", "events"):
+    shown = ("orders", "line_items", "fulfillments", "events", "late_flags", "late_cases", "split_plans", "outbox")
+    for table in shown:
         click.echo(f"  {table:<14} {records.count(table, DEMO_SHOP)}")
     for order_id in sorted({e.order_id for e in records.list_events(shop=DEMO_SHOP, limit=1000) if e.order_id}):
         order = records.get_order(DEMO_SHOP, order_id)
