@@ -34,7 +34,9 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
             cursor.close()
 
         return engine
-    engine = create_engine(url, pool_pre_ping=True)
+    # No ping per checkout (a round trip per transaction): a connection the server dropped fails its job, and RQ
+    # retries the job on a fresh one, which is safe because every job is idempotent.
+    engine = create_engine(url, pool_recycle=1800)
     if schema:
 
         @event.listens_for(engine, "connect")
@@ -64,6 +66,11 @@ def current_revision(engine: Engine) -> str | None:
     return ", ".join(sorted(heads)) or None
 
 
+def dialect_insert(connection: Connection, table: Table) -> Any:
+    """An INSERT that knows ON CONFLICT, for the two databases we run on."""
+    return (postgresql if connection.dialect.name == "postgresql" else sqlite).insert(table)
+
+
 def upsert(
     connection: Connection,
     table: Table,
@@ -77,8 +84,8 @@ def upsert(
     rows = list(rows)
     if not rows:
         return 0
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).values(rows)
+    # Rows go as parameters, not in the statement, so its compiled form is cached and reused.
+    statement = dialect_insert(connection, table)
     columns = update if update is not None else [c for c in rows[0] if c not in keys]
     if columns:
         statement = statement.on_conflict_do_update(
@@ -88,4 +95,5 @@ def upsert(
         )
     else:
         statement = statement.on_conflict_do_nothing(index_elements=keys)
-    return len(connection.execute(statement.returning(table.c[keys[0]])).all())
+    written = connection.execute(statement.returning(table.c[keys[0]]), rows)
+    return len(written.all())

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Engine, and_, delete, func, or_, select, update
 
-from worker.adapters.db import upsert
+from worker.adapters.db import dialect_insert, upsert
 from worker.adapters.tables import data_exports, events, fulfillments, line_items, metadata, orders, outbox
 from worker.events import Event, parse_time
 
@@ -91,19 +91,17 @@ class Records:
             "api_version": event.api_version,
             "received_at": event.received_at,
             "source": event.source,
-            "status": "received",
-            "attempts": 0,
+            "status": "processing",
+            "attempts": 1,
             "payload": event.payload,
         }
-        key = and_(events.c.shop == event.shop, events.c.topic == event.topic, events.c.event_id == event.event_id)
         with self.engine.begin() as connection:
-            upsert(connection, events, [row], ["shop", "topic", "event_id"], update=[])
-            connection.execute(
-                update(events)
-                .where(key)
-                .values(status="processing", source=event.source, attempts=events.c.attempts + 1)
-            )
-            return connection.execute(select(events.c.id).where(key)).scalar_one()
+            insert = dialect_insert(connection, events)
+            statement = insert.on_conflict_do_update(
+                index_elements=["shop", "topic", "event_id"],
+                set_={"status": "processing", "source": insert.excluded.source, "attempts": events.c.attempts + 1},
+            ).returning(events.c.id)
+            return connection.execute(statement, row).scalar_one()
 
     def finish_event(self, event_row: int, status: str, error: str | None = None) -> None:
         with self.engine.begin() as connection:
