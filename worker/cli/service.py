@@ -52,6 +52,9 @@ def worker(burst: bool, scheduler: bool) -> None:
         serializer=JSONSerializer,
         maintenance_interval=60,
         job_monitoring_interval=10,
+        # Wake from an idle wait every 30 s for maintenance, so a dead worker's scheduler lock and abandoned jobs
+        # are taken over within a couple of minutes, not after RQ's default 7-minute wait.
+        worker_ttl=45,
     )
     rq_worker.work(burst=burst, with_scheduler=scheduler, logging_level=settings.log_level)
 
