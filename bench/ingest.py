@@ -23,6 +23,8 @@ from pathlib import Path
 
 from redis import Redis
 
+from worker.localredis import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "tests" / "fixtures" / "shopify_samples" / "orders__create.json"
 SECRET = "bench-secret"
@@ -33,12 +35,6 @@ SERVER = os.environ.get("BENCH_GUNICORN", "--workers 2 --worker-class gthread --
 ]
 CLIENT_PROCESSES = 2
 CLIENT_THREADS = 8
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def start_server(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:

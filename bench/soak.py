@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -41,6 +40,7 @@ from sqlalchemy import text
 from tests.support import SHOP, fixture_deliveries, headers_for, shopify_samples
 from webhooks.topics import JOB_FOR_TOPIC
 from worker.adapters.db import make_engine
+from worker.localredis import RedisServer, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -48,40 +48,6 @@ SECRET = "soak-secret"
 REDACTED_SHOP = "soak-redacted.myshopify.com"
 SENDERS = 6
 MAX_TRIES = 8
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class DurableRedis:
-    def __init__(self, workdir: Path) -> None:
-        self.workdir, self.port = workdir, free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server") or sys.exit("redis-server is not on PATH")
-        command = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.workdir)]
-        command += ["--save", "", "--appendonly", "yes", "--appendfsync", "always"]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-        client = Redis.from_url(self.url)
-        for _ in range(500):
-            try:
-                client.ping()
-                return
-            except RedisError:
-                time.sleep(0.02)
-        sys.exit("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
 
 
 @contextmanager
@@ -222,7 +188,7 @@ def main() -> None:
     plan = deliveries(int(seconds * args.rate), rng)
     schema = "soak_" + uuid.uuid4().hex[:8]
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
-        redis_server = DurableRedis(Path(tmp))
+        redis_server = RedisServer(Path(tmp), durable=True)
         redis_server.start()
         stack.callback(redis_server.stop)
         multiproc = Path(tmp) / "prometheus"

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -14,68 +12,14 @@ from pathlib import Path
 
 import pytest
 import requests
-from redis import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from config.settings import load_settings
 from tests.conftest import POSTGRES_URL, SECRET
 from worker.adapters.db import make_engine
 from worker.adapters.records import Records
+from worker.localredis import RedisServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass
-class RedisServer:
-    """A redis-server of the test's own, durable (append-only file) so it can be stopped and started again."""
-
-    workdir: Path
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server") or pytest.fail("redis-server is not on PATH")
-        self.process = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                str(self.workdir),
-                "--save",
-                "",
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        client = Redis.from_url(self.url)
-        for _ in range(200):
-            try:
-                client.ping()
-                return
-            except RedisConnectionError:
-                time.sleep(0.02)
-        pytest.fail("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
 
 
 @dataclass
@@ -162,7 +106,7 @@ class Service:
 
 @pytest.fixture
 def service(tmp_path: Path, pg_schema: str) -> Iterator[Service]:
-    redis = RedisServer(tmp_path)
+    redis = RedisServer(tmp_path, durable=True)
     redis.start()
     env = {
         **os.environ,

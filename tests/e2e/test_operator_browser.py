@@ -14,10 +14,11 @@ from redis import Redis
 from rq import Queue
 from rq.serializers import JSONSerializer
 
-from tests.e2e.conftest import ROOT, free_port
+from tests.e2e.conftest import ROOT
 from tests.operator_seed import CUSTOMER_TEXTS, PASSWORD, RETURN_ID, seed
 from tests.support import SHOP
 from worker.adapters.returns_store import ReturnsStore
+from worker.localredis import free_port
 
 pytestmark = pytest.mark.e2e
 

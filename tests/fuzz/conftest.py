@@ -3,46 +3,30 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from redis import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import Queue
 from rq.serializers import JSONSerializer
 
 from config.settings import Settings
 from tests.support import SHOP, TEST_SECRET, headers_for
 from webhooks import create_app
+from worker.localredis import RedisServer
 
 MAX_BODY = 64 * 1024
 
 
 @pytest.fixture(scope="session")
 def fuzz_redis() -> Iterator[Redis]:
-    binary = shutil.which("redis-server") or pytest.fail("redis-server is not on PATH")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-    client = Redis(port=port)
-    for _ in range(200):
-        try:
-            client.ping()
-            break
-        except RedisConnectionError:
-            time.sleep(0.02)
-    yield client
-    client.close()
-    server.terminate()
-    server.wait(timeout=10)
+    """A redis-server of the suite's own: thousands of requests queue nothing on the shared one."""
+    with RedisServer() as server:
+        client = Redis(port=server.port)
+        yield client
+        client.close()
 
 
 @dataclass

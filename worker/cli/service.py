@@ -6,8 +6,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -160,12 +158,6 @@ def _direct_delivery(settings):  # noqa: ANN001, ANN202
     return deliver
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _wait_until_up(url: str, seconds: float = 20) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -194,7 +186,7 @@ def serve(port: int, demo: bool, once: bool) -> None:
         click.echo(f"SHOPIFY_API_SECRET is not set; using {LOCAL_SECRET!r} for local use")
     with ExitStack() as stack:
         if not env.get("REDIS_URL"):
-            env["REDIS_URL"] = stack.enter_context(_private_redis())
+            env["REDIS_URL"] = _private_redis(stack)
         settings = settings_from_env(env)
         from worker.adapters.db import make_engine, upgrade
 
@@ -283,32 +275,14 @@ class _process:
             self.child.kill()
 
 
-class _private_redis:
-    """A throwaway redis-server on a free loopback port, for a newcomer with nothing installed but Redis."""
+def _private_redis(stack: ExitStack) -> str:
+    """A throwaway redis-server for a newcomer with nothing configured; stopped with the service."""
+    from worker.localredis import RedisServer
 
-    def __enter__(self) -> str:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise InputError("REDIS_URL is not set and no redis-server is on PATH: install Redis or set REDIS_URL")
-        port = _free_port()
-        self.child = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-        )
-        from redis import Redis
-        from redis.exceptions import ConnectionError as RedisConnectionError
-
-        client = Redis(port=port)
-        for _ in range(100):
-            try:
-                client.ping()
-                break
-            except RedisConnectionError:
-                time.sleep(0.05)
-        client.close()
-        click.echo(f"started a private Redis on 127.0.0.1:{port}")
-        return f"redis://127.0.0.1:{port}/0"
-
-    def __exit__(self, *_exc: object) -> None:
-        self.child.terminate()
-        self.child.wait(timeout=10)
+    server = RedisServer()
+    try:
+        stack.enter_context(server)
+    except RuntimeError as error:
+        raise InputError(f"REDIS_URL is not set and a private Redis could not be started: {error}") from None
+    click.echo(f"started a private Redis on 127.0.0.1:{server.port}")
+    return server.url
