@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -12,6 +13,27 @@ class InputError(click.ClickException):
     """Bad input from the person at the keyboard: exit status 2."""
 
     exit_code = 2
+
+
+class Moment(click.ParamType):
+    """An ISO 8601 date or datetime, handed on aware (one without an offset is UTC); `past` refuses the future."""
+
+    name = "ISO-8601"
+
+    def __init__(self, past: bool = False) -> None:
+        self.past = past
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            moment = datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not an ISO 8601 date or datetime", param, ctx)
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        if self.past and moment > datetime.now(UTC):
+            self.fail(f"{value!r} is in the future", param, ctx)
+        return moment
 
 
 class _OneLineErrors(click.Group):

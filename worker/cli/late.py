@@ -11,24 +11,10 @@ from typing import Any
 import click
 
 from config.policies import load_policy, store_names
-from worker.cli import InputError
+from worker.cli import InputError, Moment
 from worker.cli.settings import settings_from_env
 from worker.domain.clock import BusinessCalendar, ClockError, classify
 from worker.domain.policy import PolicyError
-
-
-class _Moment(click.ParamType[datetime]):
-    """An ISO 8601 date or datetime; the clock reads one without an offset as UTC."""
-
-    name = "ISO-8601"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
-        if isinstance(value, datetime):
-            return value
-        try:
-            return datetime.fromisoformat(value)
-        except (TypeError, ValueError):
-            self.fail(f"{value!r} is not an ISO 8601 date or datetime", param, ctx)
 
 
 @click.group(name="late")
@@ -38,9 +24,9 @@ def group() -> None:
 
 @group.command()
 @click.option("--store", required=True, help="The store's policy name, e.g. starlow.")
-@click.option("--shipped-at", required=True, type=_Moment(), help="When the shipment left (ISO 8601; naive is UTC).")
-@click.option("--delivered-at", type=_Moment(), help="When it was delivered, if it was; this stops the clock.")
-@click.option("--now", type=_Moment(), help="The moment to judge at; defaults to the current time.")
+@click.option("--shipped-at", required=True, type=Moment(), help="When the shipment left (ISO 8601; naive is UTC).")
+@click.option("--delivered-at", type=Moment(), help="When it was delivered, if it was; this stops the clock.")
+@click.option("--now", type=Moment(), help="The moment to judge at; defaults to the current time.")
 def check(store: str, shipped_at: datetime, delivered_at: datetime | None, now: datetime | None) -> None:
     """Print the shipment's elapsed days and its state (on_time, late, escalated, delivered) as JSON."""
     try:
@@ -67,7 +53,7 @@ def _store_option(function: Any) -> Any:
 
 
 def _now_option(function: Any) -> Any:
-    return click.option("--now", type=_Moment(), help="The moment to judge at (ISO 8601); defaults to now.")(function)
+    return click.option("--now", type=Moment(), help="The moment to judge at (ISO 8601); defaults to now.")(function)
 
 
 def _moment(now: datetime | None) -> datetime:

@@ -4,8 +4,7 @@ records do not reflect (the worker processes it), now rather than at the next sc
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
 import click
 from redis.exceptions import RedisError
@@ -13,31 +12,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from worker import bootstrap, reconcile
 from worker.adapters.shopify import ShopifyError
-from worker.cli import InputError
+from worker.cli import InputError, Moment
 from worker.cli.settings import settings_from_env
-
-
-class _Since(click.ParamType[datetime]):
-    """An ISO 8601 date or datetime in the past; one without an offset is UTC."""
-
-    name = "ISO-8601"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
-        if isinstance(value, datetime):
-            return value
-        try:
-            moment = datetime.fromisoformat(value)
-        except (TypeError, ValueError):
-            self.fail(f"{value!r} is not an ISO 8601 date or datetime", param, ctx)
-        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-        if moment > datetime.now(UTC):
-            self.fail(f"{value!r} is in the future", param, ctx)
-        return moment
 
 
 @click.command(name="reconcile")
 @click.option("--shop", help="Only this shop (by default every shop named in SHOP_POLICIES).")
-@click.option("--since", type=_Since(), help="List changes after this moment instead of after the checkpoint.")
+@click.option("--since", type=Moment(past=True), help="List changes after this moment instead of after the checkpoint.")
 def command(shop: str | None, since: datetime | None) -> None:
     """Compare each shop's orders, fulfillments and returns changed since the last checkpoint with the records,
     queue an event for whatever was missed, and check the shop's webhook subscriptions."""
