@@ -23,7 +23,7 @@ from pathlib import Path
 
 from redis import Redis
 
-from worker.localredis import free_port
+from worker.loopback import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "tests" / "fixtures" / "shopify_samples" / "orders__create.json"

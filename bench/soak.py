@@ -40,7 +40,7 @@ from sqlalchemy import text
 from tests.support import SHOP, fixture_deliveries, headers_for, shopify_samples
 from webhooks.topics import JOB_FOR_TOPIC
 from worker.adapters.db import make_engine
-from worker.localredis import RedisServer, free_port
+from worker.loopback import RedisServer, answers, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -208,7 +208,8 @@ def main() -> None:
         port = free_port()
         gunicorn = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2"]
         stack.enter_context(child([*gunicorn, "webhooks:create_app()"], env))
-        wait_until_up(f"http://127.0.0.1:{port}/healthz")
+        if not answers(f"http://127.0.0.1:{port}/healthz", 30):
+            sys.exit(f"the receiver did not come up on port {port}")
         workers = Workers(env)
         stack.callback(workers.stop)
         sender = Sender(f"http://127.0.0.1:{port}/webhooks")
@@ -265,8 +266,8 @@ def report(  # noqa: ANN001 - plain tuples and an Engine
         ).scalar_one()
         re_run = connection.execute(text("SELECT count(*) FROM events WHERE attempts > 1")).scalar_one()
     statuses: dict[str, int] = {}
-    for answers in sender.answers.values():
-        for status in answers:
+    for replies in sender.answers.values():
+        for status in replies:
             statuses[status] = statuses.get(status, 0) + 1
     print(f"sent       {len(plan)} deliveries of {len(distinct)} distinct events in {sent_for:.0f} s")
     print(f"answers    {dict(sorted(statuses.items()))} (retried {sender.retries})")
@@ -277,17 +278,6 @@ def report(  # noqa: ANN001 - plain tuples and an Engine
     print(f"re-run     {re_run} events whose job ran again (idempotent); worker processes restarted {restarts}")
     print(f"ack        p50 {percentile(sender.latencies, 0.5) * 1000:.1f} ms, "
           f"p99 {percentile(sender.latencies, 0.99) * 1000:.1f} ms over {len(sender.latencies)} answers")  # fmt: skip
-
-
-def wait_until_up(url: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url, timeout=1).ok:
-                return
-        except requests.RequestException:
-            time.sleep(0.1)
-    sys.exit(f"the receiver did not come up at {url}")
 
 
 def drop_schema(schema: str) -> None:

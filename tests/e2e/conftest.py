@@ -11,13 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import requests
 
 from config.settings import load_settings
 from tests.conftest import POSTGRES_URL, SECRET
 from worker.adapters.db import make_engine
 from worker.adapters.records import Records
-from worker.localredis import RedisServer, free_port
+from worker.loopback import RedisServer, answers, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,14 +61,8 @@ class Service:
                 stderr=subprocess.DEVNULL,
             )
         )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1).ok:
-                    return
-            except requests.RequestException:
-                time.sleep(0.05)
-        pytest.fail("gunicorn did not come up")
+        if not answers(f"http://127.0.0.1:{self.port}/healthz"):
+            pytest.fail("gunicorn did not come up")
 
     def start_worker(self) -> subprocess.Popen:
         child = subprocess.Popen(

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-import requests
 from redis import Redis
 from rq import Queue
 from rq.serializers import JSONSerializer
@@ -18,7 +16,7 @@ from tests.e2e.conftest import ROOT
 from tests.operator_seed import CUSTOMER_TEXTS, PASSWORD, RETURN_ID, seed
 from tests.support import SHOP
 from worker.adapters.returns_store import ReturnsStore
-from worker.localredis import free_port
+from worker.loopback import answers, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -57,14 +55,9 @@ def operator_url(service):
             stderr=subprocess.DEVNULL,
         )
     )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok:
-                return f"http://127.0.0.1:{port}/operator"
-        except requests.RequestException:
-            time.sleep(0.05)
-    pytest.fail("gunicorn did not come up")
+    if not answers(f"http://127.0.0.1:{port}/healthz"):
+        pytest.fail("gunicorn did not come up")
+    return f"http://127.0.0.1:{port}/operator"
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from rq.serializers import JSONSerializer
 from config.settings import Settings
 from tests.support import SHOP, TEST_SECRET, headers_for
 from webhooks import create_app
-from worker.localredis import RedisServer
+from worker.loopback import RedisServer
 
 MAX_BODY = 64 * 1024
 

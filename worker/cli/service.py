@@ -19,6 +19,7 @@ import requests
 
 from worker.cli import InputError
 from worker.cli.settings import settings_from_env
+from worker.loopback import answers
 
 DEMO_FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "webhooks"
 DEMO_SHOP = "little-twinkle-stars.myshopify.com"
@@ -158,17 +159,6 @@ def _direct_delivery(settings):  # noqa: ANN001, ANN202
     return deliver
 
 
-def _wait_until_up(url: str, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url, timeout=1).ok:
-                return
-        except requests.RequestException:
-            time.sleep(0.1)
-    raise click.ClickException(f"the service did not come up at {url}")
-
-
 @click.command()
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--demo", is_flag=True, help="Replay the demo fixtures once up, and show the records they made.")
@@ -211,7 +201,8 @@ def serve(port: int, demo: bool, once: bool) -> None:
             ),
             stack.enter_context(_process([sys.executable, "-m", "worker", "worker"], env)),
         ]
-        _wait_until_up(f"http://127.0.0.1:{port}/healthz")
+        if not answers(f"http://127.0.0.1:{port}/healthz"):
+            raise click.ClickException(f"the service did not come up on port {port}")
         click.echo(f"shopworker is receiving webhooks at http://127.0.0.1:{port}/webhooks")
         if demo:
             _run_demo(port, settings)
@@ -277,7 +268,7 @@ class _process:
 
 def _private_redis(stack: ExitStack) -> str:
     """A throwaway redis-server for a newcomer with nothing configured; stopped with the service."""
-    from worker.localredis import RedisServer
+    from worker.loopback import RedisServer
 
     server = RedisServer()
     try:

@@ -1,5 +1,5 @@
-"""A redis-server of our own on a free loopback port: `shopworker serve`'s private Redis for a newcomer, and the
-one that tests and benchmarks stop and start on purpose."""
+"""Processes of our own on loopback: a free port, a redis-server (`shopworker serve`'s private Redis for a
+newcomer, and the one tests and benchmarks stop and start on purpose), and waiting for a server to answer."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+import requests
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
@@ -18,6 +19,18 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def answers(url: str, seconds: float = 20) -> bool:
+    """Whether `url` answers 2xx within `seconds` (a server just started may refuse connections at first)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=1).ok:
+                return True
+        except requests.RequestException:
+            time.sleep(0.05)
+    return False
 
 
 class RedisServer:
