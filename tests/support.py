@@ -10,9 +10,9 @@ from typing import Any
 from redis import Redis
 from rq import Queue, SimpleWorker
 from rq.registry import FailedJobRegistry
-from rq.serializers import JSONSerializer
 from sqlalchemy import Table, select
 
+from webhooks.intake import JobSerializer
 from webhooks.verify import sign
 from worker import bootstrap
 from worker.adapters import tables
@@ -71,8 +71,8 @@ class Stack:
         return response.json["status"]
 
     def work(self) -> None:
-        queue = Queue("shopworker", connection=self.redis, serializer=JSONSerializer)
-        SimpleWorker([queue], connection=self.redis, serializer=JSONSerializer).work(burst=True)
+        queue = Queue("shopworker", connection=self.redis, serializer=JobSerializer)
+        SimpleWorker([queue], connection=self.redis, serializer=JobSerializer).work(burst=True)
 
     def failed_jobs(self) -> list[str]:
         return FailedJobRegistry("shopworker", connection=self.redis).get_job_ids()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 import time
 from datetime import UTC, datetime
+from itertools import accumulate
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+import orjson
+from flask import Blueprint, Response, current_app, g, request
 from redis.exceptions import RedisError
 from shopify.utils.shop_url import sanitize_shop_domain
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -23,27 +24,29 @@ log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__)
 
 MAX_JSON_DEPTH = 100
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
+_ESCAPED_QUOTE = re.compile(rb'\\[\\"]')  # an escaped backslash or quote, which neither opens nor closes a string
+_NOT_QUOTES_OR_BRACKETS = bytes(set(range(256)) - set(b'"[]{}'))
+_DEPTH_CHANGE = [0] * 256
+_DEPTH_CHANGE[ord("[")] = _DEPTH_CHANGE[ord("{")] = 1
+_DEPTH_CHANGE[ord("]")] = _DEPTH_CHANGE[ord("}")] = -1
 _TOPIC_SHAPE = re.compile(r"[a-z_]+/[a-z_]+")
 
 
-def _answer(code: int, **body: str) -> tuple[Response, int]:
+def _answer(code: int, **body: str) -> Response:
     g.webhook_outcome = body["status"] if code == 200 else f"rejected_{code}"
-    return jsonify(body), code
+    return Response(orjson.dumps(body), code, mimetype="application/json")
 
 
 def nests_deeper_than(body: bytes, limit: int) -> bool:
-    """Whether a JSON text opens more than `limit` arrays or objects inside one another, found without parsing:
-    strings are skipped by one regular expression and the brackets left are counted, stopping at the limit."""
+    """Whether a JSON text opens more than `limit` arrays or objects inside one another, found without parsing and
+    in C-speed passes: escaped quotes are dropped, only quotes and brackets are kept, the brackets between quotes
+    (inside strings) are cut out, and the running depth of what is left is summed."""
     if body.count(b"[") + body.count(b"{") <= limit:
         return False
-    depth = 0
-    for bracket in _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS):
-        depth += 1 if bracket in b"[{" else -1
-        if depth > limit:
-            return True
-    return False
+    if b"\\" in body:
+        body = _ESCAPED_QUOTE.sub(b"", body)
+    outside_strings = b"".join(body.translate(None, _NOT_QUOTES_OR_BRACKETS).split(b'"')[::2])
+    return max(accumulate(map(_DEPTH_CHANGE.__getitem__, outside_strings)), default=0) > limit
 
 
 @bp.before_request
@@ -70,13 +73,13 @@ def valid_shop_domain(raw: str) -> str | None:
 
 
 @bp.errorhandler(RequestEntityTooLarge)
-def _too_large(_error: RequestEntityTooLarge) -> tuple[Response, int]:
+def _too_large(_error: RequestEntityTooLarge) -> Response:
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     return _answer(413, status="rejected", error=f"body is larger than the {limit}-byte limit")
 
 
 @bp.post("/webhooks")
-def receive() -> tuple[Response, int]:
+def receive() -> Response:
     settings = current_app.config["SHOPWORKER_SETTINGS"]
     body = request.get_data(cache=False)
     if not is_authentic(body, request.headers.get("X-Shopify-Hmac-Sha256"), settings.api_secrets):
@@ -101,9 +104,8 @@ def receive() -> tuple[Response, int]:
     if nests_deeper_than(body, MAX_JSON_DEPTH):
         return _answer(400, status="rejected", error=f"body is JSON nested deeper than {MAX_JSON_DEPTH} levels")
     try:
-        text = body.decode("utf-8")
-        payload = json.loads(text)
-    except (ValueError, RecursionError):
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
         return _answer(400, status="rejected", error="body is not valid UTF-8 JSON")
     if not isinstance(payload, dict):
         return _answer(400, status="rejected", error="body is not a JSON object")
@@ -125,7 +127,7 @@ def receive() -> tuple[Response, int]:
         "api_version": headers.get("X-Shopify-API-Version"),
         "received_at": datetime.now(UTC).isoformat(),
         "source": "webhook",
-        "body": text,
+        "body": body.decode("utf-8"),
     }
     intake: Intake = current_app.extensions["shopworker_intake"]
     try:

@@ -28,10 +28,12 @@ PLANNED_STATUSES = frozenset({"open", "on_hold"})
 NOTE_PREFIXES = ("Ships in ", "Nothing ships yet: ")
 
 
-def plan_order(ctx: Services, shop: str, order_id: int, trigger: str) -> None:
-    """Decide and record the order's split; the same decision again records nothing and queues nothing."""
+def plan_order(ctx: Services, shop: str, order_id: int, trigger: str, stored: Mapping[str, Any] | None = None) -> None:
+    """Decide and record the order's split; the same decision again records nothing and queues nothing.
+    `stored` is the order as the caller has just recorded it, which spares reading it back."""
     store = SplitStore(ctx.engine)
-    stored = ctx.records.get_order(shop, order_id)
+    if stored is None:
+        stored = ctx.records.get_order(shop, order_id)
     if stored and stored.get("cancelled_at"):
         return
     shopify = ctx.shopify_for(shop)

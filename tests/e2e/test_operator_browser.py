@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from redis import Redis
 from rq import Queue
-from rq.serializers import JSONSerializer
 
 from tests.e2e.conftest import ROOT
 from tests.operator_seed import CUSTOMER_TEXTS, PASSWORD, RETURN_ID, seed
 from tests.support import SHOP
+from webhooks.intake import JobSerializer
 from worker.adapters.returns_store import ReturnsStore
 from worker.loopback import answers, free_port
 
@@ -104,7 +104,7 @@ def test_an_operator_logs_in_overrides_a_return_and_replays_an_event(service, op
     page.locator(f"#event-{event_row}").get_by_role("button", name="Replay").click()
     assert page.get_by_role("status").inner_text() == f"Event {event_row} (orders/create) queued again."
     assert "order=5001" in page.url and "status=failed" in page.url
-    (job,) = Queue("shopworker", connection=Redis.from_url(service.redis.url), serializer=JSONSerializer).get_jobs()
+    (job,) = Queue("shopworker", connection=Redis.from_url(service.redis.url), serializer=JobSerializer).get_jobs()
     assert job.description == f"replay of event {event_row}"
     page.screenshot(path=str(ARTIFACTS / "operator-events.png"), full_page=True)
 

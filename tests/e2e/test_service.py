@@ -11,11 +11,10 @@ import pytest
 import requests
 from redis import Redis
 from rq.registry import FailedJobRegistry, StartedJobRegistry
-from rq.serializers import JSONSerializer
 
 from tests.conftest import SECRET
 from tests.support import FIXTURES, SAMPLES, SHOP, fixture_deliveries, headers_for
-from webhooks.intake import JOB_TIMEOUT
+from webhooks.intake import JOB_TIMEOUT, JobSerializer
 
 pytestmark = pytest.mark.e2e
 
@@ -105,7 +104,7 @@ def test_a_worker_killed_mid_job_loses_nothing(service):
     os.killpg(worker.pid, signal.SIGKILL)
     worker.wait()
     redis = Redis.from_url(service.redis.url)
-    started = StartedJobRegistry("shopworker", connection=redis, serializer=JSONSerializer)
+    started = StartedJobRegistry("shopworker", connection=redis, serializer=JobSerializer)
     # RQ declares a job abandoned once its worker's heartbeat lapses (at most the job timeout plus a minute);
     # run RQ's own maintenance as of that moment instead of waiting for it.
     started.cleanup(timestamp=(datetime.now(UTC) + timedelta(seconds=JOB_TIMEOUT + 120)).timestamp())

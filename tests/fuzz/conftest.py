@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from redis import Redis
 from rq import Queue
-from rq.serializers import JSONSerializer
 
 from config.settings import Settings
 from tests.support import SHOP, TEST_SECRET, headers_for
 from webhooks import create_app
+from webhooks.intake import JobSerializer
 from worker.loopback import RedisServer
 
 MAX_BODY = 64 * 1024
@@ -67,4 +67,4 @@ def receiver(fuzz_redis: Redis, tmp_path: Path) -> Iterator[Receiver]:
         max_body_bytes=MAX_BODY,
     )
     app = create_app(settings, fuzz_redis)
-    yield Receiver(app.test_client(), Queue("shopworker", connection=fuzz_redis, serializer=JSONSerializer))
+    yield Receiver(app.test_client(), Queue("shopworker", connection=fuzz_redis, serializer=JobSerializer))

@@ -72,13 +72,26 @@ def json_depth(value: Any) -> int:
     return 0
 
 
+def refuse(constant: str) -> None:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def within_double(digits: str) -> int:
+    value = int(digits)
+    float(value)  # OverflowError beyond a double's range
+    return value
+
+
 def expected_for_signed(body: bytes) -> int:
-    """What a correctly signed body deserves: 200 for a UTF-8 JSON object at most MAX_JSON_DEPTH deep, else 400."""
+    """What a correctly signed body deserves: 200 for a UTF-8 JSON object at most MAX_JSON_DEPTH deep, else 400.
+    JSON as RFC 8259 has it, which any reader (and PostgreSQL) takes alike: no NaN or Infinity, no number that
+    overflows a double, no unpaired surrogate."""
     if len(body) > MAX_BODY:
         return 413
     try:
-        payload = json.loads(body.decode("utf-8"))
-    except (ValueError, RecursionError):
+        payload = json.loads(body.decode("utf-8"), parse_constant=refuse, parse_int=within_double)
+        json.dumps(payload, allow_nan=False, ensure_ascii=False).encode("utf-8")
+    except (ValueError, OverflowError, RecursionError):
         return 400
     return 200 if isinstance(payload, dict) and json_depth(payload) <= MAX_JSON_DEPTH else 400
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 from rq import Queue
-from rq.serializers import JSONSerializer
 
 from tests.support import FIXTURES, TEST_SECRET, fixture_deliveries
+from webhooks.intake import JobSerializer
 from worker.cli import register
 
 
@@ -24,7 +24,7 @@ def test_direct_replay_queues_each_fixture_once_and_names_its_topic(redis_url, r
     assert again.output.count("duplicate") == len(fixture_deliveries())
     fresh = replay(redis_url, "--fresh", str(FIXTURES / "orders" / "create"))
     assert fresh.output.count("queued") == 1
-    queue = Queue("shopworker", connection=redis, serializer=JSONSerializer)
+    queue = Queue("shopworker", connection=redis, serializer=JobSerializer)
     assert queue.count == len(fixture_deliveries()) + 1
 
 
@@ -34,6 +34,6 @@ def test_a_file_whose_topic_cannot_be_told_is_refused_unless_named(redis_url, re
     result = replay(redis_url, str(stray))
     assert result.exit_code == 2
     assert result.output == f"error: cannot tell the topic of {stray} from its path; pass --topic\n"
-    assert Queue("shopworker", connection=redis, serializer=JSONSerializer).count == 0
+    assert Queue("shopworker", connection=redis, serializer=JobSerializer).count == 0
     named = replay(redis_url, "--topic", "orders/create", str(stray))
     assert "queued" in named.output

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 from rq.job import Job
-from rq.serializers import JSONSerializer
 
 from config.settings import Settings
 from tests.fakeshopify import FakeShop, serve_fake_shop
 from tests.support import FIXTURES, SHOP, Stack, body_of, shopify_samples
+from webhooks.intake import JobSerializer
 from worker import jobs
 from worker.adapters import tables
 from worker.adapters.shopify import ShopifyClient
@@ -61,7 +61,7 @@ def at(stack: Stack, moment: datetime) -> None:
     queue = stack.services.jobs.queue
     registry = queue.scheduled_job_registry
     for job_id in registry.get_jobs_to_schedule(int(moment.timestamp())):
-        job = Job.fetch(job_id, connection=stack.redis, serializer=JSONSerializer)
+        job = Job.fetch(job_id, connection=stack.redis, serializer=JobSerializer)
         registry.remove(job)
         queue.enqueue_job(job)
     stack.work()

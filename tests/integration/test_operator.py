@@ -9,11 +9,11 @@ from dataclasses import replace
 
 import pytest
 from rq import Queue
-from rq.serializers import JSONSerializer
 
 from config.settings import Settings
 from tests.operator_seed import CUSTOMER_TEXTS, EXPLANATION, ORDER, PASSWORD, RETURN_ID, seed
 from tests.support import FIXTURES, SHOP, TEST_SECRET
+from webhooks.intake import JobSerializer
 from worker.adapters.returns_store import ReturnsStore
 from worker.web import create_app
 
@@ -185,7 +185,7 @@ def test_replay_queues_the_logged_event_again_and_the_worker_handles_it(web, sta
         f"/operator/events/{event.id}/replay", data={"csrf_token": csrf_token(web), "next": "/events?order=5001"}
     )
     assert response.location == "/operator/events?order=5001"
-    (job,) = Queue("shopworker", connection=stack.redis, serializer=JSONSerializer).get_jobs()
+    (job,) = Queue("shopworker", connection=stack.redis, serializer=JobSerializer).get_jobs()
     assert job.description == f"replay of event {event.id}"
     assert json.loads(job.args[0]["body"]) == json.loads(body)
     assert job.args[0]["source"] == "replay"

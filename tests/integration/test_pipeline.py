@@ -7,10 +7,10 @@ import random
 from datetime import UTC, datetime
 
 from rq import Queue
-from rq.serializers import JSONSerializer
 
 from tests.support import SHOP, Stack, fixture_deliveries, shopify_samples
 from webhooks import create_app
+from webhooks.intake import JobSerializer
 from webhooks.topics import JOB_FOR_TOPIC
 from worker import bootstrap, jobs
 from worker.adapters import tables
@@ -118,9 +118,7 @@ def test_a_failing_handler_is_logged_with_its_error_and_left_for_retry(stack):
     (event,) = stack.services.records.list_events()
     assert event.status == "failed"
     assert "order_id" in event.last_error
-    job_ids = Queue(
-        "shopworker", connection=stack.redis, serializer=JSONSerializer
-    ).scheduled_job_registry.get_job_ids()
+    job_ids = Queue("shopworker", connection=stack.redis, serializer=JobSerializer).scheduled_job_registry.get_job_ids()
     assert len(job_ids) == 1
 
 

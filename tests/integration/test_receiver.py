@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
+import zlib
 from pathlib import Path
 
 import pytest
 from redis import Redis
 from rq import Queue
-from rq.serializers import JSONSerializer
 
 from config.settings import Settings
 from tests.conftest import SECRET
 from tests.support import SHOP, body_of, headers_for, shopify_samples
 from webhooks import create_app
+from webhooks.intake import JobSerializer
 from webhooks.topics import JOB_FOR_TOPIC
 
 ORDER = body_of({"id": 1001, "name": "#1001", "line_items": [], "updated_at": "2026-03-01T12:00:00Z"})
@@ -35,7 +36,7 @@ def client(web_settings: Settings):
 
 
 def queued_jobs(redis: Redis) -> list:
-    return Queue("shopworker", connection=redis, serializer=JSONSerializer).get_jobs()
+    return Queue("shopworker", connection=redis, serializer=JobSerializer).get_jobs()
 
 
 def post(client, body: bytes, topic: str = "orders/create", secret: str = SECRET, **kw):
@@ -49,6 +50,28 @@ def test_every_shopify_sample_payload_is_taken(client, redis, topic, body):
     assert response.status_code == 200
     assert response.json == {"status": expected}
     assert len(queued_jobs(redis)) == (1 if expected == "queued" else 0)
+
+
+def test_a_webhook_job_is_the_job_rq_itself_would_write_for_the_same_call(client, redis):
+    """The receiver fills in a template of RQ's enqueue commands; RQ enqueueing the same call must leave the same
+    job hash, apart from the id, the times and zlib (RQ reads uncompressed data as it is)."""
+    post(client, ORDER, event_id="evt-1")
+    (ours,) = queued_jobs(redis)
+    intake = client.application.extensions["shopworker_intake"]
+    theirs = intake.queue.enqueue_job(intake._job(ours.func_name, ours.args[0], ours.description))
+
+    def stored(job_id: str) -> dict[bytes, bytes]:
+        fields = redis.hgetall(f"rq:job:{job_id}")
+        fields[b"data"] = JobSerializer.loads(
+            zlib.decompress(fields[b"data"]) if job_id == theirs.id else fields[b"data"]
+        )
+        return {name: value for name, value in fields.items() if name not in {b"created_at", b"enqueued_at"}}
+
+    assert stored(ours.id) == stored(theirs.id)
+    assert queued_jobs(redis)[0].id == ours.id and redis.lrange("rq:queue:shopworker", 0, -1) == [
+        ours.id.encode(),
+        theirs.id.encode(),
+    ]
 
 
 def test_a_queued_job_carries_the_delivery_for_its_handler(client, redis):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -9,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Engine, and_, delete, func, or_, select, update
 
-from worker.adapters.db import dialect_insert, upsert
+from worker.adapters.db import insert_for, upsert
 from worker.adapters.tables import data_exports, events, fulfillments, line_items, metadata, orders, outbox
 from worker.events import Event, parse_time
 
@@ -73,9 +74,21 @@ def _event_record(row: Any) -> EventRecord:
     return EventRecord(**{name: getattr(row, name) for name in EventRecord.__dataclass_fields__})
 
 
+@functools.cache
+def _log_event_statement(dialect: str) -> Any:
+    """Built once: its ON CONFLICT clause costs more to build than to run."""
+    insert = insert_for(dialect, events)
+    return insert.on_conflict_do_update(
+        index_elements=["shop", "topic", "event_id"],
+        set_={"status": "processing", "source": insert.excluded.source, "attempts": events.c.attempts + 1},
+    ).returning(events.c.id)
+
+
 class Records:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # For one statement alone, which is atomic by itself: no BEGIN and COMMIT round trips around it.
+        self.one_statement = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     # The event log -------------------------------------------------------------------------------------------
 
@@ -95,16 +108,11 @@ class Records:
             "attempts": 1,
             "payload": event.payload,
         }
-        with self.engine.begin() as connection:
-            insert = dialect_insert(connection, events)
-            statement = insert.on_conflict_do_update(
-                index_elements=["shop", "topic", "event_id"],
-                set_={"status": "processing", "source": insert.excluded.source, "attempts": events.c.attempts + 1},
-            ).returning(events.c.id)
-            return connection.execute(statement, row).scalar_one()
+        with self.one_statement.connect() as connection:
+            return connection.execute(_log_event_statement(connection.dialect.name), row).scalar_one()
 
     def finish_event(self, event_row: int, status: str, error: str | None = None) -> None:
-        with self.engine.begin() as connection:
+        with self.one_statement.connect() as connection:
             connection.execute(
                 update(events)
                 .where(events.c.id == event_row)
@@ -153,7 +161,7 @@ class Records:
             "payload": order,
         }
         with self.engine.begin() as connection:
-            written = upsert(connection, orders, [row], ["shop", "id"], only_if=orders.c.updated_at <= updated_at)
+            written = upsert(connection, orders, [row], ["shop", "id"], unless_older="updated_at")
             if not written:
                 return False
             lines = [
@@ -183,7 +191,7 @@ class Records:
         return True
 
     def get_order(self, shop: str, order_id: int) -> dict[str, Any] | None:
-        with self.engine.connect() as connection:
+        with self.one_statement.connect() as connection:
             return connection.execute(
                 select(orders.c.payload).where(orders.c.shop == shop, orders.c.id == order_id)
             ).scalar()
@@ -210,7 +218,6 @@ class Records:
                 {"id": line.get("id"), "quantity": line.get("quantity")} for line in fulfillment.get("line_items", [])
             ],
         }
-        stored_is_older = or_(fulfillments.c.updated_at.is_(None), fulfillments.c.updated_at <= updated_at)
         with self.engine.begin() as connection:
             written = upsert(
                 connection,
@@ -218,7 +225,7 @@ class Records:
                 [row],
                 ["shop", "id"],
                 update=[c for c in row if c not in STATUS_COLUMNS],
-                only_if=stored_is_older,
+                unless_older="updated_at",
             )
             if status:
                 self._set_shipment_status(connection, shop, fulfillment["id"], status, updated_at)

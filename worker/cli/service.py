@@ -35,8 +35,8 @@ def worker(burst: bool, scheduler: bool) -> None:
     Jobs run in this process (no fork per job), so database connections are pooled across jobs.
     """
     from rq import SimpleWorker
-    from rq.serializers import JSONSerializer
 
+    from webhooks.intake import JobSerializer
     from webhooks.logs import configure_logging
     from worker import bootstrap, periodic
 
@@ -48,7 +48,7 @@ def worker(burst: bool, scheduler: bool) -> None:
     rq_worker = SimpleWorker(
         [services.jobs.queue],
         connection=services.jobs.redis,
-        serializer=JSONSerializer,
+        serializer=JobSerializer,
         maintenance_interval=60,
         job_monitoring_interval=10,
         # Wake from an idle wait every 30 s for maintenance, so a dead worker's scheduler lock and abandoned jobs

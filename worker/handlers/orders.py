@@ -12,15 +12,16 @@ PLANNING_TOPICS = frozenset({"orders/create", "orders/edited", "fulfillment_orde
 
 
 def handle(ctx: Services, event: Event) -> str:
-    outcome = "processed"
+    outcome, saved = "processed", False
     if event.topic.startswith("orders/") and "line_items" in event.payload:
-        outcome = "processed" if ctx.records.save_order(event.shop, event.payload) else "stale"
+        saved = ctx.records.save_order(event.shop, event.payload)
+        outcome = "processed" if saved else "stale"
     if event.topic == "orders/cancelled" and event.order_id is not None:
         SplitStore(ctx.engine).cancel(event.shop, event.order_id, "order cancelled")
     elif event.topic in PLANNING_TOPICS:
         order_id = _order_to_plan(ctx, event)
         if order_id is not None:
-            split_planning.plan_order(ctx, event.shop, order_id, event.topic)
+            split_planning.plan_order(ctx, event.shop, order_id, event.topic, event.payload if saved else None)
     return outcome
 
 

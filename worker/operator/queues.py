@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from flask import Flask, Response, abort, current_app, request
 from flask_wtf.csrf import generate_csrf
-from rq.serializers import JSONSerializer
+
+from webhooks.intake import JobSerializer
 
 PREFIX = "/rq"
 CSRF_COOKIE = "_csrf_token"
@@ -18,7 +19,7 @@ def mount(app: Flask, redis_url: str) -> None:
     import rq_dashboard
     from rq_dashboard.web import config, setup_rq_connection
 
-    config.serializer = JSONSerializer  # our jobs are JSON, as the worker and receiver write them
+    config.serializer = JobSerializer  # the serializer the receiver and the worker use
     app.config["RQ_DASHBOARD_REDIS_URL"] = redis_url
     setup_rq_connection(app)
     app.register_blueprint(rq_dashboard.blueprint, url_prefix=PREFIX)
