@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "tests" / "fixtures" / "shopify_samples" / "orders__create.json"
 SECRET = "bench-secret"
 REDIS_URL = "redis://127.0.0.1:6379/15"
-SERVER = os.environ.get("BENCH_GUNICORN", "--workers 2 --worker-class gthread --threads 8").split() + [
+SERVER = os.environ.get("BENCH_GUNICORN", "--workers 2 --worker-class gthread --threads 4").split() + [
     "--log-level",
     "warning",
 ]
