@@ -7,7 +7,6 @@ import logging
 import re
 import time
 from datetime import UTC, datetime
-from itertools import accumulate
 
 import orjson
 from flask import Blueprint, Response, current_app, g, request
@@ -26,9 +25,7 @@ bp = Blueprint("webhooks", __name__)
 MAX_JSON_DEPTH = 100
 _ESCAPED_QUOTE = re.compile(rb'\\[\\"]')  # an escaped backslash or quote, which neither opens nor closes a string
 _NOT_QUOTES_OR_BRACKETS = bytes(set(range(256)) - set(b'"[]{}'))
-_DEPTH_CHANGE = [0] * 256
-_DEPTH_CHANGE[ord("[")] = _DEPTH_CHANGE[ord("{")] = 1
-_DEPTH_CHANGE[ord("]")] = _DEPTH_CHANGE[ord("}")] = -1
+_BRACES_AS_BRACKETS = bytes.maketrans(b"{}", b"[]")
 _TOPIC_SHAPE = re.compile(r"[a-z_]+/[a-z_]+")
 
 
@@ -39,14 +36,21 @@ def _answer(code: int, **body: str) -> Response:
 
 def nests_deeper_than(body: bytes, limit: int) -> bool:
     """Whether a JSON text opens more than `limit` arrays or objects inside one another, found without parsing and
-    in C-speed passes: escaped quotes are dropped, only quotes and brackets are kept, the brackets between quotes
-    (inside strings) are cut out, and the running depth of what is left is summed."""
-    if body.count(b"[") + body.count(b"{") <= limit:
-        return False
+    in C-speed passes: escaped quotes are dropped; only quotes and brackets are kept (braces as brackets); strings
+    are cut out with the brackets in them (adjacent quotes first, which keeps every later quote's parity); then
+    each pass removes the innermost pairs, one level: a body with pairs left after `limit` passes is deeper."""
     if b"\\" in body:
         body = _ESCAPED_QUOTE.sub(b"", body)
-    outside_strings = b"".join(body.translate(None, _NOT_QUOTES_OR_BRACKETS).split(b'"')[::2])
-    return max(accumulate(map(_DEPTH_CHANGE.__getitem__, outside_strings)), default=0) > limit
+    brackets = body.translate(_BRACES_AS_BRACKETS, _NOT_QUOTES_OR_BRACKETS)
+    if brackets.count(b"[") <= limit:
+        return False
+    brackets = b"".join(brackets.replace(b'""', b"").split(b'"')[::2])
+    for _ in range(limit):
+        one_level_less = brackets.replace(b"[]", b"")
+        if len(one_level_less) == len(brackets):
+            return False  # none left, or unbalanced: not JSON, which the parser then refuses
+        brackets = one_level_less
+    return b"[]" in brackets
 
 
 @bp.before_request
