@@ -37,8 +37,8 @@ from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import text
 
+from queueing.topics import JOB_FOR_TOPIC
 from tests.support import SHOP, fixture_deliveries, headers_for, shopify_samples
-from webhooks.topics import JOB_FOR_TOPIC
 from worker.adapters.db import make_engine
 from worker.loopback import RedisServer, answers, free_port
 

@@ -25,7 +25,7 @@ from rq import SimpleWorker
 from sqlalchemy import text
 
 from config.settings import Settings
-from webhooks.intake import DeliveryKey
+from queueing.keys import DeliveryKey
 from worker import bootstrap
 from worker.adapters.db import make_engine, upgrade
 

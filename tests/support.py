@@ -12,7 +12,7 @@ from rq import Queue, SimpleWorker
 from rq.registry import FailedJobRegistry
 from sqlalchemy import Table, select
 
-from webhooks.intake import JobSerializer
+from queueing.serializer import JobSerializer
 from webhooks.verify import sign
 from worker import bootstrap
 from worker.adapters import tables

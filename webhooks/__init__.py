@@ -12,9 +12,9 @@ from config.settings import Settings, SettingsError, load_settings
 
 def create_app(settings: Settings | None = None, redis: Redis | None = None) -> Flask:
     """Build the web app; tests pass their own settings and Redis client instead of environment variables."""
+    from config.logs import configure_logging, is_configured
+    from queueing.intake import Intake
     from webhooks import health, metrics, receiver
-    from webhooks.intake import Intake
-    from webhooks.logs import configure_logging, is_configured
 
     settings = settings or load_settings()
     if not is_configured():

@@ -9,10 +9,9 @@ from redis.exceptions import RedisError
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-bp = Blueprint("health", __name__)
+from queueing.keys import MISSING_WEBHOOKS_KEY
 
-# shop -> JSON list of the webhook topics Shopify has no subscription for, written by the worker's reconciliation.
-MISSING_WEBHOOKS_KEY = "shopworker:missing-webhooks"
+bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")

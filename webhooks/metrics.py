@@ -2,7 +2,7 @@
 
 The receiver counts in process memory (prometheus-client; its multiprocess mode under gunicorn when
 PROMETHEUS_MULTIPROC_DIR is set), so a webhook costs no extra Redis round trip. Workers run elsewhere and share no
-disk, so they leave their figures in Redis under the keys below, and a scrape reads them there.
+disk, so they leave their figures in Redis under the keys in queueing/keys.py, and a scrape reads them there.
 """
 
 from __future__ import annotations
@@ -23,10 +23,7 @@ from redis.exceptions import RedisError
 from rq import Queue
 from rq.utils import utcparse
 
-# Redis keys shared with the worker (worker/metrics.py writes them).
-JOB_OUTCOMES_KEY = "shopworker:metrics:jobs"  # hash "<handler>|<outcome>" -> jobs run
-FIGURES_KEY = "shopworker:metrics:figures"  # JSON computed from the database by a periodic job
-FIELD_SEPARATOR = "|"
+from queueing.keys import FIELD_SEPARATOR, FIGURES_KEY, JOB_OUTCOMES_KEY
 
 MAX_SHOP_LABELS = 200  # distinct shops named in the verification-failure counter per process; the rest are "other"
 

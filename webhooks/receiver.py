@@ -14,43 +14,22 @@ from redis.exceptions import RedisError
 from shopify.utils.shop_url import sanitize_shop_domain
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from queueing.intake import Intake
+from queueing.keys import DeliveryKey
+from queueing.topics import JOB_FOR_TOPIC
 from webhooks import metrics
-from webhooks.intake import DeliveryKey, Intake
-from webhooks.topics import JOB_FOR_TOPIC
+from webhooks.depth import MAX_JSON_DEPTH, nests_deeper_than
 from webhooks.verify import is_authentic
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__)
 
-MAX_JSON_DEPTH = 100
-_ESCAPED_QUOTE = re.compile(rb'\\[\\"]')  # an escaped backslash or quote, which neither opens nor closes a string
-_NOT_QUOTES_OR_BRACKETS = bytes(set(range(256)) - set(b'"[]{}'))
-_BRACES_AS_BRACKETS = bytes.maketrans(b"{}", b"[]")
 _TOPIC_SHAPE = re.compile(r"[a-z_]+/[a-z_]+")
 
 
 def _answer(code: int, **body: str) -> Response:
     g.webhook_outcome = body["status"] if code == 200 else f"rejected_{code}"
     return Response(orjson.dumps(body), code, mimetype="application/json")
-
-
-def nests_deeper_than(body: bytes, limit: int) -> bool:
-    """Whether a JSON text opens more than `limit` arrays or objects inside one another, found without parsing and
-    in C-speed passes: escaped quotes are dropped; only quotes and brackets are kept (braces as brackets); strings
-    are cut out with the brackets in them (adjacent quotes first, which keeps every later quote's parity); then
-    each pass removes the innermost pairs, one level: a body with pairs left after `limit` passes is deeper."""
-    if b"\\" in body:
-        body = _ESCAPED_QUOTE.sub(b"", body)
-    brackets = body.translate(_BRACES_AS_BRACKETS, _NOT_QUOTES_OR_BRACKETS)
-    if brackets.count(b"[") <= limit:
-        return False
-    brackets = b"".join(brackets.replace(b'""', b"").split(b'"')[::2])
-    for _ in range(limit):
-        one_level_less = brackets.replace(b"[]", b"")
-        if len(one_level_less) == len(brackets):
-            return False  # none left, or unbalanced: not JSON, which the parser then refuses
-        brackets = one_level_less
-    return b"[]" in brackets
 
 
 @bp.before_request

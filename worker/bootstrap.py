@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from redis import Redis
 
 from config.settings import Settings, load_settings
-from webhooks.intake import Intake
+from queueing.intake import Intake
 from worker.adapters.db import make_engine
 from worker.adapters.outbox import Outbox
 from worker.adapters.records import Records

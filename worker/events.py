@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from webhooks.topics import JOB_FOR_TOPIC
+from queueing.topics import JOB_FOR_TOPIC
 
 if TYPE_CHECKING:
-    from webhooks.intake import Intake
+    from queueing.intake import Intake
     from worker.adapters.records import EventRecord
 
 

@@ -1,5 +1,5 @@
 """The worker's figures for GET /metrics. Workers share no disk with the web process, so they leave their figures
-in Redis (keys in webhooks/metrics.py): a counter per job outcome, and a periodic summary of the database."""
+in Redis (keys in queueing/keys.py): a counter per job outcome, and a periodic summary of the database."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import Engine, func, select
 
-from webhooks.metrics import FIELD_SEPARATOR, FIGURES_KEY, JOB_OUTCOMES_KEY
+from queueing.keys import FIELD_SEPARATOR, FIGURES_KEY, JOB_OUTCOMES_KEY
 from worker.adapters.tables import outbox
 from worker.adapters.tables.late import late_cases, late_flags
 from worker.adapters.tables.returns import returns

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from webhooks.intake import Intake
+from queueing.intake import Intake
 
 PERIODIC_JOB = "worker.jobs.run_periodic"
 

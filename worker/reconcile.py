@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from webhooks.health import MISSING_WEBHOOKS_KEY
-from webhooks.topics import JOB_FOR_TOPIC
+from queueing.keys import MISSING_WEBHOOKS_KEY
+from queueing.topics import JOB_FOR_TOPIC
 from worker.adapters.reconcile_store import Checkpoint, ReconcileStore
 from worker.adapters.returns_store import SHOPIFY_STATUS_RANK
 from worker.adapters.shopify import OrderSummary, ShopifyError, ShopifyNotFound, ShopifyPort, legacy_id

@@ -11,10 +11,10 @@ import pytest
 from redis import Redis
 from rq import Queue
 
+from queueing.serializer import JobSerializer
 from tests.e2e.conftest import ROOT
 from tests.operator_seed import CUSTOMER_TEXTS, PASSWORD, RETURN_ID, seed
 from tests.support import SHOP
-from webhooks.intake import JobSerializer
 from worker.adapters.returns_store import ReturnsStore
 from worker.loopback import answers, free_port
 

@@ -12,9 +12,10 @@ import requests
 from redis import Redis
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
+from queueing.retry import JOB_TIMEOUT
+from queueing.serializer import JobSerializer
 from tests.conftest import SECRET
 from tests.support import FIXTURES, SAMPLES, SHOP, fixture_deliveries, headers_for
-from webhooks.intake import JOB_TIMEOUT, JobSerializer
 
 pytestmark = pytest.mark.e2e
 

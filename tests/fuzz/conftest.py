@@ -12,9 +12,9 @@ from redis import Redis
 from rq import Queue
 
 from config.settings import Settings
+from queueing.serializer import JobSerializer
 from tests.support import SHOP, TEST_SECRET, headers_for
 from webhooks import create_app
-from webhooks.intake import JobSerializer
 from worker.loopback import RedisServer
 
 MAX_BODY = 64 * 1024

@@ -12,10 +12,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from queueing.topics import JOB_FOR_TOPIC
 from tests.fuzz.conftest import MAX_BODY, Receiver
 from tests.support import SAMPLES, SHOP, TEST_SECRET, headers_for
-from webhooks.receiver import MAX_JSON_DEPTH
-from webhooks.topics import JOB_FOR_TOPIC
+from webhooks.depth import MAX_JSON_DEPTH
 
 # Requests each test throws; together at least 10,000.
 PLAN = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 from click.testing import CliRunner
 from rq import Queue
 
+from queueing.serializer import JobSerializer
 from tests.support import FIXTURES, TEST_SECRET, fixture_deliveries
-from webhooks.intake import JobSerializer
 from worker.cli import register
 
 

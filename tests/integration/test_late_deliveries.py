@@ -15,9 +15,9 @@ import pytest
 from rq.job import Job
 
 from config.settings import Settings
+from queueing.serializer import JobSerializer
 from tests.fakeshopify import FakeShop, serve_fake_shop
 from tests.support import FIXTURES, SHOP, Stack, body_of, shopify_samples
-from webhooks.intake import JobSerializer
 from worker import jobs
 from worker.adapters import tables
 from worker.adapters.shopify import ShopifyClient

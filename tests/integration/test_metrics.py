@@ -15,10 +15,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from redis import Redis
 from sqlalchemy import insert
 
+from queueing.keys import FIGURES_KEY
 from tests.conftest import SECRET
 from tests.support import SHOP, body_of, headers_for
 from webhooks import create_app
-from webhooks.metrics import FIGURES_KEY
 from worker import jobs, periodic
 from worker.adapters.outbox import add_action
 from worker.adapters.tables.late import late_flags

@@ -11,9 +11,9 @@ import pytest
 from rq import Queue
 
 from config.settings import Settings
+from queueing.serializer import JobSerializer
 from tests.operator_seed import CUSTOMER_TEXTS, EXPLANATION, ORDER, PASSWORD, RETURN_ID, seed
 from tests.support import FIXTURES, SHOP, TEST_SECRET
-from webhooks.intake import JobSerializer
 from worker.adapters.returns_store import ReturnsStore
 from worker.web import create_app
 

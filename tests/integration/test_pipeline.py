@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 from rq import Queue
 
+from queueing.serializer import JobSerializer
+from queueing.topics import JOB_FOR_TOPIC
 from tests.support import SHOP, Stack, fixture_deliveries, shopify_samples
 from webhooks import create_app
-from webhooks.intake import JobSerializer
-from webhooks.topics import JOB_FOR_TOPIC
 from worker import bootstrap, jobs
 from worker.adapters import tables
 from worker.events import Event

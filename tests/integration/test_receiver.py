@@ -11,11 +11,11 @@ from redis import Redis
 from rq import Queue
 
 from config.settings import Settings
+from queueing.serializer import JobSerializer
+from queueing.topics import JOB_FOR_TOPIC
 from tests.conftest import SECRET
 from tests.support import SHOP, body_of, headers_for, shopify_samples
 from webhooks import create_app
-from webhooks.intake import JobSerializer
-from webhooks.topics import JOB_FOR_TOPIC
 
 ORDER = body_of({"id": 1001, "name": "#1001", "line_items": [], "updated_at": "2026-03-01T12:00:00Z"})
 

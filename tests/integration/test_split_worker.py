@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from queueing.topics import JOB_FOR_TOPIC
 from tests.fakeshopify import FakeShop, RunningFakeShop, serve_fake_shop
 from tests.support import SHOP, Stack, fixture_deliveries, shopify_samples
-from webhooks.topics import JOB_FOR_TOPIC
 from worker import bootstrap, jobs
 from worker.adapters.shopify import ShopifyClient
 from worker.adapters.split_store import SplitStore

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from webhooks.logs import REDACTED, configure_logging
+from config.logs import REDACTED, configure_logging
 
 SECRET = "shpss_0123456789abcdef0123456789abcdef"
 

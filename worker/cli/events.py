@@ -46,7 +46,7 @@ def list_events(shop: str | None, topic: str | None, status: str | None, order_i
 @click.argument("event_ids", nargs=-1, type=int, required=True)
 def replay_events(event_ids: tuple[int, ...]) -> None:
     """Queue logged events again, exactly as received; their handlers are idempotent."""
-    from webhooks.intake import Intake
+    from queueing.intake import Intake
     from worker.events import replay
 
     settings = settings_from_env()

@@ -36,8 +36,8 @@ def worker(burst: bool, scheduler: bool) -> None:
     """
     from rq import SimpleWorker
 
-    from webhooks.intake import JobSerializer
-    from webhooks.logs import configure_logging
+    from config.logs import configure_logging
+    from queueing.serializer import JobSerializer
     from worker import bootstrap, periodic
 
     settings = settings_from_env()
@@ -125,8 +125,9 @@ def _direct_delivery(settings):  # noqa: ANN001, ANN202
     from redis import Redis
     from redis.exceptions import RedisError
 
-    from webhooks.intake import DeliveryKey, Intake
-    from webhooks.topics import JOB_FOR_TOPIC
+    from queueing.intake import Intake
+    from queueing.keys import DeliveryKey
+    from queueing.topics import JOB_FOR_TOPIC
 
     if not settings.redis_url:
         raise InputError("REDIS_URL is not set: --direct queues into that Redis")

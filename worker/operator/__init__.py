@@ -14,7 +14,7 @@ from flask import Flask
 from redis import Redis
 
 from config.settings import Settings, SettingsError, load_settings
-from webhooks.intake import Intake
+from queueing.intake import Intake
 from worker.adapters.late_store import LateStore
 from worker.adapters.outbox import Outbox
 from worker.adapters.records import Records

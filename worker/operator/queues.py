@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask, Response, abort, current_app, request
 from flask_wtf.csrf import generate_csrf
 
-from webhooks.intake import JobSerializer
+from queueing.serializer import JobSerializer
 
 PREFIX = "/rq"
 CSRF_COOKIE = "_csrf_token"

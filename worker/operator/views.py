@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request
 
-from webhooks.topics import JOB_FOR_TOPIC
+from queueing.topics import JOB_FOR_TOPIC
 from worker.adapters.returns_store import UnknownReturn
 from worker.events import replay as replay_event
 from worker.operator import Stores, reads

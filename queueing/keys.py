@@ -1,0 +1,26 @@
+"""The Redis keys of our own that both processes use (RQ names its own keys)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Written by the worker (worker/metrics.py), read at scrape time by GET /metrics.
+JOB_OUTCOMES_KEY = "shopworker:metrics:jobs"  # hash "<handler>|<outcome>" -> jobs run
+FIGURES_KEY = "shopworker:metrics:figures"  # JSON computed from the database by a periodic job
+FIELD_SEPARATOR = "|"
+
+# shop -> JSON list of the webhook topics Shopify has no subscription for, written by the worker's reconciliation
+# and shown as warnings by GET /readyz.
+MISSING_WEBHOOKS_KEY = "shopworker:missing-webhooks"
+
+
+@dataclass(frozen=True)
+class DeliveryKey:
+    """A delivery is the same delivery when shop, topic and Shopify's event id agree."""
+
+    shop: str
+    topic: str
+    event_id: str
+
+    def redis_key(self) -> str:
+        return f"shopworker:seen:{self.shop}:{self.topic}:{self.event_id}"
