@@ -101,6 +101,39 @@ def test_a_carrier_event_before_its_fulfillment_is_kept_and_a_delivery_is_never_
     assert (us["shipment_status"], us["delivered_at"]) == ("delivered", datetime(2026, 3, 12, 10, 20, tzinfo=UTC))
 
 
+def carrier_event(status: str, happened_at: str, event_id: int) -> bytes:
+    deliveries = dict(((t, c), b) for t, c, b in fixture_deliveries())
+    event = json.loads(deliveries[("fulfillment_events/create", "china_in_transit")])
+    return json.dumps({**event, "id": event_id, "status": status, "happened_at": happened_at}).encode()
+
+
+def test_carrier_events_delivered_out_of_order_leave_the_latest_status(stack):
+    deliveries = dict(((t, c), b) for t, c, b in fixture_deliveries())
+    stack.deliver("fulfillments/create", deliveries[("fulfillments/create", "china_warehouse")], "created")
+    stack.deliver("fulfillment_events/create", carrier_event("out_for_delivery", "2026-03-09T08:00:00Z", 3), "third")
+    stack.deliver("fulfillment_events/create", carrier_event("in_transit", "2026-03-06T08:00:00Z", 2), "second")
+    stack.deliver("fulfillment_events/create", carrier_event("confirmed", "2026-03-04T08:00:00Z", 1), "first")
+    stack.work()
+    china = stack.services.records.get_fulfillment(SHOP, 7102)
+    assert (china["shipment_status"], china["shipment_status_at"]) == (
+        "out_for_delivery",
+        datetime(2026, 3, 9, 8, 0, tzinfo=UTC),
+    )
+    statuses = {e.event_id: e.status for e in stack.services.records.list_events(topic="fulfillment_events/create")}
+    assert statuses == {"third": "processed", "second": "stale", "first": "stale"}
+
+
+def test_a_fulfillment_update_older_than_the_last_carrier_event_does_not_move_its_status_back(stack):
+    deliveries = dict(((t, c), b) for t, c, b in fixture_deliveries())
+    stack.deliver("fulfillment_events/create", carrier_event("out_for_delivery", "2026-03-09T08:00:00Z", 3), "carrier")
+    update = {**json.loads(deliveries[("fulfillments/create", "china_warehouse")]), "shipment_status": "in_transit"}
+    update["updated_at"] = "2026-03-06T08:00:00Z"
+    stack.deliver("fulfillments/update", json.dumps(update).encode(), "update")
+    stack.work()
+    china = stack.services.records.get_fulfillment(SHOP, 7102)
+    assert (china["shipment_status"], china["tracking_company"]) == ("out_for_delivery", "YunExpress")
+
+
 def test_every_shopify_sample_is_processed_without_a_failed_job(stack):
     for topic, body in shopify_samples():
         shop = "departed.myshopify.com" if topic == "shop/redact" else SHOP

@@ -91,6 +91,25 @@ def test_a_second_delivery_of_the_same_event_is_answered_duplicate_and_not_queue
     assert len(queued_jobs(redis)) == 2
 
 
+def test_one_event_id_under_two_topics_is_two_deliveries_each_taken_once(client, redis):
+    for topic in ("orders/create", "orders/updated"):
+        assert post(client, ORDER, topic, event_id="evt-1").json == {"status": "queued"}
+    for topic in ("orders/create", "orders/updated"):
+        assert post(client, ORDER, topic, event_id="evt-1").json == {"status": "duplicate"}
+    assert sorted(job.func_name for job in queued_jobs(redis)) == sorted(
+        [JOB_FOR_TOPIC["orders/create"], JOB_FOR_TOPIC["orders/updated"]]
+    )
+
+
+def test_one_event_id_from_two_shops_is_two_deliveries_each_taken_once(client, redis):
+    shops = ("little-twinkle-stars.myshopify.com", "starlow.myshopify.com")
+    for shop in shops:
+        assert post(client, ORDER, event_id="evt-1", shop=shop).json == {"status": "queued"}
+    for shop in shops:
+        assert post(client, ORDER, event_id="evt-1", shop=shop).json == {"status": "duplicate"}
+    assert sorted(job.args[0]["shop"] for job in queued_jobs(redis)) == list(shops)
+
+
 def test_without_an_event_id_the_webhook_id_identifies_the_delivery(client, redis):
     headers = headers_for(ORDER, "orders/create", SECRET)
     headers["X-Shopify-Webhook-Id"] = "wh-9"

@@ -237,6 +237,50 @@ def test_an_order_too_large_to_search_gets_a_greedy_plan_marked_not_optimal() ->
     assert result.packages == 2
 
 
+HUB = Location("hub", "Hub", "FR", priority=3, processing_days=1, transit_days={"FR": 2, "*": 6})
+SPAIN = Location("es", "Spain", "ES", priority=4, processing_days=1, transit_days={"FR": 3, "*": 6})
+
+
+def test_past_the_search_budget_the_location_holding_everything_ships_it_in_one_package() -> None:
+    plan_input = SplitInput(
+        (line(1, MUG), line(2, HAT), line(3, SCARF, 3)),
+        (US, CHINA, HUB),
+        {MUG: {"us": 1, "hub": 1}, HAT: {"cn": 1, "hub": 1}, SCARF: {"us": 3, "cn": 3, "hub": 3}},
+        "FR",
+    )
+    result = plan_split(plan_input, node_budget=0)
+
+    assert not result.optimal
+    assert shipped(result) == {"hub": {1: 1, 2: 1, 3: 3}}
+    assert result.backorders == ()
+
+
+def test_past_the_search_budget_equal_covers_go_to_the_faster_location() -> None:
+    plan_input = SplitInput(
+        (line(1, MUG), line(2, HAT)),
+        (US, CHINA, SPAIN, HUB),
+        {MUG: {"us": 1, "es": 1, "hub": 1}, HAT: {"cn": 1, "es": 1, "hub": 1}},
+        "FR",
+    )
+    result = plan_split(plan_input, node_budget=0)
+
+    assert shipped(result) == {"hub": {1: 1, 2: 1}}
+    assert result.estimated_delivery_days == 3
+
+
+def test_past_the_search_budget_the_largest_share_is_taken_first() -> None:
+    plan_input = SplitInput(
+        (line(1, MUG, 4), line(2, HAT, 2)),
+        (US, CHINA, HUB),
+        {MUG: {"us": 1, "cn": 4}, HAT: {"us": 2, "hub": 2}},
+        "FR",
+    )
+    result = plan_split(plan_input, node_budget=0)
+
+    assert shipped(result) == {"cn": {1: 4}, "hub": {2: 2}}
+    assert result.packages == 2
+
+
 @pytest.mark.parametrize(
     ("lines", "locations", "available", "assigned", "message"),
     [

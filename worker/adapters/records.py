@@ -30,8 +30,10 @@ PERSONAL_KEYS = frozenset(
         "destination",
         "note",
         "customer_note",
+        "properties",  # a line item's engraving, gift message or monogram
     }
 )
+PRIVACY_TOPICS = ("customers/redact", "customers/data_request")
 STATUS_COLUMNS = frozenset({"shop", "id", "delivered_at", "shipment_status", "shipment_status_at"})
 KEPT_ADDRESS_KEYS = frozenset({"country_code", "province_code", "country"})
 
@@ -276,9 +278,13 @@ class Records:
 
     def redact_customer(self, shop: str, customer_id: int, order_ids: Iterable[int]) -> int:
         """Remove the customer's personal data from every record about their orders (order, logged events,
-        returns...); the business facts (amounts, lines, shipments) stay. Returns the number of orders redacted."""
+        returns...) and from their own privacy requests; the business facts (amounts, lines, shipments) stay.
+        The orders are those held under the customer's id and those Shopify lists, held as an order or not (a
+        guest checkout has no customer id; a shipment or refund can arrive without its order). Returns the number
+        of orders redacted."""
+        listed = list(order_ids)
         with self.engine.begin() as connection:
-            ids = self._customer_orders(connection, shop, customer_id, order_ids)
+            ids = sorted({*self._customer_orders(connection, shop, customer_id, listed), *listed})
             for table in metadata.sorted_tables:
                 order_column = table.c.id if table is orders else table.c.get("order_id")
                 documents = [column for column in table.c if isinstance(column.type, JSON)]
@@ -292,11 +298,24 @@ class Records:
                     if table is orders:
                         values.update(email=None, customer_id=None)
                     connection.execute(update(table).where(*(k == row[k.name] for k in keys)).values(**values))
+            self._redact_requests(connection, shop, customer_id)
             self._redact_actions(connection, shop, [f"gid://shopify/Order/{order_id}" for order_id in ids])
             connection.execute(
                 delete(data_exports).where(data_exports.c.shop == shop, data_exports.c.customer_id == customer_id)
             )
         return len(ids)
+
+    @staticmethod
+    def _redact_requests(connection: Any, shop: str, customer_id: int) -> None:
+        """Shopify's privacy requests name the customer by e-mail and phone too; their logged copies keep only the
+        customer's id and the orders listed, enough to replay the redaction."""
+        for row in connection.execute(
+            select(events.c.id, events.c.payload).where(events.c.shop == shop, events.c.topic.in_(PRIVACY_TOPICS))
+        ):
+            customer = row.payload.get("customer")
+            if isinstance(customer, dict) and customer.get("id") == customer_id:
+                payload = {**scrub_personal_data(row.payload), "customer": {"id": customer_id}}
+                connection.execute(update(events).where(events.c.id == row.id).values(payload=payload))
 
     @staticmethod
     def _redact_actions(connection: Any, shop: str, order_gids: list[str]) -> None:
