@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 MIN_DEDUP_SECONDS = 48 * 3600
 DEFAULT_DATABASE_URL = "sqlite:///var/shopworker.db"
@@ -29,7 +31,11 @@ class Settings:
     log_format: str | None = None  # json or text; None: json unless stderr is a terminal
     metrics_token: str | None = field(default=None, repr=False)
     prometheus_multiproc_dir: str | None = None
-    shopify_access_token: str | None = None
+    shopify_access_token: str | None = field(default=None, repr=False)  # one-shop setups: any shop without its own
+    shopify_access_tokens: Mapping[str, str] = field(default_factory=dict, repr=False)  # shop -> static token
+    shopify_api_key: str | None = None  # the app's client id: the grants need it
+    shopify_app_url: str | None = None  # where Shopify sends the merchant back after an install
+    credentials_keys: tuple[str, ...] = field(default=(), repr=False)  # Fernet keys for stored tokens, newest first
     shopify_api_version: str = "2026-04"
     shopify_admin_url: str | None = None
     shop_policies: Mapping[str, str] = field(default_factory=dict)
@@ -44,6 +50,8 @@ class Settings:
         values = (
             *self.api_secrets,
             self.shopify_access_token,
+            *self.shopify_access_tokens.values(),
+            *self.credentials_keys,
             self.metrics_token,
             self.operator_password,
             self.operator_secret_key,
@@ -81,14 +89,42 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     return raw in {"true", "1"}
 
 
-def _pairs(env: Mapping[str, str], name: str) -> dict[str, str]:
+def _pairs(env: Mapping[str, str], name: str, what: str = "policy", shown: bool = True) -> dict[str, str]:
     pairs = {}
     for item in _list(env, name):
         key, sep, value = item.partition("=")
         if not sep or not key.strip() or not value.strip():
-            raise SettingsError(f"{name} takes shop=policy pairs separated by commas, got {item!r}")
+            example = repr(item) if shown else f"an item without '=' or with an empty side (item {len(pairs) + 1})"
+            raise SettingsError(f"{name} takes shop={what} pairs separated by commas, got {example}")
         pairs[key.strip().lower()] = value.strip()
     return pairs
+
+
+def _fernet_keys(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Fernet keys are 32 bytes in URL-safe base64; a wrong one is refused here, not when a token is first read."""
+    keys = tuple(_list(env, name))
+    for position, key in enumerate(keys, start=1):
+        try:
+            raw = base64.urlsafe_b64decode(key.encode("ascii"))
+        except (ValueError, UnicodeEncodeError):
+            raw = b""
+        if len(raw) != 32:
+            raise SettingsError(
+                f"{name}: key {position} is not a Fernet key (32 bytes in URL-safe base64; make one with "
+                '`python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`)'
+            )
+    return keys
+
+
+def _app_url(env: Mapping[str, str], name: str) -> str | None:
+    raw = (env.get(name) or "").strip().rstrip("/")
+    if not raw:
+        return None
+    parsed = urlsplit(raw)
+    local = parsed.hostname in {"127.0.0.1", "localhost"}
+    if parsed.scheme not in ({"https", "http"} if local else {"https"}) or not parsed.hostname or parsed.query:
+        raise SettingsError(f"{name} must be the app's public https:// address, got {raw!r}")
+    return raw
 
 
 def normalize_database_url(url: str) -> str:
@@ -126,6 +162,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         metrics_token=env.get("METRICS_TOKEN") or None,
         prometheus_multiproc_dir=env.get("PROMETHEUS_MULTIPROC_DIR") or None,
         shopify_access_token=env.get("SHOPIFY_ACCESS_TOKEN") or None,
+        shopify_access_tokens=_pairs(env, "SHOPIFY_ACCESS_TOKENS", what="token", shown=False),
+        shopify_api_key=env.get("SHOPIFY_API_KEY") or None,
+        shopify_app_url=_app_url(env, "SHOPIFY_APP_URL"),
+        credentials_keys=_fernet_keys(env, "CREDENTIALS_KEYS"),
         shopify_api_version=env.get("SHOPIFY_API_VERSION") or "2026-04",
         shopify_admin_url=env.get("SHOPIFY_ADMIN_URL") or None,
         shop_policies=_pairs(env, "SHOP_POLICIES"),

@@ -13,6 +13,10 @@ FIELD_SEPARATOR = "|"
 # and shown as warnings by GET /readyz.
 MISSING_WEBHOOKS_KEY = "shopworker:missing-webhooks"
 
+# shop -> why its credentials no longer work (a token endpoint refused), written and cleared by the worker and the
+# install callback; GET /readyz reports each shop named here as needs_reinstall until its credentials work again.
+NEEDS_REINSTALL_KEY = "shopworker:needs-reinstall"
+
 
 @dataclass(frozen=True)
 class DeliveryKey:

@@ -9,7 +9,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from queueing.keys import MISSING_WEBHOOKS_KEY
+from queueing.keys import MISSING_WEBHOOKS_KEY, NEEDS_REINSTALL_KEY
 
 bp = Blueprint("health", __name__)
 
@@ -23,10 +23,14 @@ def healthz() -> Response:
 def readyz() -> tuple[Response, int]:
     checks = {"redis": "ok", "database": "ok"}
     warnings: list[str] = []
+    needs_reinstall: dict[str, str] = {}
     redis = current_app.extensions["shopworker_intake"].redis
     try:
         redis.ping()
         warnings = _missing_webhook_warnings(redis.hgetall(MISSING_WEBHOOKS_KEY))
+        needs_reinstall = {
+            shop.decode(): reason.decode() for shop, reason in sorted(redis.hgetall(NEEDS_REINSTALL_KEY).items())
+        }
     except RedisError as error:
         checks["redis"] = f"unreachable: {error}"
     engine = current_app.extensions.get("shopworker_db_probe")
@@ -39,7 +43,11 @@ def readyz() -> tuple[Response, int]:
     except SQLAlchemyError as error:
         checks["database"] = f"unreachable: {type(error).__name__}"
     ready = all(value == "ok" for value in checks.values())
-    return jsonify(status="ready" if ready else "not ready", checks=checks, warnings=warnings), 200 if ready else 503
+    warnings += [f"{shop} needs_reinstall: {reason}" for shop, reason in needs_reinstall.items()]
+    body = {"status": "ready" if ready else "not ready", "checks": checks, "warnings": warnings}
+    # A shop whose credentials stopped working is the merchant's to fix; the others are served all the same.
+    body["shops"] = {shop: "needs_reinstall" for shop in needs_reinstall}
+    return jsonify(body), 200 if ready else 503
 
 
 def _missing_webhook_warnings(missing: dict[bytes, bytes]) -> list[str]:

@@ -13,7 +13,10 @@ from typing import Any
 from flask import Flask, jsonify, request
 
 from tests.fakeshopify import reads, writes
+from tests.fakeshopify.oauth import FakeApp
 from tests.fakeshopify.state import FakeShop
+
+DEFAULT_SHOP = "fake-shop.myshopify.com"
 
 Resolver = Callable[[FakeShop, dict[str, Any]], dict[str, Any]]
 
@@ -30,6 +33,7 @@ QUERIES: dict[str, Resolver] = {
     "OrdersUpdatedSince": reads.orders_updated_since,
     "CountOrdersUpdatedSince": reads.count_orders_updated_since,
     "FetchFulfillment": reads.fetch_fulfillment,
+    "CurrentAppScopes": reads.current_app_scopes,
 }
 
 MUTATIONS: dict[str, Resolver] = {
@@ -40,6 +44,7 @@ MUTATIONS: dict[str, Resolver] = {
     "HoldFulfillmentOrder": writes.hold_fulfillment_order,
     "AddTags": writes.add_tags,
     "SetOrderNote": writes.set_order_note,
+    "CreateWebhookSubscription": writes.create_webhook_subscription,
 }
 
 _OPERATION = re.compile(r"^\s*(query|mutation)\s+(\w+)")
@@ -74,14 +79,24 @@ def _fault_response(fault: str, shop: FakeShop) -> Any:
     return "Internal Server Error", 500
 
 
-def create_fake_app(state: FakeShop | None = None) -> Flask:
-    """The fake Admin API for one shop; its state is at `app.config["FAKE_SHOP"]`."""
-    shop = state or FakeShop()
+def create_fake_app(
+    state: FakeShop | None = None, shops: dict[str, FakeShop] | None = None, oauth: FakeApp | None = None
+) -> Flask:
+    """The fake Admin API. One shop (`state`) answers at `/admin/...`; each of `shops` at `/shops/<domain>/admin/...`
+    (point SHOPIFY_ADMIN_URL at `<base>/shops/{shop}`). With `oauth`, the token endpoint hands out tokens for them.
+    States are at `app.config["FAKE_SHOP"]` (the one shop) and `app.config["FAKE_SHOPS"]`."""
+    everyone = dict(shops or {})
+    if state is not None or not everyone:
+        everyone[DEFAULT_SHOP] = state or FakeShop()
     app = Flask("fakeshopify")
-    app.config["FAKE_SHOP"] = shop
+    app.config["FAKE_SHOP"] = everyone.get(DEFAULT_SHOP)
+    app.config["FAKE_SHOPS"] = everyone
+    app.config["FAKE_APP"] = oauth
 
-    @app.post("/admin/api/<version>/graphql.json")
-    def graphql(version: str) -> Any:
+    def graphql(domain: str) -> Any:
+        shop = everyone.get(domain)
+        if shop is None:
+            return jsonify({"errors": "Not Found"}), 404
         body = request.get_json(silent=True) or {}
         match = _OPERATION.match(str(body.get("query", "")))
         kind, name = match.groups() if match else ("query", "anonymous")
@@ -90,7 +105,10 @@ def create_fake_app(state: FakeShop | None = None) -> Flask:
             fault = shop.next_fault(name)
             if fault:
                 return _fault_response(fault, shop)
-            if request.headers.get("X-Shopify-Access-Token") != shop.access_token:
+            token = request.headers.get("X-Shopify-Access-Token") or ""
+            from_grant = oauth is not None and oauth.accepts(domain, token)
+            if not from_grant and not (shop.access_token and token == shop.access_token):
+                shop.unauthorized += 1
                 return jsonify(
                     {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
                 ), 401
@@ -100,7 +118,25 @@ def create_fake_app(state: FakeShop | None = None) -> Flask:
             variables = dict(body.get("variables") or {})
             if kind == "mutation":
                 shop.mutations.append((name, variables))
+            shop.granted_now = tuple(oauth.scopes.split(",")) if from_grant and oauth.scopes else shop.scopes
             data = resolver(shop, variables)
         return jsonify({"data": data, "extensions": _cost(currently_available=1988.0, actual=_QUERY_COST)})
 
+    def access_token(domain: str) -> Any:
+        if oauth is None or domain not in everyone:
+            return jsonify({"errors": "Not Found"}), 404
+        status, answer = oauth.answer(domain, {key: str(value) for key, value in request.form.items()})
+        return jsonify(answer), status
+
+    app.add_url_rule(
+        "/admin/api/<version>/graphql.json", "graphql", lambda version: graphql(DEFAULT_SHOP), methods=["POST"]
+    )
+    app.add_url_rule(
+        "/shops/<domain>/admin/api/<version>/graphql.json",
+        "shop_graphql",
+        lambda domain, version: graphql(domain),
+        methods=["POST"],
+    )
+    app.add_url_rule("/admin/oauth/access_token", "token", lambda: access_token(DEFAULT_SHOP), methods=["POST"])
+    app.add_url_rule("/shops/<domain>/admin/oauth/access_token", "shop_token", access_token, methods=["POST"])
     return app

@@ -153,9 +153,11 @@ def fetch_inventory(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]
 
 
 def fetch_webhook_subscriptions(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
-    nodes = [
-        {"id": gid("WebhookSubscription", index + 1), "topic": topic} for index, topic in enumerate(shop.webhook_topics)
+    seeded = [
+        {"id": gid("WebhookSubscription", index + 1), "topic": topic, "uri": "https://elsewhere.example/hooks"}
+        for index, topic in enumerate(shop.webhook_topics)
     ]
+    nodes = seeded + shop.webhook_subscriptions
     return {"webhookSubscriptions": {"pageInfo": {"hasNextPage": False, "endCursor": None}, "nodes": nodes}}
 
 
@@ -316,3 +318,7 @@ def _allocation(allocation: dict[str, Any]) -> dict[str, Any]:
 
 def _money(amount: Any) -> dict[str, Any]:
     return {"shopMoney": {"amount": str(amount)}}
+
+
+def current_app_scopes(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
+    return {"currentAppInstallation": {"accessScopes": [{"handle": scope} for scope in shop.granted_now]}}

@@ -81,7 +81,11 @@ class AimedFault:
 class FakeShop:
     """A shop's state; every method is safe to call while the fake server runs in another thread."""
 
-    access_token: str = "shpat_fake_token"
+    access_token: str = "shpat_fake_token"  # a static token (an admin-created app's); empty: none works
+    scopes: tuple[str, ...] = ()  # what the static token was granted
+    granted_now: tuple[str, ...] = ()  # the scopes of the token the request being answered came with
+    unauthorized: int = 0  # requests answered 401
+    webhook_subscriptions: list[dict[str, Any]] = field(default_factory=list)  # created through the API
     orders: dict[int, dict[str, Any]] = field(default_factory=dict)
     returns: dict[int, FakeReturn] = field(default_factory=dict)
     products: dict[int, dict[str, Any]] = field(default_factory=dict)

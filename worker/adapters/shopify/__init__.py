@@ -14,7 +14,13 @@ from worker.adapters.shopify.port import (
     legacy_id,
     to_gid,
 )
-from worker.adapters.shopify.transport import ShopifyError, ShopifyNotFound, ShopifyUserError
+from worker.adapters.shopify.transport import (
+    ShopifyError,
+    ShopifyNotFound,
+    ShopifyUnauthorized,
+    ShopifyUserError,
+    TokenSource,
+)
 
 __all__ = [
     "FulfillmentOrder",
@@ -29,7 +35,9 @@ __all__ = [
     "ShopifyError",
     "ShopifyNotFound",
     "ShopifyPort",
+    "ShopifyUnauthorized",
     "ShopifyUserError",
+    "TokenSource",
     "legacy_id",
     "to_gid",
 ]

@@ -32,6 +32,7 @@ from worker.adapters.shopify.transport import (
     ShopifyError,
     ShopifyNotFound,
     ShopifyUserError,
+    TokenSource,
     operation_name,
 )
 
@@ -47,7 +48,7 @@ class ShopifyClient:
     def __init__(
         self,
         shop_domain: str,
-        access_token: str,
+        access_token: str | TokenSource,
         api_version: str,
         session: requests.Session | None = None,
         base_url: str | None = None,
@@ -111,8 +112,17 @@ class ShopifyClient:
 
     def fetch_webhook_subscriptions(self) -> list[str]:
         """Subscribed topics as Shopify's enum names, e.g. ORDERS_CREATE for orders/create."""
+        return [topic for topic, _uri in self.webhook_subscriptions()]
+
+    def webhook_subscriptions(self) -> list[tuple[str, str | None]]:
+        """(topic enum name, where it is delivered) of each shop-specific subscription."""
         pages = self._pages(documents.FETCH_WEBHOOK_SUBSCRIPTIONS, {}, ("webhookSubscriptions",))
-        return [node["topic"] for page in pages for node in page["webhookSubscriptions"]["nodes"]]
+        return [(node["topic"], node.get("uri")) for page in pages for node in page["webhookSubscriptions"]["nodes"]]
+
+    def granted_scopes(self) -> list[str]:
+        """The access scopes the shop granted this app."""
+        installation = self._required(self.graphql(documents.CURRENT_APP_SCOPES), "currentAppInstallation", "app")
+        return [scope["handle"] for scope in installation["accessScopes"]]
 
     def orders_updated_since(self, since: datetime, after: str | None = None) -> tuple[list[OrderSummary], str | None]:
         """One page of the orders changed after `since`, oldest change first, and the cursor of the next page
@@ -212,6 +222,12 @@ class ShopifyClient:
             raise
         remaining = payload.get("remainingFulfillmentOrder")
         return str(remaining["id"]) if remaining else None
+
+    def create_webhook_subscription(self, topic: str, uri: str) -> str:
+        """Subscribes `uri` to `topic` (orders/create or ORDERS_CREATE); returns the subscription's gid."""
+        variables = {"topic": topic.upper().replace("/", "_"), "webhookSubscription": {"uri": uri, "format": "JSON"}}
+        payload = self._mutate(documents.CREATE_WEBHOOK_SUBSCRIPTION, variables, "webhookSubscriptionCreate")
+        return str(payload["webhookSubscription"]["id"])
 
     def add_tags(self, gid: str, tags: Iterable[str]) -> None:
         self._mutate(documents.ADD_TAGS, {"id": gid, "tags": sorted(set(tags))}, "tagsAdd")

@@ -184,7 +184,26 @@ FETCH_WEBHOOK_SUBSCRIPTIONS = """
 query FetchWebhookSubscriptions($after: String) {
   webhookSubscriptions(first: 100, after: $after) {
     pageInfo { hasNextPage endCursor }
-    nodes { id topic }
+    nodes { id topic uri }
+  }
+}
+"""
+
+# Shop-specific subscriptions, for apps whose subscriptions are not declared in shopify.app.toml.
+CREATE_WEBHOOK_SUBSCRIPTION = """
+mutation CreateWebhookSubscription($topic: WebhookSubscriptionTopic!, $webhookSubscription: WebhookSubscriptionInput!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: $webhookSubscription) {
+    webhookSubscription { id topic uri }
+    userErrors { field message }
+  }
+}
+"""
+
+# The access scopes the shop granted this app, for `shopworker shops check`.
+CURRENT_APP_SCOPES = """
+query CurrentAppScopes {
+  currentAppInstallation {
+    accessScopes { handle }
   }
 }
 """

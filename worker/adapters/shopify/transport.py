@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 import shopify  # type: ignore[import-untyped]
@@ -26,6 +26,10 @@ _OPERATION_NAME = re.compile(r"^\s*(?:query|mutation)\s+(\w+)")
 
 class ShopifyError(Exception):
     """Shopify answered with an error, or could not be reached within the allowed attempts."""
+
+
+class ShopifyUnauthorized(ShopifyError):
+    """Shopify refused the access token (HTTP 401) and renewing it did not help."""
 
 
 class ShopifyNotFound(ShopifyError):
@@ -66,6 +70,35 @@ def validated_shop_domain(shop_domain: str) -> str:
     return str(domain)
 
 
+def admin_root(shop_domain: str, base_url: str | None = None) -> str:
+    """Where a shop's Admin API and token endpoint live: https://<shop>, or `base_url` (tests point it at the fake
+    Admin API; a `{shop}` in it is replaced by the shop's domain, so one fake can serve several shops)."""
+    return (base_url.replace("{shop}", shop_domain) if base_url else f"https://{shop_domain}").rstrip("/")
+
+
+class TokenSource(Protocol):
+    """Hands the transport a shop's access token, and a new one when Shopify refuses the one it had."""
+
+    def token(self) -> str: ...
+
+    def renew(self, rejected: str) -> str: ...
+
+
+class FixedToken:
+    """A token nothing can renew: a refusal is final."""
+
+    def __init__(self, token: str) -> None:
+        if not token:
+            raise ValueError("a Shopify access token is required")
+        self._token = token
+
+    def token(self) -> str:
+        return self._token
+
+    def renew(self, rejected: str) -> str:
+        raise ShopifyUnauthorized("a static access token cannot be renewed")
+
+
 def validated_api_version(api_version: str) -> str:
     try:
         return str(shopify.ApiVersion.coerce_to_version(api_version).name)
@@ -79,22 +112,19 @@ class GraphQLTransport:
     def __init__(
         self,
         shop_domain: str,
-        access_token: str,
+        access_token: str | TokenSource,
         api_version: str,
         session: requests.Session | None = None,
         base_url: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     ) -> None:
-        if not access_token:
-            raise ValueError("a Shopify access token is required")
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self.shop_domain = validated_shop_domain(shop_domain)
         self.api_version = validated_api_version(api_version)
-        root = (base_url or f"https://{self.shop_domain}").rstrip("/")
-        self.endpoint = f"{root}/admin/api/{self.api_version}/graphql.json"
-        self._token = access_token
+        self.endpoint = f"{admin_root(self.shop_domain, base_url)}/admin/api/{self.api_version}/graphql.json"
+        self._tokens = FixedToken(access_token) if isinstance(access_token, str) else access_token
         self._session = session or requests.Session()
         self._sleep = sleep
         self._max_attempts = max_attempts
@@ -102,9 +132,11 @@ class GraphQLTransport:
     def execute(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
         operation = operation_name(query)
         body: dict[str, Any] = {"query": query, "variables": dict(variables or {})}
-        headers = {"X-Shopify-Access-Token": self._token, "Content-Type": "application/json"}
-        reason = ""
-        for attempt in range(1, self._max_attempts + 1):
+        token, renewed = self._tokens.token(), False
+        reason, attempt = "", 0
+        while attempt < self._max_attempts:
+            attempt += 1
+            headers = {"X-Shopify-Access-Token": token, "Content-Type": "application/json"}
             try:
                 response = self._session.post(
                     self.endpoint, json=body, headers=headers, timeout=REQUEST_TIMEOUT_SECONDS
@@ -112,6 +144,17 @@ class GraphQLTransport:
             except (requests.ConnectionError, requests.Timeout) as exc:
                 reason, wait = f"connection failed ({type(exc).__name__})", _backoff(attempt)
             else:
+                if response.status_code == 401:
+                    # An expired or revoked token: renewed once, then the request is sent again at once.
+                    refusal = f"Shopify {operation}: HTTP 401: {_describe_errors(_errors_of(response))}"
+                    if renewed:
+                        raise ShopifyUnauthorized(f"{refusal} (with a renewed token)")
+                    try:
+                        token, renewed = self._tokens.renew(token), True
+                    except ShopifyUnauthorized:
+                        raise ShopifyUnauthorized(refusal) from None
+                    attempt -= 1  # the renewed token's first try is not a retry
+                    continue
                 outcome = self._read(operation, response, attempt)
                 if isinstance(outcome, dict):
                     return outcome
@@ -142,6 +185,14 @@ class GraphQLTransport:
         if not isinstance(data, dict):
             raise ShopifyError(f"Shopify {operation}: the answer has no data")
         return data
+
+
+def _errors_of(response: requests.Response) -> Any:
+    try:
+        payload = response.json()
+    except ValueError:
+        return None
+    return payload.get("errors") if isinstance(payload, dict) else None
 
 
 def _backoff(attempt: int) -> float:
