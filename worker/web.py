@@ -11,12 +11,15 @@ OPERATOR_PATH = "/operator"
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    """The receiver app; without OPERATOR_PASSWORD nothing else is served from it."""
+    """The receiver app, with the operator pages when OPERATOR_PASSWORD is set and the install flow (/auth) when
+    SHOPIFY_API_KEY and SHOPIFY_APP_URL are."""
     import webhooks
-    from worker import operator
+    from worker import install, operator
 
     settings = settings or load_settings()
     app = webhooks.create_app(settings)
+    if settings.shopify_api_key and settings.shopify_app_url:
+        install.init_app(app, settings)
     if settings.operator_password:
         app.wsgi_app = DispatcherMiddleware(  # type: ignore[method-assign]
             app.wsgi_app, {OPERATOR_PATH: operator.create_app(settings)}
