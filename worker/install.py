@@ -1,11 +1,11 @@
 """Installing the app on a shop with the authorization code grant: `GET /auth?shop=` and `GET /auth/callback`.
 
-A blueprint that `worker.web` registers on the web app under /auth when SHOPIFY_API_KEY and SHOPIFY_APP_URL are set
-(the receiver itself never imports worker code). `/auth` sends the merchant to the shop's authorize page with our scopes, the
-callback address and a state that is signed (so it cannot be made up) and single use (its nonce is taken from Redis
-once). The callback checks Shopify's HMAC of the query, the shop's domain, the timestamp's age and the state, in that
-order, then trades the code for an expiring offline token and its refresh token and stores them. Anything wrong is
-a 400 that says what, and nothing is stored.
+A blueprint that `worker.web` registers on the web app under /auth when SHOPIFY_API_KEY and SHOPIFY_APP_URL are
+set (the receiver itself never imports worker code). `/auth` sends the merchant to the shop's authorize page with
+our scopes, the callback address and a state that is signed (so it cannot be made up) and single use (its nonce is
+taken from Redis once). The callback checks Shopify's HMAC of the query, the shop's domain, the timestamp's age and
+the state, in that order, then trades the code for an expiring offline token and its refresh token and stores
+them. Anything wrong is a 400 that says what, and nothing is stored.
 """
 
 from __future__ import annotations

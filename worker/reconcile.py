@@ -23,7 +23,14 @@ from queueing.keys import MISSING_WEBHOOKS_KEY
 from queueing.topics import JOB_FOR_TOPIC
 from worker.adapters.reconcile_store import Checkpoint, ReconcileStore
 from worker.adapters.returns_store import SHOPIFY_STATUS_RANK
-from worker.adapters.shopify import OrderSummary, ShopifyError, ShopifyNotFound, ShopifyPort, legacy_id
+from worker.adapters.shopify import (
+    OrderSummary,
+    ShopifyError,
+    ShopifyNotFound,
+    ShopifyPort,
+    legacy_id,
+    topic_enum_name,
+)
 from worker.bootstrap import Services
 from worker.events import Event
 from worker.handlers.returns import SHOPIFY_STATUS_OF_TOPIC
@@ -225,7 +232,7 @@ def needed_topics() -> list[str]:
 def missing_topics(subscribed: Iterable[str]) -> list[str]:
     """The topics we act on that Shopify lists no subscription for (it names them ORDERS_CREATE and so on)."""
     names = set(subscribed)
-    return [topic for topic in needed_topics() if topic.upper().replace("/", "_") not in names]
+    return [topic for topic in needed_topics() if topic_enum_name(topic) not in names]
 
 
 def check_subscriptions(ctx: Services, shop: str) -> list[str]:

@@ -64,7 +64,7 @@ def cli() -> None:
 
 def register() -> click.Group:
     """Attach every area's commands; imports happen here so `--help` stays quick and import-time stays free of I/O."""
-    from worker.cli import db, events, late, reconcile, returns, service, split
+    from worker.cli import db, events, late, reconcile, returns, service, shops, split
 
     for command in (
         service.serve,
@@ -76,6 +76,8 @@ def register() -> click.Group:
         late.group,
         split.group,
         reconcile.command,
+        shops.group,
+        shops.subscribe,
     ):
         cli.add_command(command)
     return cli

@@ -13,6 +13,7 @@ from worker.adapters.shopify.port import (
     ShopifyPort,
     legacy_id,
     to_gid,
+    topic_enum_name,
 )
 from worker.adapters.shopify.transport import (
     ShopifyError,
@@ -40,4 +41,5 @@ __all__ = [
     "TokenSource",
     "legacy_id",
     "to_gid",
+    "topic_enum_name",
 ]

@@ -25,6 +25,7 @@ from worker.adapters.shopify.port import (
     ReturnRequest,
     legacy_id,
     to_gid,
+    topic_enum_name,
 )
 from worker.adapters.shopify.transport import (
     DEFAULT_MAX_ATTEMPTS,
@@ -225,7 +226,7 @@ class ShopifyClient:
 
     def create_webhook_subscription(self, topic: str, uri: str) -> str:
         """Subscribes `uri` to `topic` (orders/create or ORDERS_CREATE); returns the subscription's gid."""
-        variables = {"topic": topic.upper().replace("/", "_"), "webhookSubscription": {"uri": uri, "format": "JSON"}}
+        variables = {"topic": topic_enum_name(topic), "webhookSubscription": {"uri": uri, "format": "JSON"}}
         payload = self._mutate(documents.CREATE_WEBHOOK_SUBSCRIPTION, variables, "webhookSubscriptionCreate")
         return str(payload["webhookSubscription"]["id"])
 

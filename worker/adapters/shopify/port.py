@@ -14,6 +14,11 @@ def to_gid(kind: str, value: int | str) -> str:
     return text if text.startswith("gid://") else f"gid://shopify/{kind}/{int(text)}"
 
 
+def topic_enum_name(topic: str) -> str:
+    """orders/create -> ORDERS_CREATE: how the Admin API names a webhook topic."""
+    return topic.upper().replace("/", "_")
+
+
 def legacy_id(gid: str) -> int:
     """The numeric id at the end of a gid (REST payloads and policy files use these)."""
     return int(str(gid).rsplit("/", 1)[-1].split("?", 1)[0])
