@@ -14,10 +14,10 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from config.settings import Settings
+from queueing.keys import NEEDS_REINSTALL_KEY
 from tests.conftest import SECRET
 from tests.fakeshopify import FakeApp, FakeShop, RunningFakeShop, serve_fake_shop
 from tests.fakeshopify.oauth import FAKE_CLIENT_ID
-from webhooks.health import NEEDS_REINSTALL_KEY
 from worker.adapters.credentials import NEEDS_REINSTALL, UNINSTALLED, CredentialsStore, CredentialsUnreadable, Vault
 from worker.adapters.db import make_engine
 from worker.adapters.shopify import ShopifyClient

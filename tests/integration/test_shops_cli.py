@@ -71,7 +71,9 @@ def test_shops_are_added_listed_and_checked_and_no_secret_is_ever_printed(env, f
     report = {line.split(":")[0]: line for line in checked.stdout.splitlines()}
     assert report[OWNED] == f"{OWNED}: works, 10/10 scopes"
     assert report[STATIC_SHOP] == f"{STATIC_SHOP}: works, 10/10 scopes"
-    assert report[NARROW].startswith(f"{NARROW}: works, 2/10 scopes; lacks write_orders, read_fulfillments, read_products,")
+    assert report[NARROW].startswith(
+        f"{NARROW}: works, 2/10 scopes; lacks write_orders, read_fulfillments, read_products,"
+    )
     assert checked.stderr.strip() == "error: 1 shop(s) need attention"
     everything = added.output + listed.output + checked.output
     issued = list(fake.oauth.tokens)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from config.settings import Settings
-from webhooks.topics import JOB_FOR_TOPIC
+from queueing.topics import JOB_FOR_TOPIC
 from worker.adapters.shopify.port import topic_enum_name
 from worker.adapters.shopify.scopes import SCOPES, missing
 
