@@ -22,7 +22,7 @@ from pathlib import Path
 from redis import Redis
 from rq import SimpleWorker
 
-from webhooks.intake import DeliveryKey, Intake
+from queueing.intake import DeliveryKey, Intake
 from worker.loopback import RedisServer
 
 ROOT = Path(__file__).resolve().parents[1]
