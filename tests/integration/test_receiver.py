@@ -117,6 +117,16 @@ def test_without_an_event_id_the_webhook_id_identifies_the_delivery(client, redi
     assert client.post("/webhooks", data=ORDER, headers=headers).json == {"status": "duplicate"}
 
 
+def test_one_event_delivered_under_two_webhook_ids_is_taken_once(client, redis):
+    """Two subscriptions to one topic bring the same event under two webhook ids: Shopify's event id decides."""
+    for webhook_id in ("wh-1", "wh-2"):
+        headers = headers_for(ORDER, "orders/create", SECRET, event_id="evt-1")
+        headers["X-Shopify-Webhook-Id"] = webhook_id
+        answers = client.post("/webhooks", data=ORDER, headers=headers).json["status"]
+        assert answers == ("queued" if webhook_id == "wh-1" else "duplicate")
+    assert len(queued_jobs(redis)) == 1
+
+
 def test_the_dedup_mark_expires_no_sooner_than_48_hours(client, redis):
     post(client, ORDER, event_id="evt-1")
     (key,) = redis.keys("shopworker:seen:*")
