@@ -44,6 +44,7 @@ class Settings:
     operator_password: str | None = field(default=None, repr=False)
     operator_secret_key: str | None = field(default=None, repr=False)
     session_cookie_secure: bool = True
+    worker_maintenance_seconds: int = 60
 
     def secret_values(self) -> tuple[str, ...]:
         """What must never appear in a log line, whichever process writes it."""
@@ -174,4 +175,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         operator_password=env.get("OPERATOR_PASSWORD") or None,
         operator_secret_key=env.get("OPERATOR_SECRET_KEY") or None,
         session_cookie_secure=_flag(env, "SESSION_COOKIE_SECURE", True),
+        worker_maintenance_seconds=_int(env, "WORKER_MAINTENANCE_SECONDS", 60),
     )

@@ -10,7 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 from redis import Redis
+from rq import Worker
 from rq.registry import FailedJobRegistry, StartedJobRegistry
+from rq.scheduler import RQScheduler
 
 from queueing.retry import JOB_TIMEOUT
 from queueing.serializer import JobSerializer
@@ -97,6 +99,7 @@ def test_redis_stopped_midway_gives_503s_and_nothing_is_lost_once_shopify_retrie
 
 
 def test_a_worker_killed_mid_job_loses_nothing(service):
+    service.env["WORKER_MAINTENANCE_SECONDS"] = "2"
     service.start_web()
     assert {post_order(service, n) for n in range(1, 301)} == {200}
     worker = service.start_worker()
@@ -109,10 +112,14 @@ def test_a_worker_killed_mid_job_loses_nothing(service):
     # RQ declares a job abandoned once its worker's heartbeat lapses (at most the job timeout plus a minute);
     # run RQ's own maintenance as of that moment instead of waiting for it.
     started.cleanup(timestamp=(datetime.now(UTC) + timedelta(seconds=JOB_TIMEOUT + 120)).timestamp())
-    service.start_worker()
-    # The killed job is retried once the new worker has taken over RQ's scheduler from the dead one (its lock
-    # lapses after a minute) and run its maintenance: a couple of minutes at most.
-    service.wait_for(lambda: records.count("orders", SHOP) == 300, seconds=240)
-    service.wait_for(lambda: [e.status for e in records.list_events(limit=1000)] == ["processed"] * 300, seconds=240)
+    successor = service.start_worker()
+    service.wait_for(lambda: any(w.pid == successor.pid for w in Worker.all(connection=redis)))
+    # The killed job is retried once the new worker has taken over RQ's scheduler from the dead one: at its next
+    # maintenance after the dead scheduler's lock lapses. The lock would lapse within 61 s; let it lapse now.
+    lock = RQScheduler.get_locking_key("shopworker")
+    assert redis.exists(lock), "the dead worker's scheduler still holds its lock"
+    redis.pexpire(lock, 1)
+    service.wait_for(lambda: records.count("orders", SHOP) == 300, seconds=120)
+    service.wait_for(lambda: [e.status for e in records.list_events(limit=1000)] == ["processed"] * 300, seconds=120)
     assert FailedJobRegistry("shopworker", connection=redis).count == 0
     records.engine.dispose()

@@ -50,11 +50,12 @@ def worker(burst: bool, scheduler: bool) -> None:
         [services.jobs.queue],
         connection=services.jobs.redis,
         serializer=JobSerializer,
-        maintenance_interval=60,
+        maintenance_interval=settings.worker_maintenance_seconds,
         job_monitoring_interval=10,
-        # Wake from an idle wait every 30 s for maintenance, so a dead worker's scheduler lock and abandoned jobs
-        # are taken over within a couple of minutes, not after RQ's default 7-minute wait.
-        worker_ttl=45,
+        # Wake from an idle wait at half the maintenance interval (RQ waits its worker TTL less 15 s), so a dead
+        # worker's scheduler lock and abandoned jobs are taken over within a couple of minutes by default, not
+        # after RQ's 7-minute wait.
+        worker_ttl=settings.worker_maintenance_seconds // 2 + 15,
     )
     rq_worker.work(burst=burst, with_scheduler=scheduler, logging_level=settings.log_level)
 
