@@ -101,8 +101,8 @@ def automated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Calla
     ("store", "line", "at", "decision", "reasons"),
     [
         pytest.param(
-            "charms-fr", (DRESS, 1, "defective"), IN_WINDOW, "approved", ["defect_exception"],
-            id="charms-fr: 'Nous acceptons toute la garantie a vie' - a defect is taken back",
+            "charms-fr", (DRESS, 1, "defective"), IN_WINDOW, "review", ["defect_exception"],
+            id="charms-fr: 'un article incorrect ou endommage, contactez-nous immediatement' - a person decides",
         ),
         pytest.param(
             "starlow", (SWIMSUIT, 1, "size_too_small"), IN_WINDOW, "declined", ["excluded_category"],
@@ -147,9 +147,9 @@ def test_a_return_request_is_recorded_with_the_decision_of_the_shops_own_policy(
 
 
 def test_with_auto_approve_on_an_approved_return_is_approved_in_shopify(stack, shop, automated):
-    automated("charms-fr", approve=True)
-    return_id = ask(stack, shop, "charms-fr", [(DRESS, 1, "defective", "The clasp broke on day two")])
-    found = record(stack, "charms-fr", return_id)
+    automated("layered-jewelry", approve=True)
+    return_id = ask(stack, shop, "layered-jewelry", [(DRESS, 1, "defective", "The clasp broke on day two")])
+    found = record(stack, "layered-jewelry", return_id)
     assert (found.decision, found.status) == ("approved", "auto_approved")
     assert found.request["lines"][0]["customer_note"] == "The clasp broke on day two"
     (action,) = stack.services.outbox.list()
@@ -191,14 +191,14 @@ def test_a_partial_or_review_decision_is_never_acted_on_even_with_automation_on(
 
 
 def test_the_same_return_request_twice_makes_one_record_and_one_action(stack, shop, automated):
-    automated("charms-fr", approve=True)
-    return_id = ask(stack, shop, "charms-fr", [(DRESS, 1, "defective")])
-    first = record(stack, "charms-fr", return_id)
+    automated("layered-jewelry", approve=True)
+    return_id = ask(stack, shop, "layered-jewelry", [(DRESS, 1, "defective")])
+    first = record(stack, "layered-jewelry", return_id)
     body = request_webhook(f"gid://shopify/Return/{return_id}")
-    stack.deliver("returns/request", body, "request:again", shop=domain("charms-fr"))
+    stack.deliver("returns/request", body, "request:again", shop=domain("layered-jewelry"))
     stack.work()
     assert stack.failed_jobs() == []
-    (again,) = [record(stack, "charms-fr", row["return_id"]) for row in stack.rows(returns)]
+    (again,) = [record(stack, "layered-jewelry", row["return_id"]) for row in stack.rows(returns)]
     assert (again.decision, again.action_id, again.created_at) == (first.decision, first.action_id, first.created_at)
     assert again.shopify_status == "open"
     assert len(stack.services.outbox.list()) == 1
@@ -333,11 +333,11 @@ def test_every_shopify_sample_return_and_refund_is_processed_with_credentials_an
 
 
 def test_a_request_read_after_shopify_already_approved_it_is_judged_but_not_acted_on(stack, shop, automated):
-    automated("charms-fr", approve=True)
-    connect(stack, shop, "charms-fr")
+    automated("layered-jewelry", approve=True)
+    connect(stack, shop, "layered-jewelry")
     return_gid = shop.state.add_return(6001, [(DRESS, 1, "defective")], created_at=IN_WINDOW, status="OPEN")
-    stack.deliver("returns/request", request_webhook(return_gid), "request", shop=domain("charms-fr"))
+    stack.deliver("returns/request", request_webhook(return_gid), "request", shop=domain("layered-jewelry"))
     stack.work()
-    found = record(stack, "charms-fr", legacy_id(return_gid))
+    found = record(stack, "layered-jewelry", legacy_id(return_gid))
     assert (found.decision, found.status, found.shopify_status) == ("approved", "decided_in_shopify", "open")
     assert stack.services.outbox.list() == []

@@ -45,6 +45,15 @@ def test_evaluate_prints_one_json_decision_and_exits_0() -> None:
     assert decision["lines"][0]["refund_amount"] == "45.00"
 
 
+def test_evaluate_prints_what_the_refund_adds_up_to_next_to_the_lines() -> None:
+    # Two dresses at 45.00 and three tees at 20.00 less 9.00 come back; the scarf is an accessory on final sale.
+    decision = json.loads(run(request="request_whole_order.json").stdout)
+    assert [line["decision"] for line in decision["lines"]] == ["approved", "declined", "approved"]
+    nothing = {"currency": "USD", "items": "0.00", "tax": "0.00", "shipping": "0.00", "deductions": "0.00"}
+    assert decision["refund"] == {**nothing, "items": "141.00", "total": "141.00"}
+    assert decision["pending_review"] == {**nothing, "total": "0.00"}
+
+
 def test_evaluate_runs_without_product_facts_and_sends_unknown_products_to_review() -> None:
     args = [
         "returns",

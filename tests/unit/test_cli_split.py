@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from config.policies import POLICY_DIR
 from worker.cli import cli, split
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "split"
@@ -67,6 +68,36 @@ def test_planning_the_same_order_twice_prints_the_same_hash(run: Run) -> None:
     assert first["plan_hash"] == second["plan_hash"]
 
 
+def star_and_moon_to_the_us(tmp_path: Path) -> str:
+    """The American order without its US-only and custom lines: both remaining items are stocked in China."""
+    order = json.loads(Path(ORDER_US).read_text())
+    order["line_items"] = [item for item in order["line_items"] if item["id"] in (466157049, 518995019)]
+    return write(tmp_path, "order.json", json.dumps(order))
+
+
+@pytest.mark.parametrize(
+    ("store", "shipments"),
+    [
+        pytest.param(
+            "little-twinkle-stars",
+            [("US", [466157049]), ("China", [518995019])],
+            id="little-twinkle-stars: fulfilled at the location that can ship it to you the fastest",
+        ),
+        pytest.param("starlow", [("China", [466157049, 518995019])], id="starlow: silent, so the fewest packages"),
+        pytest.param(None, [("China", [466157049, 518995019])], id="without --store: the fewest packages"),
+    ],
+)
+def test_the_store_objective_decides_between_speed_and_fewer_packages(
+    run: Run, tmp_path: Path, store: str | None, shipments: list[tuple[str, list[int]]]
+) -> None:
+    arguments = ["--order", star_and_moon_to_the_us(tmp_path), "--inventory", INVENTORY]
+    result = run(*arguments, *(["--store", store] if store else []))
+
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    assert [(s["location_name"], [ln["line_item_id"] for ln in s["lines"]]) for s in plan["shipments"]] == shipments
+
+
 def write(tmp_path: Path, name: str, content: str) -> str:
     path = tmp_path / name
     path.write_text(content)
@@ -109,6 +140,12 @@ def edited_inventory(tmp_path: Path, location: str, units: int) -> str:
             id="unknown location in available",
         ),
         pytest.param(lambda tmp: ["--order", ORDER_FR], "error: Missing option '--inventory'.", id="missing option"),
+        pytest.param(
+            lambda tmp: ["--order", ORDER_FR, "--inventory", INVENTORY, "--store", "nope"],
+            "error: {policies}/nope.toml: no policy file for store 'nope' (known: charms-fr, layered-jewelry, "
+            "little-twinkle-stars, starlightes, starlow)",
+            id="unknown store",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_one_line_on_stderr(
@@ -118,4 +155,4 @@ def test_bad_input_exits_2_with_one_line_on_stderr(
 
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert result.stderr == message.format(tmp=tmp_path) + "\n"
+    assert result.stderr == message.format(tmp=tmp_path, policies=POLICY_DIR) + "\n"

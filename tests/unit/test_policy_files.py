@@ -46,7 +46,13 @@ def test_every_store_policy_loads_and_is_versioned_by_its_bytes(store: str) -> N
             LateRule("business", 21, 30),
             id="little-twinkle-stars: over 21 business days flag, over 30 escalate",
         ),
-        pytest.param("charms-fr", "FR", "Europe/Paris", LateRule("business", 21, 30), id="charms-fr: FR calendar"),
+        pytest.param(
+            "charms-fr",
+            "FR",
+            "Europe/Paris",
+            LateRule("calendar", 13, 21),
+            id="charms-fr: atteindre votre porte dans les prochains 8 à 13 jours: flagged past day 13",
+        ),
         pytest.param(
             "layered-jewelry",
             "US",
@@ -97,3 +103,77 @@ def test_a_copied_policy_file_loads_under_its_new_name(policy_dir: Path) -> None
     (policy_dir / "my-shop.toml").write_bytes((Path(policies.__file__).parent / "policies/starlow.toml").read_bytes())
     policy = load_policy("my-shop")
     assert (policy.name, policy.returns.window.days) == ("my-shop", 14)
+
+
+@pytest.mark.parametrize(
+    ("store", "flag_words", "case_words", "not_promised"),
+    [
+        pytest.param(
+            "starlow",
+            ["not responsible for lost or stolen packages or customs delays"],
+            ["carrier", "usps.com/help/claims"],
+            ["reship or refund"],
+            id="starlow: Starlow is not responsible for shipping deliveries/delays due to customs; "
+            "filing a claim through USPS",
+        ),
+        pytest.param(
+            "charms-fr",
+            ["8-13 days"],
+            ["verify", "reship or refund", "unless the address"],
+            [],
+            id="charms-fr: colis perdu: réexpédié ou remboursé après vérification, sauf adresse erronée",
+        ),
+        pytest.param(
+            "layered-jewelry",
+            ["6-12 day", "investigate"],
+            ["reship or refund"],
+            [],
+            id="layered-jewelry: exceed the estimated 6-12 day window: investigating, then reshipment or refund",
+        ),
+        pytest.param(
+            "little-twinkle-stars",
+            ["possibly held at customs"],
+            ["look into it"],
+            [],
+            id="little-twinkle-stars: longer than 21 business days, it could be held at customs; "
+            "longer than 30: so we look into it for you",
+        ),
+    ],
+)
+def test_each_store_flags_and_escalates_in_its_own_words(
+    store: str, flag_words: list[str], case_words: list[str], not_promised: list[str]
+) -> None:
+    policy = load_policy(store)
+    note = policy.late_texts.flag_note(7, "TRACK1", 22, policy.late)
+    case = policy.late_texts.case_reason(policy.late)
+    assert note.startswith(
+        f"Shipment 7 (TRACK1): 22 {policy.late.day_kind} days in transit, over {policy.late.late_after}"
+    )
+    assert all(words in note for words in flag_words), note
+    assert case.startswith(f"in transit over {policy.late.escalate_after} {policy.late.day_kind} days: ")
+    assert all(words in case for words in case_words), case
+    assert not any(words in case.replace("no reship or refund", "") for words in not_promised), case
+
+
+def test_charms_fr_says_its_delivery_promise_in_the_flag() -> None:
+    policy = load_policy("charms-fr")
+    assert "(promised: delivery in 8-13 days)" in policy.late_texts.flag_note(7, None, 14, policy.late)
+
+
+@pytest.mark.parametrize(
+    ("store", "objective"),
+    [
+        pytest.param(
+            "little-twinkle-stars",
+            "fastest_per_item",
+            id="little-twinkle-stars: fulfilled at the location that can ship it to you the fastest",
+        ),
+        *(
+            pytest.param(store, "fewest_packages", id=f"{store}: silent on splits")
+            for store in STORES
+            if store != "little-twinkle-stars"
+        ),
+    ],
+)
+def test_each_store_splits_by_its_own_objective(store: str, objective: str) -> None:
+    assert load_policy(store).split_objective == objective

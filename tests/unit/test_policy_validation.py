@@ -139,6 +139,44 @@ def removing(table: str, key: str) -> Change:
             id="escalation before lateness",
         ),
         pytest.param(
+            setting("late_delivery", "flag_reason", "  "),
+            r"\[late_delivery\] flag_reason: expected one non-empty line of text",
+            id="a blank flag text",
+        ),
+        pytest.param(
+            setting("late_delivery", "case_action", "reship\nor refund"),
+            r"case_action: expected one non-empty line of text",
+            id="a case text over two lines",
+        ),
+        pytest.param(
+            setting("late_delivery", "promise", 13),
+            r"promise: expected a string",
+            id="a promise that is not text",
+        ),
+        pytest.param(
+            setting("", "split", {"objective": "cheapest"}),
+            r"\[split\] objective: 'cheapest' is not one of fastest_per_item, fewest_packages",
+            id="an unknown split objective",
+        ),
+        pytest.param(
+            setting("", "split", {"objetcive": "fastest_per_item"}),
+            r"\[split\] objetcive: unknown key",
+            id="a misspelt split key",
+        ),
+        pytest.param(
+            lambda d: (
+                d["returns"]["defects"].update(deadline="lifetime", lifetime_warranty=True, deadline_hours=None)
+                or d["returns"]["defects"].pop("deadline_hours")
+            ),
+            r"lifetime_warranty: needs a deadline after which it applies",
+            id="a warranty that never starts",
+        ),
+        pytest.param(
+            setting("returns.late_window", "reasons", ["color"]),
+            r"\[returns.late_window\] reasons: unknown key",
+            id="late-window reasons, which only a person can judge",
+        ),
+        pytest.param(
             setting("automation", "auto_approve", "yes"),
             r"\[automation\] auto_approve: expected true",
             id="an automation switch written as text",
@@ -160,6 +198,12 @@ def test_optional_tables_fall_back_to_the_house_defaults() -> None:
     policy = parse_policy("starlightes", data, "v1")
     assert (policy.late.late_after, policy.late.escalate_after, policy.auto_approve) == (21, 30, False)
     assert policy.returns.exclusions.final_sale_tags == frozenset()
+    assert (policy.late_texts.flag_reason, policy.late_texts.case_action, policy.late_texts.promise) == (
+        "possibly held at customs",
+        "reship or refund",
+        None,
+    )
+    assert policy.split_objective == "fewest_packages"
 
 
 def test_tags_and_types_are_compared_in_lower_case() -> None:

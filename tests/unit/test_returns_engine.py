@@ -108,7 +108,7 @@ def test_window_counts_calendar_days_in_the_store_time_zone(requested_at: str, d
     )
 
 
-def test_without_a_delivery_date_the_window_starts_after_the_transit_buffer() -> None:
+def test_without_a_delivery_scan_the_window_counts_from_an_estimate_and_a_person_confirms_it() -> None:
     request = one_line(delivered_at=None, fulfilled_at="2026-01-01T12:00:00Z", requested_at="2026-03-14T12:00:00Z")
     result = evaluate("layered-jewelry", request)
     assert (result.window.anchor, str(result.window.starts), str(result.window.ends)) == (
@@ -116,7 +116,16 @@ def test_without_a_delivery_date_the_window_starts_after_the_transit_buffer() ->
         "2026-01-13",
         "2026-03-14",
     )
-    assert result.decision == "approved"
+    line = result.lines[0]
+    assert (result.decision, line.reasons, str(line.refund_amount)) == ("review", ("delivery_estimated",), "45.00")
+    assert "estimated delivery on 2026-01-13" in line.explanation
+    assert result.refund.total == 0 and str(result.pending_review.total) == "45.00"
+
+
+def test_past_a_window_counted_from_the_latest_estimated_delivery_the_line_is_declined() -> None:
+    # layered-jewelry's estimate is shipping plus its longest delivery, 12 days: the real window closed no later.
+    request = one_line(delivered_at=None, fulfilled_at="2026-01-01T12:00:00Z", requested_at="2026-03-15T12:00:00Z")
+    assert evaluate("layered-jewelry", request).lines[0].reasons == ("outside_window",)
 
 
 def test_without_delivery_or_fulfillment_dates_a_person_checks_the_window() -> None:
@@ -164,10 +173,18 @@ def test_postage_is_kept_only_when_the_whole_free_shipping_order_comes_back() ->
         free,
         products={str(p): {"product_type": "Charms", "tags": []} for p in (632910392, 921728736, 457924702)},
     )
-    assert [str(line.refund_amount) for line in whole.lines] == ["85.10", "24.00", "51.00"]
+    assert [str(line.refund_amount) for line in whole.lines] == ["90.00", "24.00", "51.00"]
+    assert whole.refund.to_json() == {
+        "currency": "USD",
+        "items": "165.00",
+        "tax": "0.00",
+        "shipping": "0.00",
+        "deductions": "4.90",
+        "total": "160.10",
+    }
     assert whole.decision == "approved"
     part = evaluate("charms-fr", one_line(), free)
-    assert str(part.lines[0].refund_amount) == "45.00"
+    assert (str(part.refund.deductions), str(part.refund.total)) == ("0.00", "45.00")
 
 
 @pytest.mark.parametrize(
@@ -191,11 +208,15 @@ def test_bad_input_is_refused_with_a_message_naming_the_field(change: dict[str, 
 def test_json_rendering_follows_the_contract() -> None:
     rendered = decision_to_json(evaluate("starlow", one_line()))
     line = rendered["lines"][0]
+    window = {"anchor": "delivery", "starts": "2026-03-01", "ends": "2026-03-15"}
+    nothing = {"currency": "USD", "items": "0.00", "tax": "0.00", "shipping": "0.00", "deductions": "0.00"}
     assert rendered == {
         "store": "starlow",
         "policy_version": load_policy("starlow").version,
         "decision": "approved",
-        "window": {"anchor": "delivery", "starts": "2026-03-01", "ends": "2026-03-15"},
+        "window": window,
+        "refund": {**nothing, "items": "45.00", "total": "45.00"},
+        "pending_review": {**nothing, "total": "0.00"},
         "lines": [line],
     }
     assert {k: v for k, v in line.items() if k != "explanation"} == {
@@ -204,9 +225,12 @@ def test_json_rendering_follows_the_contract() -> None:
         "resolution": "refund",
         "refund_percent": 100,
         "refund_amount": "45.00",
+        "refund_items": "45.00",
+        "refund_tax": "0.00",
         "currency": "USD",
         "return_shipping_paid_by": "customer",
         "refund_original_shipping": False,
+        "window": window,
         "reasons": [],
     }
     assert line["explanation"].endswith(".")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from config.policies import load_policy
-from worker.domain.returns import LineDecision, evaluate_return, parse_products, parse_request
+from worker.domain.returns import ReturnDecision, evaluate_return, parse_products, parse_request
 
 DELIVERED = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # a Monday; the same calendar day in every store's zone
 LINE_ID, PRODUCT_ID = 466157049, 632910392
@@ -29,26 +29,42 @@ def decide(
     day: int = 1,
     product_type: str = "Dresses",
     tags: tuple[str, ...] = (),
-    discount: str = "0.00",
+    discounts: tuple[dict[str, str], ...] = (),
+    tax: str | None = None,
     shipping: str = "10.00",
     gift: bool = False,
     to_recipient: bool = False,
     reported_after_hours: int | None = None,
+    bought: int = 1,
+    returning: int = 1,
+    returned_before: int = 0,
+    requires_shipping: bool = True,
     **line: Any,
-) -> LineDecision:
-    """One unit of a 45.00 line, delivered on DELIVERED and asked about `day` days later."""
+) -> ReturnDecision:
+    """`returning` of `bought` units of a 45.00 line, delivered on DELIVERED and asked about `day` days later.
+
+    Each discount is {"type", "value_type", "value", "amount"} as Shopify's discount_applications and the line's
+    discount_allocations give it."""
+    item: dict[str, Any] = {
+        "id": LINE_ID,
+        "product_id": PRODUCT_ID,
+        "price": "45.00",
+        "quantity": bought,
+        "gift_card": False,
+        "requires_shipping": requires_shipping,
+        "discount_allocations": [
+            {"amount": d["amount"], "discount_application_index": i} for i, d in enumerate(discounts)
+        ],
+        "tax_lines": [{"price": tax, "rate": 0.08, "title": "Sales tax"}] if tax else [],
+    }
     order = {
         "currency": "USD",
-        "line_items": [
-            {
-                "id": LINE_ID,
-                "product_id": PRODUCT_ID,
-                "price": "45.00",
-                "quantity": 1,
-                "gift_card": False,
-                "discount_allocations": [{"amount": discount}],
-            }
+        "taxes_included": False,
+        "discount_applications": [
+            {"type": d["type"], "value_type": d["value_type"], "value": d["value"], "allocation_method": "across"}
+            for d in discounts
         ],
+        "line_items": [item],
         "shipping_lines": [{"price": shipping, "discount_allocations": []}],
     }
     fields = {**GOOD_LINE, **line}
@@ -60,25 +76,42 @@ def decide(
             "delivered_at": DELIVERED.isoformat(),
             "gift": gift,
             "gift_shipped_to_recipient": to_recipient,
-            "lines": [{"line_item_id": LINE_ID, "quantity": 1, **{k: v for k, v in fields.items() if v is not None}}],
+            "returned_before": {str(LINE_ID): returned_before} if returned_before else {},
+            "lines": [
+                {"line_item_id": LINE_ID, "quantity": returning, **{k: v for k, v in fields.items() if v is not None}}
+            ],
         }
     )
     products = parse_products({str(PRODUCT_ID): {"product_type": product_type, "tags": list(tags)}})
-    decision = evaluate_return(load_policy(store), order, request, products, now=DELIVERED)
-    return decision.lines[0]
+    return evaluate_return(load_policy(store), order, request, products, now=DELIVERED)
+
+
+def code(percent: str, amount: str) -> dict[str, str]:
+    return {"type": "discount_code", "value_type": "percentage", "value": percent, "amount": amount}
+
+
+def fixed_code(amount: str) -> dict[str, str]:
+    return {"type": "discount_code", "value_type": "fixed_amount", "value": amount, "amount": amount}
+
+
+def automatic(percent: str, amount: str) -> dict[str, str]:
+    return {"type": "automatic", "value_type": "percentage", "value": percent, "amount": amount}
+
+
+def manual(percent: str, amount: str) -> dict[str, str]:
+    return {"type": "manual", "value_type": "percentage", "value": percent, "amount": amount}
 
 
 def rule(sentence: str, expected: dict[str, Any], **scenario: Any) -> Any:
     return pytest.param(scenario, expected, id=sentence)
 
 
-def refund(percent: int = 100, *reasons: str, resolution: str = "refund") -> dict[str, Any]:
-    amount = f"{45 * percent / 100:.2f}"
+def refund(percent: int = 100, *reasons: str, resolution: str = "refund", amount: str | None = None) -> dict[str, Any]:
     return {
         "decision": "approved",
         "resolution": resolution,
         "refund_percent": percent,
-        "refund_amount": amount,
+        "refund_amount": amount or f"{45 * percent / 100:.2f}",
         "reasons": reasons,
     }
 
@@ -87,25 +120,34 @@ def declined(*reasons: str) -> dict[str, Any]:
     return {"decision": "declined", "resolution": "none", "refund_amount": "0.00", "reasons": reasons}
 
 
-def review(*reasons: str) -> dict[str, Any]:
-    return {"decision": "review", "reasons": reasons}
+def review(*reasons: str, **shown: Any) -> dict[str, Any]:
+    return {"decision": "review", "reasons": reasons, **shown}
 
 
 def paid_by(payer: str, original_shipping: bool = False) -> dict[str, Any]:
     return {"return_shipping_paid_by": payer, "refund_original_shipping": original_shipping}
 
 
+def summary(items: str, tax: str, shipping: str, deductions: str, total: str, key: str = "refund") -> dict[str, Any]:
+    """The decision's refund (or pending_review) figures, as `returns evaluate` prints them."""
+    figures = {"currency": "USD", "items": items, "tax": tax, "shipping": shipping, "deductions": deductions}
+    return {key: {**figures, "total": total}}
+
+
 def check(store: str, scenario: dict[str, Any], expected: dict[str, Any]) -> None:
-    line = decide(store, **scenario)
-    found = {key: getattr(line, key) for key in expected}
+    decision = decide(store, **scenario)
+    line = decision.lines[0]
+    found = {key: getattr(line, key) for key in expected if key not in ("refund", "pending_review", "refund_amount")}
     found.update({"refund_amount": str(line.refund_amount)} if "refund_amount" in expected else {})
+    found.update({"refund": decision.refund.to_json()} if "refund" in expected else {})
+    found.update({"pending_review": decision.pending_review.to_json()} if "pending_review" in expected else {})
     assert found == expected, line.explanation
 
 
 STARLOW = [
     rule("We accept returns within 14 days of the delivery date (day 14)", refund(), day=14),
     rule(
-        "we do not accept returns that are past the 14 day delivery time frame (day 15)",
+        "we do not accept returns that are past the 14 day/ 2 week delivery time frame (day 15)",
         declined("outside_window"),
         day=15,
     ),
@@ -115,11 +157,56 @@ STARLOW = [
     rule("accessories (hats) cannot be returned", declined("excluded_category"), product_type="hats"),
     rule("accessories cannot be returned", declined("excluded_category"), product_type="Accessories"),
     rule(
-        "Any item purchased using a discount code higher than 15% is non-refundable",
-        declined("discount_over_limit"),
-        discount="6.76",
+        "accessories (jewelry, bags, hats etc.): an accessory typed in several words",
+        declined("excluded_category"),
+        product_type="Hair Accessories",
     ),
-    rule("a discount of exactly 15% is not higher than 15%", {**refund(), "refund_amount": "38.25"}, discount="6.75"),
+    rule(
+        "accessories (jewelry, bags, hats etc.): a product tagged as an accessory",
+        declined("excluded_category"),
+        product_type="Tops",
+        tags=("Accessory",),
+    ),
+    rule(
+        "accessories (jewelry, bags, hats etc.): a single hat",
+        declined("excluded_category"),
+        product_type="Beach Hat",
+    ),
+    rule(
+        "Any item purchased using a discount code higher than 15% is non-refundable (a 20 % code)",
+        declined("discount_over_limit"),
+        discounts=(code("20.0", "9.00"),),
+    ),
+    rule(
+        "a discount code higher than 15%: a code of exactly 15 % is refundable",
+        refund(amount="38.25"),
+        discounts=(code("15.0", "6.75"),),
+    ),
+    rule(
+        "a discount code higher than 15%: a fixed-amount code of 9.00 on 45.00 is 20 % of the price",
+        declined("discount_over_limit"),
+        discounts=(fixed_code("9.00"),),
+    ),
+    rule(
+        "a discount code higher than 15%: a fixed-amount code of 6.75 on 45.00 is exactly 15 %",
+        refund(amount="38.25"),
+        discounts=(fixed_code("6.75"),),
+    ),
+    rule(
+        "a discount code higher than 15%: one code above 15 % among several is enough",
+        declined("discount_over_limit"),
+        discounts=(code("10.0", "4.50"), code("20.0", "9.00")),
+    ),
+    rule(
+        "a discount code higher than 15%: an automatic discount is not a code",
+        refund(amount="31.50"),
+        discounts=(automatic("30.0", "13.50"),),
+    ),
+    rule(
+        "a discount code higher than 15%: a manual discount is not a code",
+        refund(amount="31.50"),
+        discounts=(manual("30.0", "13.50"),),
+    ),
     rule("including all items marked as Final Sale", declined("final_sale"), tags=("Final-Sale",)),
     rule("items on an ordinary sale are returnable", refund(), tags=("sale",)),
     rule(
@@ -131,8 +218,19 @@ STARLOW = [
         "an item whose condition nobody stated is inspected, not approved", review("needs_inspection"), condition=None
     ),
     rule(
+        "We kindly ask you to package the item with care: packaging is asked for, not required",
+        refund(),
+        packaging="missing",
+    ),
+    rule(
         "we do not offer exchanges - return your item and place a new order",
         refund(100, "no_exchanges"),
+        preferred_resolution="exchange",
+    ),
+    rule(
+        "we do not offer exchanges: a defective item is not exchanged either",
+        review("defect_exception", "no_exchanges", resolution="refund"),
+        reason="defective",
         preferred_resolution="exchange",
     ),
     rule("Customer is responsible for return shipping", paid_by("customer")),
@@ -148,12 +246,30 @@ STARLOW = [
 STARLIGHTES = [
     rule("a 25-day refund window since your delivery date (day 25)", refund(), day=25),
     rule(
-        "after the 25-day window but within 30 days of delivery, with a valid reason: up to 50% (day 26)",
-        refund(50, "late_window", resolution="partial_refund"),
+        "after the 25-day window but within 30 days of delivery, with a valid reason (e.g., unexpected delays): "
+        "a person decides, up to 50% (day 26)",
+        review("late_window", refund_percent=50, resolution="partial_refund", refund_amount="22.50"),
         day=26,
     ),
-    rule("within 30 days of delivery (day 30)", refund(50, "late_window", resolution="partial_refund"), day=30),
-    rule("after the 25-day window without a valid reason", declined("outside_window"), day=26, reason="unwanted"),
+    rule(
+        "within 30 days of delivery, with a valid reason (day 30)",
+        review("late_window", refund_percent=50, resolution="partial_refund", refund_amount="22.50"),
+        day=30,
+    ),
+    rule(
+        "with a valid reason: a reason for the delay, which the return reason does not give",
+        review("late_window", refund_percent=50),
+        day=27,
+        reason="unwanted",
+    ),
+    rule(
+        "within 30 days of delivery: never approved by rule, so nothing is refunded yet",
+        {
+            **summary("0.00", "0.00", "0.00", "0.00", "0.00"),
+            **summary("22.50", "0.00", "0.00", "0.00", "22.50", key="pending_review"),
+        },
+        day=28,
+    ),
     rule("after 30 days of delivery (day 31)", declined("outside_window"), day=31),
     rule("Be unused: used kitchen tools are non-refundable", declined("condition_not_met"), condition="used"),
     rule(
@@ -188,6 +304,13 @@ STARLIGHTES = [
         reason="wrong_item",
         photos=True,
         reported_after_hours=48,
+    ),
+    rule(
+        "issue a full refund (including original shipping costs): the 10.00 shipping is added",
+        summary("45.00", "0.00", "10.00", "0.00", "55.00"),
+        reason="defective",
+        photos=True,
+        reported_after_hours=3,
     ),
     rule(
         "defect not reported within 48 hours of delivery",
@@ -245,12 +368,27 @@ STARLIGHTES = [
         preferred_resolution="exchange",
     ),
     rule(
+        "Exchanges are available for unused, undamaged items: a damaged box alone does not stop one",
+        refund(100, "partial_refund", resolution="exchange"),
+        preferred_resolution="exchange",
+        packaging="minor_damage",
+    ),
+    rule(
+        "an exchange sends a replacement, so nothing is refunded",
+        summary("0.00", "0.00", "0.00", "0.00", "0.00"),
+        preferred_resolution="exchange",
+    ),
+    rule(
         "Exchanges are for a different size, color, or model only",
         refund(100, "no_exchanges"),
         preferred_resolution="exchange",
         reason="unwanted",
     ),
     rule("You will cover all return shipping costs", paid_by("customer")),
+    rule(
+        "If you receive a refund, return shipping fees will not be included",
+        summary("45.00", "0.00", "0.00", "0.00", "45.00"),
+    ),
 ]
 
 LITTLE_TWINKLE_STARS = [
@@ -272,20 +410,40 @@ LITTLE_TWINKLE_STARS = [
         reason="defective",
         tags=("sale",),
     ),
-    rule("The refund will be made for your total bill excluding any shipping costs", paid_by("customer")),
+    rule(
+        "The refund will be made for your total bill excluding any shipping costs: price minus discounts, plus tax",
+        {
+            **paid_by("customer"),
+            **summary("40.50", "3.24", "0.00", "0.00", "43.74"),
+        },
+        discounts=(automatic("10.0", "4.50"),),
+        tax="3.24",
+    ),
 ]
 
 CHARMS_FR = [
     rule("un service d'échange et de retour de 365 jours (jour 365)", refund(), day=365),
     rule("un service d'échange et de retour de 365 jours (jour 366)", declined("outside_window"), day=366),
     rule(
-        "garantie à vie: un problème de qualité après 365 jours",
-        {**refund(100, "defect_exception"), **paid_by("merchant")},
+        "Nous acceptons toute la garantie à vie: un problème de qualité après 365 jours, une personne décide",
+        {
+            **review("warranty", "defect_exception", resolution="none", refund_amount="0.00"),
+            **paid_by("merchant"),
+            **summary("0.00", "0.00", "0.00", "0.00", "0.00", key="pending_review"),
+        },
         day=900,
         reason="defective",
     ),
-    rule("Si l'article a un problème de qualité, nous chargeons les frais", paid_by("merchant"), reason="defective"),
-    rule("un article incorrect: nous chargeons les frais", paid_by("merchant"), reason="wrong_item"),
+    rule(
+        "Si l'article a un problème de qualité, nous chargeons les frais",
+        {**review("defect_exception"), **paid_by("merchant")},
+        reason="defective",
+    ),
+    rule(
+        "Si vous avez reçu un article incorrect ou endommagé, contactez-nous immédiatement",
+        {**review("defect_exception", refund_amount="45.00"), **paid_by("merchant")},
+        reason="wrong_item",
+    ),
     rule(
         "raisons personnelles (mauvaise couleur ou taille): vous devrez peser sur les charges",
         paid_by("customer"),
@@ -296,22 +454,47 @@ CHARMS_FR = [
         paid_by("merchant", False),
         reason="defective",
     ),
-    rule("retourner avec le paquet d'origine", declined("condition_not_met"), packaging="missing"),
+    rule(
+        "Emballez les articles dans les matériaux d'emballage d'origine ou tout autre paquet de PROTECTION",
+        refund(),
+        packaging="missing",
+    ),
     rule(
         "livraison gratuite: nous devrons déduire le montant d'affranchissement",
-        {**refund(100, "postage_deducted"), "refund_amount": "40.10"},
+        {**refund(100, "postage_deducted"), **summary("45.00", "0.00", "0.00", "4.90", "40.10")},
         shipping="0.00",
     ),
     rule(
+        "Si vous renvoyez la commande entière: une partie de la commande, rien n'est déduit",
+        summary("45.00", "0.00", "0.00", "0.00", "45.00"),
+        shipping="0.00",
+        bought=2,
+        returning=1,
+    ),
+    rule(
+        "Si vous renvoyez la commande entière: le dernier article d'une commande renvoyée en deux fois",
+        summary("45.00", "0.00", "0.00", "4.90", "40.10"),
+        shipping="0.00",
+        bought=2,
+        returning=1,
+        returned_before=1,
+    ),
+    rule(
+        "expédiée avec livraison gratuite: une commande qui n'a rien expédié n'a pas d'affranchissement",
+        summary("45.00", "0.00", "0.00", "0.00", "45.00"),
+        shipping="0.00",
+        requires_shipping=False,
+    ),
+    rule(
         "livraison gratuite, mais un défaut: rien n'est déduit",
-        refund(100, "defect_exception"),
+        summary("45.00", "0.00", "0.00", "0.00", "45.00", key="pending_review"),
         shipping="0.00",
         reason="defective",
     ),
     rule("service d'échange", refund(100, resolution="exchange"), preferred_resolution="exchange"),
     rule(
         "la garantie couvre aussi un charme photo personnalisé",
-        refund(100, "defect_exception"),
+        review("defect_exception"),
         reason="defective",
         tags=("personalized",),
     ),
@@ -331,12 +514,14 @@ LAYERED_JEWELRY = [
     ),
     rule("or an error on our part (e.g., wrong item shipped)", paid_by("merchant"), reason="wrong_item"),
     rule(
-        "a defect reported after the 60 days goes to a person",
-        review("defect_reported_late", "defect_exception"),
+        "a defect reported after the 60 days goes to a person, the merchant still paying the return",
+        {**review("defect_reported_late", "defect_exception"), **paid_by("merchant")},
         day=61,
         reason="defective",
     ),
     rule("jewelry is what the store sells, so it is returnable", refund(), product_type="Jewelry"),
+    rule("the policy names no final sale: a final-sale tag refuses nothing", refund(), tags=("final-sale",)),
+    rule("the policy names no custom-work exclusion: an engraved item is returnable", refund(), tags=("engraved",)),
 ]
 
 

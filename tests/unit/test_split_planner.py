@@ -332,3 +332,54 @@ def test_input_the_planner_cannot_trust_is_refused_with_a_readable_message(
         SplitInput(tuple(lines), locations, available, "FR", assigned)
 
     assert str(refused.value) == message
+
+
+# little-twinkle-stars: "your order is fulfilled at the location that can ship it to you the fastest" and "if one
+# of the items you ordered is ready, we do not wait till the other ones are, we ship out what is ready immediately".
+
+
+def fastest(
+    lines: list[OrderLine],
+    available: Mapping[int, Mapping[str, int]],
+    *,
+    to: str = "FR",
+    locations: tuple[Location, ...] = (US, CHINA),
+) -> SplitPlan:
+    return plan_split(SplitInput(tuple(lines), locations, available, to), objective="fastest_per_item")
+
+
+def test_fastest_each_item_ships_from_the_location_that_gets_it_there_soonest_even_as_two_packages() -> None:
+    # To France the US takes 1 + 12 = 13 days and China 2 + 7 = 9.
+    lines, stock = [line(1, MUG), line(2, HAT)], {MUG: {"us": 1}, HAT: {"us": 1, "cn": 1}}
+
+    assert shipped(plan(lines, stock)) == {"us": {1: 1, 2: 1}}
+    result = fastest(lines, stock)
+    assert shipped(result) == {"cn": {2: 1}, "us": {1: 1}}
+    assert [s.why for s in result.shipments] == [
+        "fastest to the customer: arrives 4 days sooner than US",
+        'only location with stock of "item 1"',
+    ]
+
+
+def test_fastest_what_is_ready_at_the_fast_location_ships_and_the_rest_comes_from_the_slower_one() -> None:
+    result = fastest([line(1, MUG, 3)], {MUG: {"us": 5, "cn": 1}})
+
+    assert shipped(result) == {"cn": {1: 1}, "us": {1: 2}}
+    assert result.shipments[1].why == "the faster China cannot send all of it now; what is ready ships at once"
+
+
+def test_fastest_among_equally_fast_locations_the_fewest_packages_win() -> None:
+    paris = Location("fr", "Paris", "FR", priority=3, processing_days=2, transit_days={"FR": 7})
+    result = fastest(
+        [line(1, MUG), line(2, HAT)], {MUG: {"cn": 1, "fr": 1}, HAT: {"fr": 1}}, locations=(US, CHINA, paris)
+    )
+
+    assert shipped(result) == {"fr": {1: 1, 2: 1}}
+
+
+def test_fastest_among_equally_fast_and_equally_few_packages_the_merchant_priority_wins() -> None:
+    paris = Location("fr", "Paris", "FR", priority=3, processing_days=2, transit_days={"FR": 7})
+    result = fastest([line(1, MUG)], {MUG: {"cn": 1, "fr": 1}}, locations=(US, CHINA, paris))
+
+    assert shipped(result) == {"cn": {1: 1}}
+    assert result.shipments[0].why == "as fast as Paris; fewer packages this way, or preferred (priority 2 vs 3)"

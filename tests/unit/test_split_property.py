@@ -5,12 +5,15 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from worker.domain.split import Location, OrderLine, SplitInput, SplitPlan, plan_split
 
 Placement = tuple[tuple[int, ...], ...]
+Key = tuple[object, ...]
+OBJECTIVES = ["fewest_packages", "fastest_per_item"]
 
 
 @st.composite
@@ -50,8 +53,9 @@ def placements(plan_input: SplitInput, places: list[Location]) -> Iterator[Place
     yield from itertools.product(*options)
 
 
-def best_by_brute_force(plan_input: SplitInput) -> tuple[int, int, int, int]:
-    """(-units shipped, packages, latest delivery, units moved): the objective, smallest is best."""
+def best_by_brute_force(plan_input: SplitInput, objective: str) -> Key:
+    """The objective, smallest is best: fewest_packages is (-units shipped, packages, latest delivery, units
+    moved); fastest_per_item is (-units shipped, delivery days summed over units, packages, priorities)."""
     places = [p for p in plan_input.locations if p.ships and p.delivery_days("FR") is not None]
     best = None
     for placement in placements(plan_input, places):
@@ -69,30 +73,44 @@ def best_by_brute_force(plan_input: SplitInput) -> tuple[int, int, int, int]:
             for line, split in zip(plan_input.lines, placement, strict=True)
             for j, place in enumerate(places)
         )
-        key = (-units, len(used), max((p.delivery_days("FR") or 0 for p in used), default=0), units - kept)
+        if objective == "fewest_packages":
+            key: Key = (-units, len(used), max((p.delivery_days("FR") or 0 for p in used), default=0), units - kept)
+        else:
+            days = sum(
+                split[j] * (place.delivery_days("FR") or 0) for split in placement for j, place in enumerate(places)
+            )
+            key = (-units, days, len(used), tuple(sorted(p.priority for p in used)))
         best = key if best is None else min(best, key)
     assert best is not None
     return best
 
 
-def objective_of(result: SplitPlan) -> tuple[int, int, int, int]:
+def objective_of(result: SplitPlan, plan_input: SplitInput, objective: str) -> Key:
     units = sum(line.quantity for shipment in result.shipments for line in shipment.lines)
-    return (-units, result.packages, result.estimated_delivery_days or 0, result.units_moved)
+    if objective == "fewest_packages":
+        return (-units, result.packages, result.estimated_delivery_days or 0, result.units_moved)
+    priority = {location.id: location.priority for location in plan_input.locations}
+    days = sum(
+        line.quantity * shipment.estimated_delivery_days for shipment in result.shipments for line in shipment.lines
+    )
+    return (-units, days, result.packages, tuple(sorted(priority[s.location_id] for s in result.shipments)))
 
 
+@pytest.mark.parametrize("objective", OBJECTIVES)
 @settings(max_examples=150, deadline=None)
-@given(small_orders())
-def test_the_plan_matches_brute_force_on_units_packages_delivery_and_changes(plan_input: SplitInput) -> None:
-    result = plan_split(plan_input)
+@given(plan_input=small_orders())
+def test_the_plan_matches_brute_force_on_its_objective(plan_input: SplitInput, objective: str) -> None:
+    result = plan_split(plan_input, objective=objective)  # type: ignore[arg-type]
 
     assert result.optimal
-    assert objective_of(result) == best_by_brute_force(plan_input)
+    assert objective_of(result, plan_input, objective) == best_by_brute_force(plan_input, objective)
 
 
+@pytest.mark.parametrize("objective", OBJECTIVES)
 @settings(max_examples=150, deadline=None)
-@given(small_orders())
-def test_every_unit_is_either_shipped_from_stock_or_backordered(plan_input: SplitInput) -> None:
-    result = plan_split(plan_input)
+@given(plan_input=small_orders())
+def test_every_unit_is_either_shipped_from_stock_or_backordered(plan_input: SplitInput, objective: str) -> None:
+    result = plan_split(plan_input, objective=objective)  # type: ignore[arg-type]
 
     accounted = {line.line_item_id: 0 for line in plan_input.lines}
     used: dict[tuple[int, str], int] = {}

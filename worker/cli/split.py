@@ -7,7 +7,9 @@ from typing import Any
 
 import click
 
+from config.policies import load_policy
 from worker.cli import InputError
+from worker.domain.policy import PolicyError
 from worker.domain.split import SplitInputError, plan_input_from_json, plan_split, plan_to_json
 
 
@@ -19,14 +21,19 @@ def group() -> None:
 @group.command(name="plan")
 @click.option("--order", "order_path", required=True, help="Shopify REST order JSON (orders/create payload).")
 @click.option("--inventory", "inventory_path", required=True, help="Locations and available units, as JSON.")
-def plan(order_path: str, inventory_path: str) -> None:
+@click.option("--store", help="Plan by this store policy's [split] objective; without it, the fewest packages.")
+def plan(order_path: str, inventory_path: str, store: str | None) -> None:
     """Print the plan: packages, where each ships from and why, and what is backordered."""
+    try:
+        objective = load_policy(store).split_objective if store else "fewest_packages"
+    except PolicyError as error:
+        raise InputError(str(error)) from None
     order, inventory = _read_json(order_path), _read_json(inventory_path)
     try:
         plan_input = plan_input_from_json(order, inventory)
     except SplitInputError as error:
         raise InputError(str(error)) from None
-    click.echo(json.dumps(plan_to_json(plan_split(plan_input)), indent=2))
+    click.echo(json.dumps(plan_to_json(plan_split(plan_input, objective=objective)), indent=2))
 
 
 def _read_json(path: str) -> Any:

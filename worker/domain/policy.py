@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 
 from worker.domain.clock import DayKind, LateRule
+from worker.domain.split.model import Objective
 
 ReturnReason = Literal[
     "color",
@@ -72,11 +73,10 @@ class ReturnWindow:
 
 @dataclass(frozen=True)
 class LateWindow:
-    """Days after the window that still earn a partial refund when the customer gives one of these reasons."""
+    """Days after the window where a person may still grant part of the refund, for a reason they accept."""
 
     until_day: int
     percent: int
-    reasons: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,31 @@ class DefectRule:
     overrides: frozenset[Exclusion]
     return_shipping_paid_by: Payer
     refund_original_shipping: bool
+    lifetime_warranty: bool  # past the deadline a person decides the remedy; the rule grants no money
+
+
+@dataclass(frozen=True)
+class LateTexts:
+    """What a late shipment's flag and case say, in the store's own terms."""
+
+    flag_reason: str  # why a shipment past the first threshold may be late
+    case_action: str  # what the merchant does once it is past the second
+    promise: str | None  # the delivery time the store publishes
+
+    def flag_note(self, fulfillment_id: int, tracking: str | None, elapsed: int, rule: LateRule) -> str:
+        """The line added to the order's note when a shipment is flagged."""
+        shown = f" ({tracking})" if tracking else ""
+        promised = f" (promised: {self.promise})" if self.promise else ""
+        return (
+            f"Shipment {fulfillment_id}{shown}: {elapsed} {rule.day_kind} days in transit, "
+            f"over {rule.late_after}{promised}: {self.flag_reason}."
+        )
+
+    def case_reason(self, rule: LateRule) -> str:
+        return f"in transit over {rule.escalate_after} {rule.day_kind} days: {self.case_action}"
+
+
+DEFAULT_LATE_TEXTS = LateTexts("possibly held at customs", "reship or refund", None)
 
 
 @dataclass(frozen=True)
@@ -129,6 +154,8 @@ class StorePolicy:
     returns: ReturnsPolicy
     auto_approve: bool
     auto_decline: bool
+    late_texts: LateTexts = DEFAULT_LATE_TEXTS
+    split_objective: Objective = "fewest_packages"
 
     @property
     def zone(self) -> tzinfo:
@@ -241,13 +268,32 @@ def parse_policy(name: str, data: Mapping[str, Any], version: str) -> StorePolic
     country, subdivision, timezone = _parse_store(store)
     late_table = top.table("late_delivery", required=False)
     late = _parse_late(late_table)
+    late_texts = LateTexts(
+        flag_reason=_sentence(late_table, "flag_reason", DEFAULT_LATE_TEXTS.flag_reason),
+        case_action=_sentence(late_table, "case_action", DEFAULT_LATE_TEXTS.case_action),
+        promise=_sentence(late_table, "promise", None),
+    )
     returns = _parse_returns(top.table("returns"))
     automation = top.table("automation", required=False)
     auto_approve = automation.boolean("auto_approve", default=False)
     auto_decline = automation.boolean("auto_decline", default=False)
-    for table in (store, late_table, automation, top):
+    split = top.table("split", required=False)
+    objective: Objective = split.choice("objective", get_args(Objective), default="fewest_packages")
+    for table in (store, late_table, automation, split, top):
         table.done()
-    return StorePolicy(name, version, country, subdivision, timezone, late, returns, auto_approve, auto_decline)
+    return StorePolicy(
+        name, version, country, subdivision, timezone, late, returns, auto_approve, auto_decline, late_texts, objective
+    )
+
+
+def _sentence(table: _Table, key: str, default: str | None) -> Any:
+    """A text for the merchant: one line, not blank, without the full stop the sentence around it adds."""
+    value = table.text(key, default=default)
+    if value is None:
+        return None
+    if not value.strip() or "\n" in value:
+        raise table.fail(key, "expected one non-empty line of text")
+    return value.strip().rstrip(".")
 
 
 def _parse_store(store: _Table) -> tuple[str, str | None, str]:
@@ -309,7 +355,7 @@ def _parse_late_window(returns: _Table, window_days: int) -> LateWindow | None:
     until_day = table.count("until_day", minimum=1)
     if until_day <= window_days:
         raise table.fail("until_day", f"must be after the {window_days}-day window, got {until_day}")
-    late = LateWindow(until_day, table.percent("percent"), table.words("reasons", RETURN_REASONS))
+    late = LateWindow(until_day, table.percent("percent"))
     table.done()
     return late
 
@@ -368,6 +414,9 @@ def _parse_defects(table: _Table) -> DefectRule:
         overrides=overrides,
         return_shipping_paid_by=table.choice("return_shipping_paid_by", get_args(Payer)),
         refund_original_shipping=table.boolean("refund_original_shipping"),
+        lifetime_warranty=table.boolean("lifetime_warranty", default=False),
     )
+    if rule.lifetime_warranty and deadline == "lifetime":
+        raise table.fail("lifetime_warranty", 'needs a deadline after which it applies, not deadline = "lifetime"')
     table.done()
     return rule

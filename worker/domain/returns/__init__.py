@@ -1,12 +1,19 @@
 """The returns policy engine: a store's compiled policy and a return request in, a decision per line out."""
 
-from worker.domain.returns.decision import LineDecision, ReturnDecision, WindowSpan, decision_to_json
+from worker.domain.returns.decision import (
+    LineDecision,
+    RefundSummary,
+    ReturnDecision,
+    WindowSpan,
+    decision_to_json,
+)
 from worker.domain.returns.engine import evaluate_return
 from worker.domain.returns.request import (
     ProductFacts,
     ReturnLine,
     ReturnRequest,
     ReturnRequestError,
+    gift_flags,
     parse_products,
     parse_request,
     parse_timestamp,
@@ -15,6 +22,7 @@ from worker.domain.returns.request import (
 __all__ = [
     "LineDecision",
     "ProductFacts",
+    "RefundSummary",
     "ReturnDecision",
     "ReturnLine",
     "ReturnRequest",
@@ -22,6 +30,7 @@ __all__ = [
     "WindowSpan",
     "decision_to_json",
     "evaluate_return",
+    "gift_flags",
     "parse_products",
     "parse_request",
     "parse_timestamp",

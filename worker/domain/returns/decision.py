@@ -13,6 +13,9 @@ Overall = Literal["approved", "declined", "partial", "review"]
 LineVerdict = Literal["approved", "declined", "review"]
 Resolution = Literal["refund", "partial_refund", "store_credit", "exchange", "replacement", "none"]
 AnchorKind = Literal["delivery", "estimated_delivery", "fulfillment", "unknown"]
+# Resolutions that give money back (to the payment method or as store credit); an exchange or a replacement
+# sends goods instead.
+PAID_BACK: frozenset[str] = frozenset({"refund", "partial_refund", "store_credit"})
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,38 @@ class WindowSpan:
     anchor: AnchorKind
     starts: date | None
     ends: date | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "anchor": self.anchor,
+            "starts": self.starts.isoformat() if self.starts else None,
+            "ends": self.ends.isoformat() if self.ends else None,
+        }
+
+
+@dataclass(frozen=True)
+class RefundSummary:
+    """What a set of lines gives back, in the order's currency, each figure in its minor unit."""
+
+    currency: str
+    items: Decimal  # price minus the lines' discounts
+    tax: Decimal  # tax paid on those units, unless the prices already include it
+    shipping: Decimal  # original shipping, only where the policy refunds it
+    deductions: Decimal  # kept by the store, e.g. the postage of a free-shipping order returned whole
+
+    @property
+    def total(self) -> Decimal:
+        return self.items + self.tax + self.shipping - self.deductions
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "currency": self.currency,
+            "items": str(self.items),
+            "tax": str(self.tax),
+            "shipping": str(self.shipping),
+            "deductions": str(self.deductions),
+            "total": str(self.total),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,12 +65,18 @@ class LineDecision:
     decision: LineVerdict
     resolution: Resolution
     refund_percent: int
-    refund_amount: Decimal
+    refund_items: Decimal
+    refund_tax: Decimal
     currency: str
     return_shipping_paid_by: Payer
     refund_original_shipping: bool
     reasons: tuple[str, ...]
     explanation: str
+    window: WindowSpan
+
+    @property
+    def refund_amount(self) -> Decimal:
+        return self.refund_items + self.refund_tax
 
 
 @dataclass(frozen=True)
@@ -45,6 +86,8 @@ class ReturnDecision:
     decision: Overall
     window: WindowSpan
     lines: tuple[LineDecision, ...]
+    refund: RefundSummary  # what the decision grants now: approved lines, partial ones included
+    pending_review: RefundSummary  # what the lines waiting on a person would add if granted as shown
 
 
 def overall(lines: tuple[LineDecision, ...]) -> Overall:
@@ -58,16 +101,13 @@ def overall(lines: tuple[LineDecision, ...]) -> Overall:
 
 
 def decision_to_json(decision: ReturnDecision) -> dict[str, Any]:
-    window = decision.window
     return {
         "store": decision.store,
         "policy_version": decision.policy_version,
         "decision": decision.decision,
-        "window": {
-            "anchor": window.anchor,
-            "starts": window.starts.isoformat() if window.starts else None,
-            "ends": window.ends.isoformat() if window.ends else None,
-        },
+        "window": decision.window.to_json(),
+        "refund": decision.refund.to_json(),
+        "pending_review": decision.pending_review.to_json(),
         "lines": [
             {
                 "line_item_id": line.line_item_id,
@@ -75,9 +115,12 @@ def decision_to_json(decision: ReturnDecision) -> dict[str, Any]:
                 "resolution": line.resolution,
                 "refund_percent": line.refund_percent,
                 "refund_amount": str(line.refund_amount),
+                "refund_items": str(line.refund_items),
+                "refund_tax": str(line.refund_tax),
                 "currency": line.currency,
                 "return_shipping_paid_by": line.return_shipping_paid_by,
                 "refund_original_shipping": line.refund_original_shipping,
+                "window": line.window.to_json(),
                 "reasons": list(line.reasons),
                 "explanation": line.explanation,
             }

@@ -5,31 +5,35 @@ Only the lines a request names are read in full: an order can be long and most r
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from worker.domain.money import minor_unit
 from worker.domain.returns.request import ReturnRequestError
 
-CENT = Decimal("0.01")
 ZERO = Decimal(0)
+HUNDRED = Decimal(100)
 
 
 @dataclass(frozen=True, slots=True)
 class OrderLine:
     id: int
     product_id: int | None
-    quantity: int
+    quantity: int  # units bought
+    gone: int  # units no longer held by the customer's order: removed by an edit or refunded
     gross: Decimal  # price * quantity
-    discount: Decimal  # sum of the line's discount allocations
+    discount: Decimal  # sum of the line's discount allocations, whatever their source
+    tax: Decimal  # tax charged on the whole line (inside the price when the order's taxes are included)
+    code_percents: tuple[Decimal, ...]  # each discount code's own percentage on this line
+    unexplained_percent: Decimal  # share of the price taken by allocations whose discount is not named
     gift_card: bool
+    requires_shipping: bool
 
     @property
     def paid(self) -> Decimal:
         return self.gross - self.discount
-
-    def discount_above(self, percent: Decimal) -> bool:
-        return self.discount * 100 > percent * self.gross
 
 
 class OrderFacts:
@@ -42,40 +46,121 @@ class OrderFacts:
         if not isinstance(currency, str) or not currency:
             raise ReturnRequestError("order: currency is missing")
         self.currency = currency
+        self.unit = minor_unit(currency)
+        self.taxes_included = order.get("taxes_included") is True
         self._order = order
         self._items: dict[Any, tuple[int, Any]] = {
             item.get("id") if isinstance(item, dict) else None: (i, item) for i, item in enumerate(order["line_items"])
         }
+        applications = order.get("discount_applications")
+        self._applications: list[Any] = applications if isinstance(applications, list) else []
+        self._refunded: dict[int, int] | None = None
 
     def line(self, line_item_id: int) -> OrderLine | None:
         found = self._items.get(line_item_id)
-        return None if found is None else _read_line(found[1], f"order: line_items[{found[0]}]")
+        if found is None:
+            return None
+        refunded = self.refunded_units().get(line_item_id, 0) if self._order.get("refunds") else 0
+        return _read_line(found[1], f"order: line_items[{found[0]}]", self._applications, refunded)
 
     def quantities(self) -> dict[int, int]:
-        """Units bought per line item, leaving out lines with none left."""
+        """Units bought per line item, leaving out lines with none."""
         lines = (self.line(line_id) for line_id in self._items if isinstance(line_id, int))
         return {line.id: line.quantity for line in lines if line and line.quantity}
+
+    def ships_anything(self) -> bool:
+        """Whether any line needs shipping: an order of services and gift cards sends no parcel."""
+        lines = (self.line(line_id) for line_id in self._items if isinstance(line_id, int))
+        return any(line.requires_shipping and line.quantity for line in lines if line)
+
+    def free_shipping(self) -> bool:
+        """Shipped with a shipping line that the customer paid nothing for (a pickup has no shipping line)."""
+        return bool(_objects(self._order.get("shipping_lines"))) and self.shipping_paid() <= 0
+
+    def refunded_units(self) -> dict[int, int]:
+        """Units per line item that the order's refunds already gave back."""
+        if self._refunded is None:
+            refunded: dict[int, int] = {}
+            for refund in _objects(self._order.get("refunds")):
+                for item in _objects(refund.get("refund_line_items")):
+                    line_id, quantity = item.get("line_item_id"), item.get("quantity")
+                    if type(line_id) is int and type(quantity) is int and quantity > 0:
+                        refunded[line_id] = refunded.get(line_id, 0) + quantity
+            self._refunded = refunded
+        return self._refunded
 
     def shipping_paid(self) -> Decimal:
         where = "order: shipping_lines"
         return sum(
-            (_money(s, "price", where) - _allocated(s, where) for s in self._order.get("shipping_lines") or ()), ZERO
+            (_money(s, "price", where) - _allocated(s, where) for s in _objects(self._order.get("shipping_lines"))),
+            ZERO,
         )
 
+    def shipping_refunded(self) -> Decimal:
+        """Shipping the order's refunds already gave back (refund shipping lines, or older shipping adjustments)."""
+        total = ZERO
+        for refund in _objects(self._order.get("refunds")):
+            for line in _objects(refund.get("refund_shipping_lines")):
+                total += _amount_of(line, "subtotal_amount")
+            for adjustment in _objects(refund.get("order_adjustments")):
+                if adjustment.get("kind") == "shipping_refund":
+                    total += abs(_amount_of(adjustment, "amount"))
+        return total
 
-def _read_line(item: Any, where: str) -> OrderLine:
+
+def _read_line(item: Any, where: str, applications: list[Any], refunded: int) -> OrderLine:
     quantity = item.get("quantity")
     if type(quantity) is not int or quantity < 0:
         raise ReturnRequestError(f"{where}.quantity: expected a whole number, got {quantity!r}")
+    current = item.get("current_quantity", quantity)
+    if type(current) is not int or not 0 <= current <= quantity:
+        raise ReturnRequestError(f"{where}.current_quantity: expected a whole number up to {quantity}, got {current!r}")
     product_id = item.get("product_id")
+    gross = _money(item, "price", where) * quantity
+    discount, codes, unexplained = ZERO, [], ZERO
+    for allocation in item.get("discount_allocations") or ():
+        amount = _money(allocation, "amount", f"{where}.discount_allocations")
+        discount += amount
+        kind, percent = _code_percent(allocation, applications, amount, gross)
+        if kind == "code":
+            codes.append(percent)
+        elif kind == "unknown":
+            unexplained += percent
+    tax = ZERO
+    for tax_line in item.get("tax_lines") or ():
+        tax += _money(tax_line, "price", f"{where}.tax_lines")
     return OrderLine(
         id=item["id"],
         product_id=product_id if type(product_id) is int else None,
         quantity=quantity,
-        gross=_money(item, "price", where) * quantity,
-        discount=_allocated(item, where),
+        gone=max(quantity - current, refunded),
+        gross=gross,
+        discount=discount,
+        tax=tax,
+        code_percents=tuple(codes),
+        unexplained_percent=unexplained,
         gift_card=item.get("gift_card") is True,
+        requires_shipping=item.get("requires_shipping") is not False,
     )
+
+
+def _code_percent(allocation: Any, applications: list[Any], amount: Decimal, gross: Decimal) -> tuple[str, Decimal]:
+    """("code", its own percentage) for a discount code, ("other", 0) for an automatic, manual or script
+    discount, ("unknown", the allocation's share of the price) when the allocation names no application."""
+    share = amount * HUNDRED / gross if gross else ZERO
+    index = allocation.get("discount_application_index") if isinstance(allocation, dict) else None
+    if type(index) is not int or not 0 <= index < len(applications) or not isinstance(applications[index], dict):
+        return "unknown", share
+    application = applications[index]
+    if application.get("type") != "discount_code":
+        return "other", ZERO
+    if application.get("value_type") == "percentage":
+        return "code", _money(application, "value", "order: discount_applications")
+    return "code", share  # a fixed amount: judged by its share of the line's price
+
+
+def _objects(value: Any) -> list[Mapping[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def _allocated(item: Any, where: str) -> Decimal:
@@ -83,6 +168,14 @@ def _allocated(item: Any, where: str) -> Decimal:
     if not allocations:
         return ZERO
     return sum((_money(a, "amount", f"{where}.discount_allocations") for a in allocations), ZERO)
+
+
+def _amount_of(item: Mapping[str, Any], key: str) -> Decimal:
+    """An amount given plainly or as Shopify's `<key>_set` money bag in the shop's currency."""
+    money = item.get(f"{key}_set")
+    if isinstance(money, dict) and isinstance(money.get("shop_money"), dict):
+        return _money(money["shop_money"], "amount", key)
+    return _money(item, key, "order: refunds") if key in item else ZERO
 
 
 def _money(data: Any, key: str, where: str) -> Decimal:

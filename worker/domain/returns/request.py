@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, get_args
 
@@ -30,6 +30,9 @@ class ReturnLine:
     facts: Mapping[InspectedFact, str]  # only what the customer stated; absent means unknown
     reported_at: datetime | None
     photos: bool | None
+    delivered_at: datetime | None = None  # this line's own parcel; before the request's dates
+    fulfilled_at: datetime | None = None
+    note: str | None = None  # the customer's words, for the person who reviews the line
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class ReturnRequest:
     gift: bool
     gift_shipped_to_recipient: bool
     lines: tuple[ReturnLine, ...]
+    # Units per line item in the order's other return requests (not declined or cancelled), refunded or not.
+    returned_before: Mapping[int, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +74,21 @@ def parse_request(data: Any) -> ReturnRequest:
         gift=_flag(data, "gift", "request") is True,
         gift_shipped_to_recipient=_flag(data, "gift_shipped_to_recipient", "request") is True,
         lines=parsed,
+        returned_before=_returned_before(data.get("returned_before")),
     )
+
+
+def _returned_before(data: Any) -> dict[int, int]:
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise ReturnRequestError("request: returned_before must be an object of line item id -> units")
+    units = {}
+    for key, quantity in data.items():
+        where = f"request: returned_before[{key}]"
+        count = _integer(quantity, where)
+        units[_integer(key, where)] = count
+    return units
 
 
 def parse_products(data: Any) -> dict[int, ProductFacts]:
@@ -117,7 +136,19 @@ def _parse_line(data: Any, where: str) -> ReturnLine:
         facts=facts,
         reported_at=_timestamp(data, "reported_at", where),
         photos=_flag(data, "photos", where),
+        delivered_at=_timestamp(data, "delivered_at", where),
+        fulfilled_at=_timestamp(data, "fulfilled_at", where),
+        note=_note(data, where),
     )
+
+
+def _note(data: Mapping[str, Any], where: str) -> str | None:
+    value = data.get("customer_note")
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ReturnRequestError(f"{where}.customer_note: expected text, got {type(value).__name__}")
+    return value.strip() or None
 
 
 def _integer(value: Any, where: str) -> int:
@@ -160,3 +191,30 @@ def parse_timestamp(value: Any, where: str) -> datetime:
 def _timestamp(data: Mapping[str, Any], key: str, where: str) -> datetime | None:
     value = data.get(key)
     return None if value is None else parse_timestamp(value, f"{where}.{key}")
+
+
+# Note attributes a checkout or gift app writes when the buyer marks a gift; compared case-insensitively.
+_GIFT_KEYS = frozenset({"gift", "is_gift", "is gift", "this is a gift", "gift_order", "gift order"})
+_GIFT_TEXT_KEYS = frozenset({"gift_message", "gift message", "gift_note", "gift note"})
+_RECIPIENT_KEYS = frozenset(
+    {"gift_shipped_to_recipient", "ship_to_recipient", "ship to recipient", "shipped to recipient", "send to recipient"}
+)
+_YES = frozenset({"true", "yes", "1", "on", "y", "oui"})
+
+
+def gift_flags(note_attributes: Any) -> tuple[bool, bool]:
+    """(gift, shipped to its recipient) from an order's `note_attributes` ([{"name", "value"}]); where none of
+    the known names is present both are False, so the buyer's own refund rules apply."""
+    gift = to_recipient = False
+    for attribute in note_attributes if isinstance(note_attributes, list) else ():
+        if not isinstance(attribute, Mapping):
+            continue
+        name, value = attribute.get("name"), attribute.get("value")
+        if not isinstance(name, str):
+            continue
+        key, text = name.strip().lower(), str(value or "").strip().lower()
+        if key in _GIFT_KEYS and text in _YES or key in _GIFT_TEXT_KEYS and text:
+            gift = True
+        elif key in _RECIPIENT_KEYS and text in _YES:
+            gift = to_recipient = True
+    return gift, to_recipient

@@ -1,24 +1,27 @@
 """Place units inside the chosen locations and say why the rest must wait.
 
-Units already assigned to a chosen location stay there first (fewest changes); the rest go to the chosen
-locations in the merchant's preference order, and to the order's lines in their own order, so lines that
-share a short variant are backordered last-line-first.
+Fewest packages: units already assigned to a chosen location stay there first (fewest changes); the rest go to
+the chosen locations in the merchant's preference order. Fastest per item: every unit goes to the fastest chosen
+location with stock, the merchant's preference breaking ties. Either way units go to the order's lines in their
+own order, so lines that share a short variant are backordered last-line-first.
 """
 
 from __future__ import annotations
 
-from worker.domain.split.model import Backorder
+from worker.domain.split.model import Backorder, Objective
 from worker.domain.split.problem import Demand, Problem
 
 Allocation = dict[int, dict[str, int]]
 
 
-def allocate(problem: Problem, chosen: frozenset[str]) -> tuple[Allocation, tuple[Backorder, ...]]:
+def allocate(
+    problem: Problem, chosen: frozenset[str], objective: Objective = "fewest_packages"
+) -> tuple[Allocation, tuple[Backorder, ...]]:
     """Line -> location -> units for what ships, and one backorder per line that falls short."""
     allocation: Allocation = {}
     backorders: list[Backorder] = []
     for demand in problem.demands:
-        _allocate_demand(problem, demand, chosen, allocation)
+        _allocate_demand(problem, demand, chosen, allocation, fastest=objective == "fastest_per_item")
         reason = shortage_reason(problem, demand)
         for line in demand.lines:
             short = line.quantity - sum(allocation.get(line.line_item_id, {}).values())
@@ -29,8 +32,13 @@ def allocate(problem: Problem, chosen: frozenset[str]) -> tuple[Allocation, tupl
     return allocation, tuple(sorted(backorders, key=lambda backorder: backorder.line_item_id))
 
 
-def _allocate_demand(problem: Problem, demand: Demand, chosen: frozenset[str], allocation: Allocation) -> None:
-    places = sorted((location_id for location_id in demand.stock if location_id in chosen), key=problem.preference)
+def _allocate_demand(
+    problem: Problem, demand: Demand, chosen: frozenset[str], allocation: Allocation, fastest: bool
+) -> None:
+    order = (lambda location_id: (problem.days[location_id], *problem.preference(location_id))) if fastest else None
+    places = sorted(
+        (location_id for location_id in demand.stock if location_id in chosen), key=order or problem.preference
+    )
     left = {location_id: demand.stock[location_id] for location_id in places}
     open_units = {line.line_item_id: line.quantity for line in demand.lines}
     to_ship = demand.target
@@ -46,7 +54,7 @@ def _allocate_demand(problem: Problem, demand: Demand, chosen: frozenset[str], a
             to_ship -= units
 
     for line in demand.lines:
-        assigned = problem.input.assigned.get(line.line_item_id, {})
+        assigned = {} if fastest else problem.input.assigned.get(line.line_item_id, {})
         for location_id in places:
             take(line.line_item_id, location_id, assigned.get(location_id, 0))
     for line in demand.lines:

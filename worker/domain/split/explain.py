@@ -117,6 +117,40 @@ def _compare(problem: Problem, location_id: str, mine: CoverKey, rival: str, riv
     return f"as good as {name}; first by location id"
 
 
+def fastest_why(problem: Problem, allocation: Allocation, location_id: str) -> str:
+    """Why these units go from here when each unit takes the location that delivers it soonest: no other
+    location has them, the faster ones hold too few, it is the fastest, or it ties with one and wins on
+    packages, priority or id."""
+    carried = {
+        line_item_id: placed[location_id] for line_item_id, placed in allocation.items() if placed.get(location_id)
+    }
+    days = problem.days[location_id]
+    variants: dict[int, str] = {}
+    for demand in problem.demands:
+        if any(line.line_item_id in carried for line in demand.lines):
+            title = next(
+                line.title or f"line {line.line_item_id}" for line in demand.lines if line.line_item_id in carried
+            )
+            variants[demand.variant_id] = title
+    stock = {demand.variant_id: demand.stock for demand in problem.demands}
+    others = {other for variant in variants for other in stock[variant] if other != location_id}
+    if not others:
+        return f"only location with stock of {_listing(list(variants.values()))}"
+    faster = sorted((problem.days[other], other) for other in others if problem.days[other] < days)
+    if faster:
+        names = " and ".join(problem.locations[other].name for _, other in faster)
+        return f"the faster {names} cannot send all of it now; what is ready ships at once"
+    ties = sorted(problem.preference(other) + (other,) for other in others if problem.days[other] == days)
+    if ties:
+        rival, ours = problem.locations[ties[0][-1]], problem.locations[location_id]
+        if ours.priority != rival.priority:
+            preferred = f"priority {ours.priority} vs {rival.priority}"
+            return f"as fast as {rival.name}; fewer packages this way, or preferred ({preferred})"
+        return f"as fast as {rival.name}; fewer packages this way, or first by location id"
+    slower_days, slower = min((problem.days[other], problem.locations[other].name) for other in others)
+    return f"fastest to the customer: arrives {_count(slower_days - days, 'day')} sooner than {slower}"
+
+
 def _listing(titles: list[str]) -> str:
     quoted = [f'"{title}"' for title in titles[:3]]
     if len(titles) > 3:

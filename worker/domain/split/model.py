@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal
+
+# The order in which plans are compared, after the most units shipped now:
+# fewest_packages: fewest packages, then the earliest last delivery, then fewest units moved, then priority;
+# fastest_per_item: least delivery days summed over the units, then fewest packages, then priority.
+Objective = Literal["fewest_packages", "fastest_per_item"]
 
 
 class SplitInputError(ValueError):

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 from worker.domain.split.allocate import allocate
-from worker.domain.split.explain import plan_hash, priority_first, why
-from worker.domain.split.model import Shipment, ShipmentLine, SplitInput, SplitPlan
+from worker.domain.split.explain import fastest_why, plan_hash, priority_first, why
+from worker.domain.split.model import Objective, Shipment, ShipmentLine, SplitInput, SplitPlan
 from worker.domain.split.problem import Problem
 from worker.domain.split.search import DEFAULT_NODE_BUDGET, choose_locations
 
 
-def plan_split(plan_input: SplitInput, *, node_budget: int = DEFAULT_NODE_BUDGET) -> SplitPlan:
-    """Ship the most units now in the fewest packages, the last arriving soonest, moving the fewest units.
+def plan_split(
+    plan_input: SplitInput, *, objective: Objective = "fewest_packages", node_budget: int = DEFAULT_NODE_BUDGET
+) -> SplitPlan:
+    """Ship the most units now; then, by the store's objective, either the fewest packages, the last arriving
+    soonest, moving the fewest units (`fewest_packages`), or each unit from the location that delivers it
+    soonest, then the fewest packages (`fastest_per_item`).
 
     Ties after that go to the merchant's location priority. `node_budget` bounds the exact search; past it
     the plan comes from a greedy cover and says `optimal=False`.
     """
     problem = Problem(plan_input)
-    chosen, optimal = choose_locations(problem, node_budget)
-    allocation, backorders = allocate(problem, chosen)
-    baseline = priority_first(problem)
+    chosen, optimal = choose_locations(problem, node_budget, objective)
+    allocation, backorders = allocate(problem, chosen, objective)
+    baseline = priority_first(problem) if objective == "fewest_packages" else {}
     lines_by_location: dict[str, tuple[ShipmentLine, ...]] = {}
     for location_id in chosen:
         lines = tuple(
@@ -34,7 +38,11 @@ def plan_split(plan_input: SplitInput, *, node_budget: int = DEFAULT_NODE_BUDGET
             location_name=problem.locations[location_id].name,
             estimated_delivery_days=problem.days[location_id],
             lines=lines,
-            why=why(problem, allocation, baseline, chosen, location_id),
+            why=(
+                why(problem, allocation, baseline, chosen, location_id)
+                if objective == "fewest_packages"
+                else fastest_why(problem, allocation, location_id)
+            ),
         )
         for location_id, lines in sorted(
             lines_by_location.items(), key=lambda item: (problem.days[item[0]], problem.preference(item[0]))

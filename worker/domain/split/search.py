@@ -9,9 +9,12 @@ best cover found so far.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Protocol
 
-from worker.domain.split.problem import CoverKey, Problem
+from worker.domain.split.fastest import FastestCover
+from worker.domain.split.model import Objective
+from worker.domain.split.problem import CoverKey, Demand, Problem
 
 DEFAULT_NODE_BUDGET = 50_000
 
@@ -20,10 +23,24 @@ class _BudgetExceeded(Exception):
     pass
 
 
+class CoverProblem(Protocol):
+    """What the search needs of a problem: per-variant stock and targets, and how to rank a covering set."""
+
+    @property
+    def demands(self) -> tuple[Demand, ...]: ...
+    @property
+    def days(self) -> Mapping[str, int]: ...
+    @property
+    def keepable(self) -> Mapping[str, int]: ...
+    def preference(self, location_id: str) -> tuple[int, int, str]: ...
+    def cover_key(self, location_ids: Iterable[str]) -> CoverKey: ...
+
+
 class _CoverSearch:
-    def __init__(self, problem: Problem, node_budget: int) -> None:
+    def __init__(self, problem: CoverProblem, node_budget: int, prune_slower: bool) -> None:
         self.problem = problem
         self.node_budget = node_budget
+        self.prune_slower = prune_slower  # when the key ranks covers by their latest delivery first
         self.nodes = 0
         demands = [demand for demand in problem.demands if demand.target > 0]
         self.targets = [demand.target for demand in demands]
@@ -54,7 +71,8 @@ class _CoverSearch:
                 key = self.problem.cover_key(self._ids_of(cover))
                 if best is None or key < best[0]:
                     best = (key, cover)
-                    self.slow = self._slower_than(key[0])
+                    if self.prune_slower:
+                        self.slow = self._slower_than(key[0])
             if best is not None:
                 return self._ids_of(best[1])
         raise AssertionError("the full set of stocked locations always covers")
@@ -118,15 +136,18 @@ class _CoverSearch:
         return frozenset(location_id for position, location_id in enumerate(self.ids) if cover >> position & 1)
 
 
-def choose_locations(problem: Problem, node_budget: int = DEFAULT_NODE_BUDGET) -> tuple[frozenset[str], bool]:
+def choose_locations(
+    problem: Problem, node_budget: int = DEFAULT_NODE_BUDGET, objective: Objective = "fewest_packages"
+) -> tuple[frozenset[str], bool]:
     """The locations that ship and whether the choice is proven optimal."""
+    cover: CoverProblem = problem if objective == "fewest_packages" else FastestCover(problem)
     try:
-        return _CoverSearch(problem, node_budget).best_cover(), True
+        return _CoverSearch(cover, node_budget, prune_slower=cover is problem).best_cover(), True
     except _BudgetExceeded:
-        return greedy_locations(problem), False
+        return greedy_locations(cover), False
 
 
-def greedy_locations(problem: Problem) -> frozenset[str]:
+def greedy_locations(problem: CoverProblem) -> frozenset[str]:
     """Fallback for orders too large to search: add the location covering most of what is still missing."""
     deficits = {demand.variant_id: demand.target for demand in problem.demands}
     chosen: set[str] = set()
