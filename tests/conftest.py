@@ -14,6 +14,7 @@ from redis import Redis
 from sqlalchemy import text
 
 from config.settings import Settings
+from tests.fakeshopify.schema_guard import pytest_runtest_call, pytest_runtest_setup  # noqa: F401 (hooks)
 from tests.support import TEST_SECRET, Stack
 
 REDIS_HOST = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")

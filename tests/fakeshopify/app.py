@@ -12,7 +12,8 @@ from typing import Any
 
 from flask import Flask, jsonify, request
 
-from tests.fakeshopify import reads, writes
+from tests import shopify_schema
+from tests.fakeshopify import reads, schema_guard, writes
 from tests.fakeshopify.oauth import FakeApp
 from tests.fakeshopify.state import FakeShop
 
@@ -79,6 +80,14 @@ def _fault_response(fault: str, shop: FakeShop) -> Any:
     return "Internal Server Error", 500
 
 
+def _schema_misfit(document: str, data: Any, variables: dict[str, Any], version: str) -> str | None:
+    try:
+        problems = shopify_schema.answer_problems(document, data, variables, version)
+    except LookupError as unknown_version:
+        return str(unknown_version)
+    return shopify_schema.describe(document, problems) if problems else None
+
+
 def create_fake_app(
     state: FakeShop | None = None, shops: dict[str, FakeShop] | None = None, oauth: FakeApp | None = None
 ) -> Flask:
@@ -93,7 +102,7 @@ def create_fake_app(
     app.config["FAKE_SHOPS"] = everyone
     app.config["FAKE_APP"] = oauth
 
-    def graphql(domain: str) -> Any:
+    def graphql(domain: str, version: str) -> Any:
         shop = everyone.get(domain)
         if shop is None:
             return jsonify({"errors": "Not Found"}), 404
@@ -120,6 +129,10 @@ def create_fake_app(
                 shop.mutations.append((name, variables))
             shop.granted_now = tuple(oauth.scopes.split(",")) if from_grant and oauth.scopes else shop.scopes
             data = resolver(shop, variables)
+        misfit = _schema_misfit(str(body.get("query", "")), data, variables, version)
+        if misfit:
+            schema_guard.report(misfit)
+            return jsonify({"errors": [{"message": misfit, "extensions": {"code": "FAKE_ANSWER_OUTSIDE_SCHEMA"}}]})
         return jsonify({"data": data, "extensions": _cost(currently_available=1988.0, actual=_QUERY_COST)})
 
     def access_token(domain: str) -> Any:
@@ -129,12 +142,12 @@ def create_fake_app(
         return jsonify(answer), status
 
     app.add_url_rule(
-        "/admin/api/<version>/graphql.json", "graphql", lambda version: graphql(DEFAULT_SHOP), methods=["POST"]
+        "/admin/api/<version>/graphql.json", "graphql", lambda version: graphql(DEFAULT_SHOP, version), methods=["POST"]
     )
     app.add_url_rule(
         "/shops/<domain>/admin/api/<version>/graphql.json",
         "shop_graphql",
-        lambda domain, version: graphql(domain),
+        lambda domain, version: graphql(domain, version),
         methods=["POST"],
     )
     app.add_url_rule("/admin/oauth/access_token", "token", lambda: access_token(DEFAULT_SHOP), methods=["POST"])

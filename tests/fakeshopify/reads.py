@@ -45,7 +45,7 @@ def fetch_return(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
                         "id": gid("ReturnLineItem", line.id),
                         "quantity": line.quantity,
                         "customerNote": line.customer_note,
-                        "returnReason": line.reason,
+                        "returnReasonDefinition": {"handle": line.reason},
                         "fulfillmentLineItem": {"lineItem": {"id": gid("LineItem", line.line_item_id)}},
                     }
                     for line in lines
@@ -121,7 +121,7 @@ def fetch_fulfillment_orders(shop: FakeShop, variables: dict[str, Any]) -> dict[
 
 def fulfillment_order_location(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
     fo = shop.fulfillment_orders.get(legacy(variables["id"]))
-    return {"fulfillmentOrder": fulfillment_order_node(fo) if fo else None}
+    return {"fulfillmentOrder": fulfillment_order_node(fo, with_lines=False) if fo else None}
 
 
 def fetch_inventory(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
@@ -181,7 +181,7 @@ def fetch_fulfillment(shop: FakeShop, variables: dict[str, Any]) -> dict[str, An
     return {
         "fulfillment": {
             **_fulfillment(fulfillment),
-            "name": fulfillment.get("name"),
+            "name": fulfillment["name"],
             "order": {"id": gid("Order", fulfillment["order_id"])},
             "location": {"id": gid("Location", location)} if location else None,
             "trackingInfo": [
@@ -232,11 +232,16 @@ def _order_summary(shop: FakeShop, order: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def fulfillment_order_node(fo: FakeFulfillmentOrder) -> dict[str, Any]:
-    return {
+def fulfillment_order_node(fo: FakeFulfillmentOrder, with_lines: bool = True) -> dict[str, Any]:
+    node = {
         "id": gid("FulfillmentOrder", fo.id),
         "status": fo.status,
         "assignedLocation": {"location": {"id": gid("Location", fo.location_id)}},
+    }
+    if not with_lines:
+        return node
+    return {
+        **node,
         "lineItems": {
             "nodes": [
                 {

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from worker.adapters.shopify.shapes import RETURN_REASON_HANDLES
+
 FAULTS = ("429", "throttled", "500")
 
 
@@ -28,6 +30,13 @@ def gid(kind: str, legacy_id: int) -> str:
 
 def legacy(gid_text: str) -> int:
     return int(str(gid_text).rsplit("/", 1)[-1])
+
+
+_HANDLES = {word: handle for handle, word in RETURN_REASON_HANDLES.items()}
+
+
+def _reason_handle(reason: str) -> str:
+    return _HANDLES.get(reason.lower(), reason)
 
 
 @dataclass
@@ -53,7 +62,7 @@ class FakeReturnLine:
     id: int
     line_item_id: int
     quantity: int
-    reason: str  # ReturnReason as GraphQL spells it: SIZE_TOO_SMALL, DEFECTIVE, ...
+    reason: str  # a handle into Shopify's return reasons: too-small, damaged-or-defective, ...
     customer_note: str | None = None
 
 
@@ -135,10 +144,13 @@ class FakeShop:
         created_at: str = "2026-01-05T10:00:00Z",
         status: str = "REQUESTED",
     ) -> str:
-        """Seeds a return of (line item id, quantity, reason[, customer note]) lines; reasons in any case."""
+        """Seeds a return of (line item id, quantity, reason[, customer note]) lines. A reason is a policy's word
+        for it (size_too_small, any case) or a handle of Shopify's return reasons (too-small, too-tight)."""
         with self.lock:
             return_lines = [
-                FakeReturnLine(self.new_id(), line[0], line[1], line[2].upper(), line[3] if len(line) > 3 else None)
+                FakeReturnLine(
+                    self.new_id(), line[0], line[1], _reason_handle(line[2]), line[3] if len(line) > 3 else None
+                )
                 for line in lines
             ]
             fake_return = FakeReturn(self.new_id(), order_id, return_lines, created_at, status)
@@ -193,9 +205,11 @@ class FakeShop:
     def fulfillment(self, fulfillment_id: int) -> dict[str, Any] | None:
         with self.lock:
             for order in self.orders.values():
-                for fulfillment in order.get("fulfillments", []):
+                for position, fulfillment in enumerate(order.get("fulfillments", []), start=1):
                     if int(fulfillment["id"]) == fulfillment_id:
-                        return {**fulfillment, "order_id": int(order["id"])}
+                        # Shopify names an order's fulfillments after it, in the order they were made: #1001.1
+                        name = fulfillment.get("name") or f"{order['name']}.{position}"
+                        return {**fulfillment, "name": name, "order_id": int(order["id"])}
             return None
 
     def fulfillment_orders_of(self, order_id: int) -> list[FakeFulfillmentOrder]:

@@ -17,6 +17,11 @@ def _refusal(message: str, field: list[str] | None = None, code: str | None = No
     return [{"field": field, "message": message, "code": code}]
 
 
+def _plain_refusal(message: str, field: list[str] | None = None) -> list[dict[str, Any]]:
+    """A refusal of a mutation whose userErrors are the plain UserError type, which has no code."""
+    return [{"field": field, "message": message}]
+
+
 def _short(fo: FakeFulfillmentOrder | None) -> dict[str, Any] | None:
     return {"id": gid("FulfillmentOrder", fo.id), "status": fo.status} if fo else None
 
@@ -64,7 +69,7 @@ def move_fulfillment_order(shop: FakeShop, variables: dict[str, Any]) -> dict[st
     else:
         moved = _carve_out(shop, fo, wanted, destination)
     payload: dict[str, Any] = {
-        "movedFulfillmentOrder": fulfillment_order_node(moved),
+        "movedFulfillmentOrder": fulfillment_order_node(moved, with_lines=False),
         "originalFulfillmentOrder": _short(fo),
         "userErrors": [],
     }
@@ -142,7 +147,7 @@ def add_tags(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
 def set_order_note(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
     order = shop.orders.get(legacy(variables["input"]["id"]))
     if order is None:
-        return {"orderUpdate": {"order": None, "userErrors": _refusal("Order does not exist", ["id"])}}
+        return {"orderUpdate": {"order": None, "userErrors": _plain_refusal("Order does not exist", ["id"])}}
     order["note"] = variables["input"]["note"]
     return {"orderUpdate": {"order": {"id": variables["input"]["id"], "note": order["note"]}, "userErrors": []}}
 

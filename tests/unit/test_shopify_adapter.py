@@ -10,6 +10,7 @@ import pytest
 import requests
 import responses
 
+from tests.shopify_schema import assert_answer_fits
 from worker.adapters.shopify import ShopifyClient, ShopifyError, ShopifyUserError
 from worker.adapters.shopify.port import FulfillmentOrder, FulfillmentOrderLine, ReturnLine
 
@@ -38,8 +39,19 @@ def client(sleep: RecordedSleep) -> ShopifyClient:
 
 @pytest.fixture
 def api() -> Any:
+    """The simulated Admin API. Each answer with data it gave is then held to Shopify's schema for the document
+    that asked for it, so the simulation cannot drift from what Shopify sends."""
     with responses.RequestsMock() as mock:
         yield mock
+        for call in mock.calls:  # the mock forgets its calls on leaving the block
+            if not isinstance(call.response, requests.Response):
+                continue  # a dropped connection
+            request = json.loads(call.request.body)
+            try:
+                data = call.response.json()["data"]
+            except (ValueError, KeyError, TypeError):
+                continue  # not an answer with data
+            assert_answer_fits(request["query"], data, request.get("variables"))
 
 
 def answer(data: dict[str, Any]) -> dict[str, Any]:
@@ -49,6 +61,9 @@ def answer(data: dict[str, Any]) -> dict[str, Any]:
 def sent(api: Any, index: int = -1) -> dict[str, Any]:
     return json.loads(api.calls[index].request.body)
 
+
+PING = "query Ping { shop { name } }"
+SHOP_NAME = {"shop": {"name": "Starlow"}}
 
 THROTTLED = {
     "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
@@ -97,9 +112,9 @@ def test_a_429_is_retried_after_the_seconds_shopify_asks_for(
     client: ShopifyClient, api: Any, sleep: RecordedSleep
 ) -> None:
     api.post(ENDPOINT, status=429, headers={"Retry-After": "2.0"}, json={"errors": "Throttled"})
-    api.post(ENDPOINT, json=answer({"ok": True}))
+    api.post(ENDPOINT, json=answer(SHOP_NAME))
 
-    assert client.graphql("query Ping { ok }") == {"ok": True}
+    assert client.graphql(PING) == SHOP_NAME
     assert sleep.waits == [2.0]
 
 
@@ -107,9 +122,9 @@ def test_a_throttled_answer_waits_until_the_bucket_holds_the_points_the_query_ne
     client: ShopifyClient, api: Any, sleep: RecordedSleep
 ) -> None:
     api.post(ENDPOINT, json=THROTTLED)
-    api.post(ENDPOINT, json=answer({"ok": True}))
+    api.post(ENDPOINT, json=answer(SHOP_NAME))
 
-    assert client.graphql("query Ping { ok }") == {"ok": True}
+    assert client.graphql(PING) == SHOP_NAME
     assert sleep.waits == [pytest.approx((70 - 20) / 50)]
 
 
@@ -122,9 +137,9 @@ def test_server_errors_and_dropped_connections_are_retried_with_growing_waits(
             api.post(ENDPOINT, body=failure)
         else:
             api.post(ENDPOINT, status=failure, body="oops")
-    api.post(ENDPOINT, json=answer({"ok": True}))
+    api.post(ENDPOINT, json=answer(SHOP_NAME))
 
-    assert client.graphql("query Ping { ok }") == {"ok": True}
+    assert client.graphql(PING) == SHOP_NAME
     assert sleep.waits == [0.5, 1.0]
 
 
@@ -134,7 +149,7 @@ def test_when_every_attempt_fails_the_error_says_what_and_how_often(
     api.post(ENDPOINT, status=503, body="down")
 
     with pytest.raises(ShopifyError, match=r"Ping failed after 4 attempts: HTTP 503"):
-        client.graphql("query Ping { ok }")
+        client.graphql(PING)
     assert len(api.calls) == 4
     assert len(sleep.waits) == 3
 
@@ -154,12 +169,12 @@ def test_answers_that_retrying_cannot_fix_fail_at_once_with_shopifys_words(
     api.post(ENDPOINT, status=status, json=body)
 
     with pytest.raises(ShopifyError, match=message):
-        client.graphql("query Ping { ok }")
+        client.graphql(PING)
     assert sleep.waits == []
 
 
 def test_a_mutation_refused_with_user_errors_raises_them(client: ShopifyClient, api: Any) -> None:
-    refusal = {"field": ["id"], "message": "Order does not exist", "code": None}
+    refusal = {"field": ["id"], "message": "Order does not exist"}
     api.post(ENDPOINT, json=answer({"orderUpdate": {"order": None, "userErrors": [refusal]}}))
 
     with pytest.raises(ShopifyUserError, match="Shopify refused SetOrderNote: id: Order does not exist"):
@@ -184,7 +199,7 @@ def test_a_return_is_read_as_lines_of_line_item_ids_quantities_and_lower_case_re
                     "id": "gid://shopify/ReturnLineItem/1",
                     "quantity": 2,
                     "customerNote": "Too small",
-                    "returnReason": "SIZE_TOO_SMALL",
+                    "returnReasonDefinition": {"handle": "too-small"},
                     "fulfillmentLineItem": {"lineItem": {"id": "gid://shopify/LineItem/487817672276298554"}},
                 },
                 {"id": "gid://shopify/UnverifiedReturnLineItem/2", "quantity": 1, "customerNote": None},
@@ -457,7 +472,11 @@ def test_moving_some_lines_sends_them_with_quantities_and_returns_the_moved_orde
     client: ShopifyClient, api: Any
 ) -> None:
     payload = {
-        "movedFulfillmentOrder": {"id": "gid://shopify/FulfillmentOrder/2", "status": "OPEN"},
+        "movedFulfillmentOrder": {
+            "id": "gid://shopify/FulfillmentOrder/2",
+            "status": "OPEN",
+            "assignedLocation": {"location": {"id": "gid://shopify/Location/66"}},
+        },
         "originalFulfillmentOrder": {"id": "gid://shopify/FulfillmentOrder/1", "status": "OPEN"},
         "userErrors": [],
     }
@@ -474,8 +493,9 @@ def test_moving_some_lines_sends_them_with_quantities_and_returns_the_moved_orde
 
 
 def test_a_move_refused_because_the_order_is_already_there_counts_as_done(client: ShopifyClient, api: Any) -> None:
-    refusal = {"field": ["id"], "message": "Already assigned to this location."}
-    api.post(ENDPOINT, json=answer({"fulfillmentOrderMove": {"movedFulfillmentOrder": None, "userErrors": [refusal]}}))
+    refusal = {"field": ["id"], "message": "Already assigned to this location.", "code": None}
+    payload = {"movedFulfillmentOrder": None, "originalFulfillmentOrder": None, "userErrors": [refusal]}
+    api.post(ENDPOINT, json=answer({"fulfillmentOrderMove": payload}))
     node = {
         "id": "gid://shopify/FulfillmentOrder/1",
         "status": "OPEN",
@@ -507,7 +527,8 @@ def test_splitting_returns_the_new_fulfillment_order_holding_the_split_lines(cli
 
 def test_a_hold_is_named_so_that_placing_it_again_is_recognised_as_done(client: ShopifyClient, api: Any) -> None:
     refusal = {"field": ["id"], "message": "Handle in use.", "code": "DUPLICATE_FULFILLMENT_HOLD_HANDLE"}
-    api.post(ENDPOINT, json=answer({"fulfillmentOrderHold": {"userErrors": [refusal]}}))
+    payload = {"fulfillmentHold": None, "fulfillmentOrder": None, "remainingFulfillmentOrder": None}
+    api.post(ENDPOINT, json=answer({"fulfillmentOrderHold": {**payload, "userErrors": [refusal]}}))
 
     assert client.hold_fulfillment_order("1", note="Waiting for stock") is None
     assert sent(api)["variables"]["hold"] == {

@@ -18,7 +18,7 @@ query FetchReturn($id: ID!, $after: String) {
         quantity
         customerNote
         ... on ReturnLineItem {
-          returnReason
+          returnReasonDefinition { handle }
           fulfillmentLineItem { lineItem { id } }
         }
       }
@@ -274,7 +274,7 @@ mutation MoveFulfillmentOrder($id: ID!, $newLocationId: ID!, $lines: [Fulfillmen
   fulfillmentOrderMove(id: $id, newLocationId: $newLocationId, fulfillmentOrderLineItems: $lines) {
     movedFulfillmentOrder { id status assignedLocation { location { id } } }
     originalFulfillmentOrder { id status }
-    userErrors { field message }
+    userErrors { field message code }
   }
 }
 """

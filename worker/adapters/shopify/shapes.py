@@ -49,6 +49,29 @@ _SHIPMENT_STATUSES = {
 }
 
 
+# Shopify's return reasons are handles into its taxonomy (Shopify/product-taxonomy, data/return_reasons.yml). Its
+# ten general reasons are the ones a return policy speaks of, in the words the policies use; every other handle is
+# a product-specific reason ("too-tight", "battery-life"), which a policy counts as "other".
+RETURN_REASON_HANDLES = {
+    "unknown": "unknown",
+    "changed-my-mind": "unwanted",
+    "item-not-as-described": "not_as_described",
+    "received-the-wrong-item": "wrong_item",
+    "other-reason": "other",
+    "damaged-or-defective": "defective",
+    "too-small": "size_too_small",
+    "too-big": "size_too_large",
+    "style": "style",
+    "color": "color",
+}
+
+
+def return_reason(definition: Mapping[str, Any] | None) -> str:
+    if not definition:
+        return "unknown"
+    return RETURN_REASON_HANDLES.get(str(definition["handle"]), "other")
+
+
 def parse_datetime(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
@@ -63,7 +86,7 @@ def return_request(node: Mapping[str, Any], line_nodes: Iterable[Mapping[str, An
         ReturnLine(
             line_item_id=legacy_id(line["fulfillmentLineItem"]["lineItem"]["id"]),
             quantity=int(line["quantity"]),
-            reason=str(line.get("returnReason") or "unknown").lower(),
+            reason=return_reason(line.get("returnReasonDefinition")),
             customer_note=line.get("customerNote") or None,
         )
         for line in line_nodes
