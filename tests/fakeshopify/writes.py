@@ -214,10 +214,10 @@ def create_webhook_subscription(shop: FakeShop, variables: dict[str, Any]) -> di
     uri = variables["webhookSubscription"].get("uri") or ""
     topic = variables["topic"]
     if not uri.startswith("https://"):
-        errors = _refusal("Address protocol http:// is not supported", ["webhookSubscription", "callbackUrl"])
+        errors = _plain_refusal("Address protocol http:// is not supported", ["webhookSubscription", "callbackUrl"])
         return {"webhookSubscriptionCreate": {"webhookSubscription": None, "userErrors": errors}}
     if any(s["topic"] == topic and s["uri"] == uri for s in shop.webhook_subscriptions):
-        errors = _refusal("Address for this topic has already been taken", ["webhookSubscription", "callbackUrl"])
+        errors = _plain_refusal("Address for this topic has already been taken", ["webhookSubscription", "callbackUrl"])
         return {"webhookSubscriptionCreate": {"webhookSubscription": None, "userErrors": errors}}
     node = {"id": gid("WebhookSubscription", shop.new_id()), "topic": topic, "uri": uri}
     shop.webhook_subscriptions.append(node)

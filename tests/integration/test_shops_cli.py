@@ -107,7 +107,9 @@ def test_authorization_code_prints_the_install_link(env):
 
 def test_subscribe_creates_what_is_missing_once(env, fake):
     state = fake.shops[STATIC_SHOP]
-    state.webhook_subscriptions.append({"id": "gid://1", "topic": "ORDERS_CREATE", "uri": f"{APP_URL}/webhooks"})
+    state.webhook_subscriptions.append(
+        {"id": "gid://shopify/WebhookSubscription/1", "topic": "ORDERS_CREATE", "uri": f"{APP_URL}/webhooks"}
+    )
     state.webhook_topics = ["ORDERS_UPDATED"]  # delivered somewhere else: ours is still missing
 
     first = run(env, "subscribe", "--shop", STATIC_SHOP)

@@ -419,7 +419,7 @@ def test_inventory_is_available_units_per_variant_per_wanted_location(client: Sh
 
 
 def test_webhook_subscriptions_are_listed_by_topic(client: ShopifyClient, api: Any) -> None:
-    nodes = [{"id": "gid://shopify/WebhookSubscription/1", "topic": "RETURNS_REQUEST"}]
+    nodes = [{"id": "gid://shopify/WebhookSubscription/1", "topic": "RETURNS_REQUEST", "uri": "https://x.example/h"}]
     connection = {"pageInfo": {"hasNextPage": False, "endCursor": None}, "nodes": nodes}
     api.post(ENDPOINT, json=answer({"webhookSubscriptions": connection}))
 
