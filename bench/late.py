@@ -30,7 +30,8 @@ from worker.adapters.late_store import LateStore
 from worker.adapters.tables import fulfillments, outbox
 from worker.adapters.tables.late import late_cases, late_flags
 from worker.domain.clock import DayKind, classify_many
-from worker.handlers.fulfillments import Watch, sweep_shop, watch_for
+from worker.domain.late import Watch
+from worker.services.late_deliveries import sweep_shop, watch_for
 
 T = TypeVar("T")
 NOW = datetime(2026, 6, 1, 15, 0, tzinfo=UTC)

@@ -13,7 +13,7 @@ from worker.adapters.late_store import LateStore
 from worker.adapters.records import Records
 from worker.adapters.returns_store import AWAITING_REVIEW, Decided, ReturnRef, ReturnsStore
 from worker.adapters.split_store import PLANNED, Decision, SplitStore
-from worker.events import Event
+from worker.domain.events import Event
 
 PASSWORD = "correct horse battery staple"
 ORDER = json.loads((FIXTURES / "orders" / "create" / "two_warehouses_to_france.json").read_text())

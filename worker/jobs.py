@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 from worker import metrics, periodic
-from worker.adapters.outbox import ACTIONS, DONE
-from worker.adapters.shopify import ShopifyError, ShopifyUserError
 from worker.bootstrap import Services, services
-from worker.events import Event
+from worker.domain.events import Event
 from worker.handlers import compliance, fulfillments, orders, returns
+from worker.services import late_deliveries, outbox, reconciliation
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Services, Event], str]
@@ -54,34 +52,11 @@ def compliance_event(envelope: dict[str, Any]) -> str:
 
 
 def send_action(payload: dict[str, Any]) -> str:
-    """Perform one outbox action in Shopify. Without credentials it stays a dry-run entry; a refusal by Shopify
-    is final and recorded; a transient error is recorded and raised so RQ retries with backoff."""
-    ctx = services()
-    action = ctx.outbox.get(payload["action_id"])
-    if action is None or action.status in DONE:
-        return action.status if action else "missing"
-    shopify = ctx.shopify_for(action.shop)
-    if shopify is None:
-        ctx.outbox.settle(action.id, "dry_run", ctx.now())
-        return "dry_run"
-    try:
-        result = ACTIONS[action.action](shopify, action.target, action.params)
-    except ShopifyUserError as refusal:
-        ctx.outbox.settle(action.id, "failed", ctx.now(), error=str(refusal))
-        return "failed"
-    except ShopifyError as error:
-        ctx.outbox.settle(action.id, "pending", ctx.now(), error=str(error))
-        raise
-    ctx.outbox.settle(action.id, "sent", ctx.now(), result=result)
-    return "sent"
+    return outbox.send(services(), payload["action_id"])
 
 
 def resend_pending_actions() -> int:
-    """Catch actions whose sender job was never queued (Redis was down after the commit) or was lost."""
-    ctx = services()
-    stuck = ctx.outbox.pending(created_before=ctx.now() - timedelta(minutes=5))
-    ctx.dispatch(stuck)
-    return len(stuck)
+    return outbox.resend_stuck(services())
 
 
 def run_periodic(payload: dict[str, Any]) -> Any:
@@ -92,11 +67,11 @@ def run_periodic(payload: dict[str, Any]) -> Any:
 
 
 def late_check(payload: dict[str, Any]) -> str:
-    return fulfillments.check_late(services(), payload)
+    return late_deliveries.check_shipment(services(), payload["shop"], int(payload["fulfillment_id"]))
 
 
 def sweep_late_deliveries() -> int:
-    return fulfillments.sweep_late(services())
+    return late_deliveries.sweep_late(services())
 
 
 def publish_metrics() -> dict[str, Any]:
@@ -105,6 +80,4 @@ def publish_metrics() -> dict[str, Any]:
 
 
 def reconcile_shops() -> int:
-    from worker import reconcile
-
-    return reconcile.reconcile_all(services())
+    return reconciliation.reconcile_all(services())

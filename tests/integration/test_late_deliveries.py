@@ -210,7 +210,7 @@ def test_an_unknown_carrier_status_is_kept_and_logged_and_the_clock_goes_on(stac
     stack.services.now = lambda: datetime(2026, 4, 3, 12, 0, tzinfo=UTC)
     stack.deliver("fulfillments/create", china_shipment(), "created")
     stack.deliver("fulfillment_events/create", carrier_event("held_by_customs", "2026-03-20T08:00:00Z"), "odd")
-    with caplog.at_level(logging.WARNING, logger="worker.handlers.fulfillments"):
+    with caplog.at_level(logging.WARNING, logger="worker.services.late_deliveries"):
         stack.work()
     assert stack.failed_jobs() == []
     assert stack.services.records.get_fulfillment(SHOP, 7102)["shipment_status"] == "held_by_customs"
@@ -249,7 +249,7 @@ def test_layered_jewelry_counts_calendar_days(stack, moment, flagged):
 def test_a_shop_without_a_store_policy_is_not_watched_and_says_so(stack, caplog):
     stack.services.now = lambda: datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
     stack.deliver("fulfillments/create", china_shipment(), "created", shop="unknown-store.myshopify.com")
-    with caplog.at_level(logging.INFO, logger="worker.handlers.fulfillments"):
+    with caplog.at_level(logging.INFO, logger="worker.services.late_deliveries"):
         stack.work()
         jobs.sweep_late_deliveries()
     assert (stack.rows(late_flags), scheduled_checks(stack)) == ([], {})

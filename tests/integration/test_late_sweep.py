@@ -16,7 +16,8 @@ from worker import bootstrap, jobs
 from worker.adapters import tables
 from worker.adapters.tables.late import late_cases, late_flags
 from worker.domain.clock import BusinessCalendar, classify
-from worker.handlers import fulfillments
+from worker.domain.late import worst
+from worker.services import late_deliveries
 
 TWINKLE = "little-twinkle-stars.myshopify.com"
 JEWELRY = "layered-jewelry.myshopify.com"
@@ -75,7 +76,7 @@ def test_the_sweep_catches_a_shipment_whose_webhook_or_check_was_lost_and_acts_o
 
 
 def test_the_sweep_records_what_the_clock_says_for_every_shipment_page_by_page(services, monkeypatch):
-    monkeypatch.setattr(fulfillments, "PAGE", 3)
+    monkeypatch.setattr(late_deliveries, "PAGE", 3)
     rng = random.Random(11)
     shipped = {}
     for fulfillment_id in range(1, 41):
@@ -85,7 +86,7 @@ def test_the_sweep_records_what_the_clock_says_for_every_shipment_page_by_page(s
         ship(services, shop, fulfillment_id, shipped[shop, fulfillment_id], status)
     ship(services, TWINKLE, 99, NOW - timedelta(days=50), status="cancelled")
 
-    counts = fulfillments.sweep(services)
+    counts = late_deliveries.sweep(services)
 
     expected_flags, expected_cases = set(), set()
     for (shop, fulfillment_id), shipped_at in shipped.items():
@@ -104,14 +105,14 @@ def test_the_sweep_records_what_the_clock_says_for_every_shipment_page_by_page(s
     assert (counts.flags, counts.cases, counts.unwatched) == (len(expected_flags), len(expected_cases), [UNWATCHED])
     assert expected_flags and expected_cases
 
-    again = fulfillments.sweep(services, now=NOW + timedelta(hours=1))
+    again = late_deliveries.sweep(services, now=NOW + timedelta(hours=1))
     assert (again.flags, again.cases, again.actions) == (0, 0, 0)
 
 
 def test_the_sweep_can_be_limited_to_the_shops_of_some_stores(services):
     ship(services, TWINKLE, 1, NOW - timedelta(days=60))
     ship(services, JEWELRY, 2, NOW - timedelta(days=60))
-    counts = fulfillments.sweep(services, stores=["layered-jewelry"])
+    counts = late_deliveries.sweep(services, stores=["layered-jewelry"])
     assert (counts.flags, counts.cases) == (1, 1)
     assert {r["shop"] for r in rows(services, late_flags)} == {JEWELRY}
 
@@ -121,12 +122,12 @@ def test_what_is_late_now_is_listed_without_writing_and_with_when_it_became_late
     ship(services, TWINKLE, 2, datetime(2026, 5, 25, 14, 0, tzinfo=UTC))  # on time
     ship(services, TWINKLE, 3, datetime(2026, 5, 25, 14, 0, tzinfo=UTC), shipment_status="failure")
     ship(services, JEWELRY, 4, datetime(2026, 4, 1, 14, 0, tzinfo=UTC))  # 61 calendar days: escalated
-    fulfillments.check_shipment(services, TWINKLE, 3)
+    late_deliveries.check_shipment(services, TWINKLE, 3)
     seen = []
 
-    late = fulfillments.late_shipments(services.engine, services.settings, NOW, progress=seen.append)
+    late = late_deliveries.late_shipments(services.engine, services.settings, NOW, progress=seen.append)
 
-    assert fulfillments.count_in_transit(services.engine, services.settings) == sum(seen) == 4
+    assert late_deliveries.count_in_transit(services.engine, services.settings) == sum(seen) == 4
     assert [(s.shop, s.fulfillment_id, s.state, s.elapsed_days, s.since) for s in late] == [
         (JEWELRY, 4, "escalated", 61, datetime(2026, 5, 2, 4, 0, tzinfo=UTC)),
         (TWINKLE, 1, "late", 29, datetime(2026, 5, 20, 4, 0, tzinfo=UTC)),
@@ -145,4 +146,4 @@ def test_what_is_late_now_is_listed_without_writing_and_with_when_it_became_late
     ],
 )
 def test_an_orders_state_is_the_worst_of_its_shipments(states, order_state):
-    assert fulfillments.worst(states) == order_state
+    assert worst(states) == order_state

@@ -20,9 +20,10 @@ from tests.conftest import SECRET
 from tests.support import SHOP, body_of, headers_for
 from webhooks import create_app
 from worker import jobs, periodic
-from worker.adapters.outbox import add_action
+from worker.adapters.outbox import add_actions
 from worker.adapters.tables.late import late_flags
 from worker.adapters.tables.returns import returns
+from worker.domain.actions import PlannedAction
 
 ORDER = body_of({"id": 1001, "name": "#1001", "line_items": [], "updated_at": "2026-03-01T12:00:00Z"})
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,10 +122,9 @@ def test_the_database_figures_are_published_by_a_periodic_job_and_shown_with_the
     services = stack.services
     now = services.now()
     with services.engine.begin() as connection:
-        add_action(
-            connection, SHOP, "add_tags", "gid://shopify/Order/1", {"tags": ["x"]}, "k1", now - timedelta(hours=2)
-        )
-        add_action(connection, SHOP, "add_tags", "gid://shopify/Order/2", {"tags": ["x"]}, "k2", now)
+        tags = [PlannedAction(SHOP, "add_tags", f"gid://shopify/Order/{n}", {"tags": ["x"]}, f"k{n}") for n in (1, 2)]
+        add_actions(connection, tags[:1], now - timedelta(hours=2))
+        add_actions(connection, tags[1:], now)
         connection.execute(insert(late_flags), [late_flag(7101), late_flag(7102)])
         connection.execute(insert(returns), [return_row(1, "approved"), return_row(2, "approved"), return_row(3, None)])
     assert value(scrape(stack.client), "shopworker_outbox_pending_actions") == 0  # nothing published yet

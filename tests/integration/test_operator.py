@@ -208,7 +208,7 @@ def test_replay_queues_the_logged_event_again_and_the_worker_handles_it(web, sta
 def test_the_event_log_is_searched_by_order_topic_and_status(web, stack, query, shown, hidden):
     from datetime import UTC, datetime
 
-    from worker.events import Event
+    from worker.domain.events import Event
 
     records = stack.services.records
     rows = {}

@@ -11,8 +11,9 @@ import pytest
 from config.settings import Settings
 from tests.fakeshopify import FakeShop, serve_fake_shop
 from worker import bootstrap, jobs, periodic
-from worker.adapters.outbox import add_action
+from worker.adapters.outbox import add_actions
 from worker.adapters.shopify import ShopifyClient
+from worker.domain.actions import PlannedAction
 
 SHOP = "fake-shop.myshopify.com"
 ORDER = "gid://shopify/Order/5001"
@@ -29,7 +30,8 @@ def services(settings: Settings) -> Iterator[bootstrap.Services]:
 
 def tag_order(services: bootstrap.Services, key: str = "late:7101") -> int:
     with services.engine.begin() as connection:
-        return add_action(connection, SHOP, "add_tags", ORDER, {"tags": ["late-delivery"]}, key, services.now())
+        action = PlannedAction(SHOP, "add_tags", ORDER, {"tags": ["late-delivery"]}, key)
+        return add_actions(connection, [action], services.now()).ids[key]
 
 
 def test_the_same_intended_action_written_twice_is_one_action(services):
@@ -39,7 +41,7 @@ def test_the_same_intended_action_written_twice_is_one_action(services):
 
 def test_an_unknown_action_is_refused_before_anything_is_written(services):
     with pytest.raises(ValueError, match="unknown outbox action"), services.engine.begin() as connection:
-        add_action(connection, SHOP, "delete_shop", ORDER, {}, "k", services.now())
+        add_actions(connection, [PlannedAction(SHOP, "delete_shop", ORDER, {}, "k")], services.now())
 
 
 def test_without_credentials_an_action_is_kept_as_a_dry_run(services):
@@ -88,7 +90,8 @@ def test_a_refusal_by_shopify_is_final_and_recorded(services, shop):
     connect(services, shop)
     closed = shop.state.add_return(5001, [(11001, 1, "defective")], status="CLOSED")
     with services.engine.begin() as connection:
-        action_id = add_action(connection, SHOP, "approve_return", closed, {}, "r", services.now())
+        approve = PlannedAction(SHOP, "approve_return", closed, {}, "r")
+        action_id = add_actions(connection, [approve], services.now()).ids["r"]
     assert jobs.send_action({"action_id": action_id}) == "failed"
     assert "refused" in services.outbox.get(action_id).last_error
 

@@ -14,7 +14,7 @@ from tests.support import SHOP, Stack, fixture_deliveries, shopify_samples
 from webhooks import create_app
 from worker import bootstrap, jobs
 from worker.adapters import tables
-from worker.events import Event
+from worker.domain.events import Event
 
 
 def deliver_fixtures(stack: Stack, deliveries: list[tuple[str, str, bytes]]) -> None:
@@ -205,9 +205,10 @@ def test_shop_redaction_removes_everything_we_hold_for_the_shop(stack):
 
 
 def test_privacy_topics_reach_the_records_of_every_area(stack):
-    from worker.adapters.outbox import add_action
+    from worker.adapters.outbox import add_actions
     from worker.adapters.returns_store import Decided, ReturnRef, ReturnsStore
     from worker.adapters.tables.returns import refunds
+    from worker.domain.actions import PlannedAction
 
     stack.deliver("orders/create", order_body(), "order")
     refund = {
@@ -239,15 +240,10 @@ def test_privacy_topics_reach_the_records_of_every_area(stack):
     )
 
     with stack.services.engine.begin() as connection:
-        note = add_action(
-            connection,
-            SHOP,
-            "set_order_note",
-            "gid://shopify/Order/5001",
-            {"note": "Camille: leave at the door"},
-            "note:5001",
-            stack.services.now(),
+        planned = PlannedAction(
+            SHOP, "set_order_note", "gid://shopify/Order/5001", {"note": "Camille: leave at the door"}, "note:5001"
         )
+        note = add_actions(connection, [planned], stack.services.now()).ids["note:5001"]
 
     redact = {"shop_domain": SHOP, "customer": {"id": 7001}, "orders_to_redact": [5001]}
     stack.deliver("customers/redact", json.dumps(redact).encode(), "redact")

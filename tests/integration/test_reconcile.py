@@ -12,11 +12,12 @@ import pytest
 
 from tests.fakeshopify import FakeShop, RunningFakeShop, example_order, serve_fake_shop
 from tests.support import Stack, body_of
-from worker import jobs, reconcile
+from worker import jobs
 from worker.adapters import tables
 from worker.adapters.reconcile_store import ReconcileStore
 from worker.adapters.shopify import ShopifyClient, ShopifyError
 from worker.adapters.tables.returns import returns
+from worker.services import reconciliation as reconcile
 
 SHOP = "fake-shop.myshopify.com"
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -255,7 +256,7 @@ def test_the_schedule_runs_reconciliation_and_without_credentials_it_says_so_and
     stack.services.settings = replace(stack.services.settings, shop_policies={SHOP: "little-twinkle-stars"})
     seed(shop, [order(6)])
 
-    with caplog.at_level(logging.INFO, logger="worker.reconcile"):
+    with caplog.at_level(logging.INFO, logger="worker.services.reconciliation"):
         assert jobs.run_periodic({"name": "reconcile"}) == 0
 
     assert "no SHOPIFY_ACCESS_TOKEN" in caplog.text

@@ -14,7 +14,7 @@ from tests.fakeshopify.oauth import FAKE_CLIENT_ID
 from tests.support import TEST_SECRET
 from worker.adapters.shopify.scopes import SCOPES
 from worker.cli import register
-from worker.reconcile import needed_topics
+from worker.services.reconciliation import needed_topics
 
 OWNED = "charms-fr.myshopify.com"
 STATIC_SHOP = "little-twinkle-stars.myshopify.com"

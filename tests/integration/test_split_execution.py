@@ -10,7 +10,8 @@ import pytest
 
 from tests.fakeshopify import FakeShop, serve_fake_shop
 from worker.adapters.shopify import FulfillmentOrder, FulfillmentOrderLine, ShopifyClient, ShopifyError
-from worker.split_execution import Finished, Hold, Move, apply_split_plan, next_step
+from worker.domain.split.execution import Finished, Hold, Move, next_step
+from worker.services.split import apply_split_plan
 
 US, CHINA = "655441491", "655441492"
 SCOPE = frozenset({US, CHINA})

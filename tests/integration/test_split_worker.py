@@ -16,7 +16,7 @@ from tests.support import SHOP, Stack, fixture_deliveries, shopify_samples
 from worker import bootstrap, jobs
 from worker.adapters.shopify import ShopifyClient
 from worker.adapters.split_store import SplitStore
-from worker.events import Event
+from worker.domain.events import Event
 
 US, CHINA = 655441491, 655441492  # config/locations.toml
 ORDER_ID = 5001

@@ -12,7 +12,8 @@ import responses
 
 from tests.shopify_schema import assert_answer_fits
 from worker.adapters.shopify import ShopifyClient, ShopifyError, ShopifyUserError
-from worker.adapters.shopify.port import FulfillmentOrder, FulfillmentOrderLine, ReturnLine
+from worker.adapters.shopify.port import ReturnLine
+from worker.domain.split.execution import FulfillmentOrder, FulfillmentOrderLine
 
 SHOP = "starlow.myshopify.com"
 TOKEN = "shpat_test"

@@ -12,39 +12,14 @@ from sqlalchemy import Engine, Select, Table, and_, false, func, or_, select, up
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from worker.adapters.outbox import ACTIONS
-from worker.adapters.tables import fulfillments, orders, outbox
+from worker.adapters.outbox import add_actions
+from worker.adapters.tables import fulfillments, orders
 from worker.adapters.tables.late import late_cases, late_flags
+from worker.domain.actions import PlannedAction
+from worker.domain.late import Shipment
 
 # Fulfillments in these states never travel, so they have no clock.
 NOT_SHIPPED = ("cancelled", "error", "failure")
-
-
-@dataclass(frozen=True)
-class Shipment:
-    """A fulfillment that left the warehouse, with what the late-delivery clock needs to judge and report it."""
-
-    shop: str
-    order_id: int
-    fulfillment_id: int
-    shipped_at: datetime
-    delivered_at: datetime | None
-    shipment_status: str | None
-    tracking: str | None
-    order_note: str | None
-    flagged_at: datetime | None
-    case_opened_at: datetime | None
-
-
-@dataclass(frozen=True)
-class PlannedAction:
-    """A Shopify action to write to the outbox with the record that causes it."""
-
-    shop: str
-    action: str
-    target: str
-    params: dict[str, Any]
-    key: str
 
 
 @dataclass(frozen=True)
@@ -187,26 +162,10 @@ class LateStore:
     ) -> list[int]:
         """Flags, cases and their outbox actions in one transaction; anything already recorded stays as it was.
         Returns the ids of the actions written now, for the caller to dispatch after the commit."""
-        for planned in actions:
-            if planned.action not in ACTIONS:
-                raise ValueError(f"unknown outbox action {planned.action!r}")
-        rows = [
-            {
-                "shop": a.shop,
-                "action": a.action,
-                "target": a.target,
-                "params": a.params,
-                "key": a.key,
-                "status": "pending",
-                "attempts": 0,
-                "created_at": now,
-            }
-            for a in actions
-        ]
         with self.engine.begin() as connection:
             _insert_new(connection, late_flags, flags, ["shop", "fulfillment_id"])
             _insert_new(connection, late_cases, cases, ["shop", "fulfillment_id"])
-            return _insert_new(connection, outbox, rows, ["key"])
+            return add_actions(connection, actions, now).new
 
     def settle_delivery(self, shop: str, fulfillment_id: int, delivered_at: datetime, note: str) -> tuple[int, int]:
         """A delivery resolves the shipment's open flag and notes the arrival on its open case, which stays open

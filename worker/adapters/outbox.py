@@ -3,7 +3,8 @@ then performed by a separate job, once, whatever retries happen on either side."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import functools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,25 +12,11 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 from sqlalchemy.engine import Connection
 
-from worker.adapters.db import upsert
-from worker.adapters.shopify import ShopifyPort
+from worker.adapters.db import insert_for
 from worker.adapters.tables import outbox
-from worker.split_execution import apply_split_plan
+from worker.domain.actions import PlannedAction
 
 DONE = frozenset({"sent", "dry_run", "failed", "cancelled"})
-
-Perform = Callable[[ShopifyPort, str, dict[str, Any]], Any]
-
-# What each action does in Shopify; `target` is the gid the mutation acts on.
-ACTIONS: dict[str, Perform] = {
-    "approve_return": lambda shopify, target, params: shopify.approve_return(target),
-    "decline_return": lambda shopify, target, params: shopify.decline_return(
-        target, params["reason"], params.get("note")
-    ),
-    "add_tags": lambda shopify, target, params: shopify.add_tags(target, params["tags"]),
-    "set_order_note": lambda shopify, target, params: shopify.set_order_note(target, params["note"]),
-    "apply_split_plan": apply_split_plan,
-}
 
 
 @dataclass(frozen=True)
@@ -45,25 +32,50 @@ class Action:
     last_error: str | None
 
 
-def add_action(
-    connection: Connection, shop: str, action: str, target: str, params: dict[str, Any], key: str, now: datetime
-) -> int:
-    """Record an intended action inside the caller's transaction; the same key twice is the same action.
-    Returns the action's id, new or existing."""
-    if action not in ACTIONS:
-        raise ValueError(f"unknown outbox action {action!r}")
-    row = {
-        "shop": shop,
-        "action": action,
-        "target": target,
-        "params": params,
-        "key": key,
-        "status": "pending",
-        "attempts": 0,
-        "created_at": now,
-    }
-    upsert(connection, outbox, [row], ["key"], update=[])
-    return connection.execute(select(outbox.c.id).where(outbox.c.key == key)).scalar_one()
+@dataclass(frozen=True)
+class Added:
+    """What `add_actions` wrote: every action's id by its key, and the ids of those new in this transaction."""
+
+    ids: dict[str, int]
+    new: list[int]
+
+
+def add_actions(connection: Connection, actions: Sequence[PlannedAction], now: datetime) -> Added:
+    """Record intended actions inside the caller's transaction, for the sender to perform once it commits. The
+    same key twice is the same action: an action already recorded is left as it stands (sent, pending or
+    cancelled) and keeps its id."""
+    rows = [
+        {
+            "shop": a.shop,
+            "action": a.action,
+            "target": a.target,
+            "params": a.params,
+            "key": a.key,
+            "status": "pending",
+            "attempts": 0,
+            "created_at": now,
+        }
+        for a in actions
+    ]
+    if not rows:
+        return Added({}, [])
+    written = {key: action_id for action_id, key in connection.execute(_add_statement(connection.dialect.name), rows)}
+    ids = dict(written)
+    earlier = [a.key for a in actions if a.key not in written]
+    if earlier:
+        ids.update(
+            (key, action_id)
+            for action_id, key in connection.execute(select(outbox.c.id, outbox.c.key).where(outbox.c.key.in_(earlier)))
+        )
+    return Added(ids, list(dict.fromkeys(written[a.key] for a in actions if a.key in written)))
+
+
+@functools.cache
+def _add_statement(dialect: str) -> Any:
+    """One statement for many rows, compiled once: a sweep writes thousands of actions in one transaction."""
+    return (
+        insert_for(dialect, outbox).on_conflict_do_nothing(index_elements=["key"]).returning(outbox.c.id, outbox.c.key)
+    )
 
 
 class Outbox:

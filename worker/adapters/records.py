@@ -12,7 +12,7 @@ from sqlalchemy import JSON, Engine, and_, delete, func, or_, select, update
 
 from worker.adapters.db import insert_for, upsert
 from worker.adapters.tables import data_exports, events, fulfillments, line_items, metadata, orders, outbox
-from worker.events import Event, parse_time
+from worker.domain.events import Event, parse_time
 
 PERSONAL_KEYS = frozenset(
     {

@@ -7,7 +7,7 @@ changes, a staff override is never replaced by the worker, and Shopify's status 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,10 +15,11 @@ from sqlalchemy import Engine, and_, or_, select, update
 from sqlalchemy.engine import Connection
 
 from worker.adapters.db import upsert
-from worker.adapters.outbox import add_action
-from worker.adapters.shopify import ProductFacts, to_gid
+from worker.adapters.outbox import add_actions
+from worker.adapters.shopify import ProductFacts
 from worker.adapters.tables import fulfillments
 from worker.adapters.tables.returns import product_facts, refunds, returns
+from worker.domain.actions import PlannedAction
 
 KEY = ["shop", "return_id"]
 NOT_EVALUATED = "not_evaluated"
@@ -52,8 +53,7 @@ class Decided:
     request: dict[str, Any]
     policy_name: str
     policy_version: str
-    action: str | None = None
-    action_params: dict[str, Any] = field(default_factory=dict)
+    action: PlannedAction | None = None
 
 
 @dataclass(frozen=True)
@@ -125,10 +125,8 @@ class ReturnsStore:
                 self._advance(connection, current, ref.shopify_status, now)
                 return []
             action_id = None
-            if decided.action:
-                key = f"returns:{ref.shop}:{ref.return_id}:{decided.action}"
-                target = to_gid("Return", ref.return_id)
-                action_id = add_action(connection, ref.shop, decided.action, target, decided.action_params, key, now)
+            if decided.action is not None:
+                action_id = add_actions(connection, [decided.action], now).ids[decided.action.key]
             shopify_status = _later(current.shopify_status, ref.shopify_status)
             self._set(
                 connection,

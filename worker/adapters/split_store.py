@@ -8,7 +8,7 @@ queues its actions once. A new decision supersedes the current one and cancels i
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -16,9 +16,10 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.engine import Connection
 
 from worker.adapters.db import upsert
-from worker.adapters.outbox import add_action
+from worker.adapters.outbox import add_actions
 from worker.adapters.tables import outbox
 from worker.adapters.tables.split import split_fulfillment_orders, split_plans
+from worker.domain.actions import PlannedAction
 
 PLANNED, SKIPPED, SUPERSEDED, CANCELLED = "planned", "skipped", "superseded", "cancelled"
 
@@ -28,24 +29,16 @@ class ConcurrentPlan(RuntimeError):
 
 
 @dataclass(frozen=True)
-class Intent:
-    """An outbox action a plan calls for."""
-
-    action: str
-    target: str
-    params: dict[str, Any]
-
-
-@dataclass(frozen=True)
 class Decision:
-    """What planning concluded for an order: a plan with its actions, or a skip with its reason."""
+    """What planning concluded for an order: a plan with its actions, or a skip with its reason. The actions' keys
+    name their role (`apply`, `note`); recording the decision makes them the plan's own by its sequence number."""
 
     status: str
     plan_hash: str | None = None
     plan: dict[str, Any] | None = None
     reason: str | None = None
-    apply: Intent | None = None
-    note: Intent | None = None
+    apply: PlannedAction | None = None
+    note: PlannedAction | None = None
 
     @property
     def identity(self) -> tuple[str, str | None, str | None]:
@@ -114,13 +107,13 @@ class SplitStore:
             if current is not None and current.status == PLANNED:
                 connection.execute(update(split_plans).where(split_plans.c.id == current.id).values(status=SUPERSEDED))
                 self._cancel_actions(connection, [current], f"superseded by plan {sequence}")
-            action_ids = {}
-            for column, intent in (("apply_action_id", decision.apply), ("note_action_id", decision.note)):
-                if intent is not None:
-                    key = f"split:{shop}:{order_id}:{sequence}:{column.split('_')[0]}"
-                    action_ids[column] = add_action(
-                        connection, shop, intent.action, intent.target, intent.params, key, now
-                    )
+            planned = {
+                role: replace(action, key=f"split:{shop}:{order_id}:{sequence}:{role}")
+                for role, action in (("apply", decision.apply), ("note", decision.note))
+                if action is not None
+            }
+            added = add_actions(connection, list(planned.values()), now)
+            action_ids = {f"{role}_action_id": added.ids[action.key] for role, action in planned.items()}
             if action_ids:
                 connection.execute(
                     update(split_plans)

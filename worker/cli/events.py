@@ -47,7 +47,7 @@ def list_events(shop: str | None, topic: str | None, status: str | None, order_i
 def replay_events(event_ids: tuple[int, ...]) -> None:
     """Queue logged events again, exactly as received; their handlers are idempotent."""
     from queueing.intake import Intake
-    from worker.events import replay
+    from worker.services.events import replay
 
     settings = settings_from_env()
     if not settings.redis_url:

@@ -78,7 +78,8 @@ def report(store: str | None, now: datetime | None) -> None:
     from sqlalchemy.exc import OperationalError
 
     from worker.adapters.db import make_engine
-    from worker.handlers.fulfillments import count_in_transit, late_shipments, worst
+    from worker.domain.late import worst
+    from worker.services.late_deliveries import count_in_transit, late_shipments
 
     stores, moment, settings = _stores(store), _moment(now), settings_from_env()
     engine = make_engine(settings.database_url, settings.database_schema)
@@ -117,7 +118,7 @@ def sweep_command(store: str | None, now: datetime | None) -> None:
     from sqlalchemy.exc import OperationalError
 
     from worker import bootstrap
-    from worker.handlers.fulfillments import sweep
+    from worker.services.late_deliveries import sweep
 
     stores, moment, settings = _stores(store), _moment(now), settings_from_env()
     if not settings.redis_url:

@@ -10,10 +10,11 @@ import click
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from worker import bootstrap, reconcile
+from worker import bootstrap
 from worker.adapters.shopify import ShopifyError
 from worker.cli import InputError, Moment
 from worker.cli.settings import settings_from_env
+from worker.services import reconciliation
 
 
 @click.command(name="reconcile")
@@ -31,7 +32,7 @@ def command(shop: str | None, since: datetime | None) -> None:
         raise InputError(str(error)) from None
     bootstrap.install(ctx)
     try:
-        shops = reconcile.shops_to_reconcile(ctx, shop)
+        shops = reconciliation.shops_to_reconcile(ctx, shop)
         if not shops:
             raise InputError("no shop to reconcile: name one with --shop or configure SHOP_POLICIES")
         for name in shops:
@@ -47,14 +48,14 @@ def command(shop: str | None, since: datetime | None) -> None:
 
 def _reconcile(ctx: bootstrap.Services, shop: str, since: datetime | None) -> None:
     try:
-        shopify = reconcile.shopify_of(ctx, shop)
+        shopify = reconciliation.shopify_of(ctx, shop)
     except ValueError as error:  # not a shop domain
         raise InputError(str(error)) from None
-    missing = reconcile.check_subscriptions(ctx, shop)
-    current = reconcile.start_pass(ctx, shop, since)
+    missing = reconciliation.check_subscriptions(ctx, shop)
+    current = reconciliation.start_pass(ctx, shop, since)
     total = shopify.count_orders_updated_since(current.since)
     with click.progressbar(length=total, label=f"{shop} orders changed", file=sys.stderr) as bar:
-        report = reconcile.run_pass(ctx, current, progress=bar.update)
+        report = reconciliation.run_pass(ctx, current, progress=bar.update)
     click.echo(report.describe())
     if missing:
         click.echo(f"{shop}: no webhook subscription for {', '.join(missing)}")

@@ -9,8 +9,8 @@ from typing import Any
 from worker.adapters.late_store import OpenRecord
 from worker.adapters.returns_store import AWAITING_REVIEW, ReturnRecord
 from worker.adapters.split_store import PlanRecord
-from worker.handlers.orders import PLANNING_TOPICS
 from worker.operator import Stores
+from worker.services.split import PLANNING_TOPICS
 
 COUNT_CAP = 1000
 RECENT_ORDERS = 30

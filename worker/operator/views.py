@@ -11,9 +11,9 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 
 from queueing.topics import JOB_FOR_TOPIC
 from worker.adapters.returns_store import UnknownReturn
-from worker.events import replay as replay_event
 from worker.operator import Stores, reads
 from worker.operator.auth import local_target
+from worker.services.events import replay as replay_event
 
 log = logging.getLogger(__name__)
 

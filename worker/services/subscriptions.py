@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from worker.adapters.shopify import topic_enum_name
-from worker.reconcile import needed_topics
+from worker.services.reconciliation import needed_topics
 
 
 class Subscriber(Protocol):

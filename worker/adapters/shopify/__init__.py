@@ -2,8 +2,6 @@
 
 from worker.adapters.shopify.client import ShopifyClient
 from worker.adapters.shopify.port import (
-    FulfillmentOrder,
-    FulfillmentOrderLine,
     FulfillmentSummary,
     OrderSummary,
     ProductFacts,
@@ -11,8 +9,6 @@ from worker.adapters.shopify.port import (
     ReturnRequest,
     ReturnSummary,
     ShopifyPort,
-    legacy_id,
-    to_gid,
     topic_enum_name,
 )
 from worker.adapters.shopify.transport import (
@@ -22,6 +18,8 @@ from worker.adapters.shopify.transport import (
     ShopifyUserError,
     TokenSource,
 )
+from worker.domain.ids import legacy_id, to_gid
+from worker.domain.split.execution import FulfillmentOrder, FulfillmentOrderLine
 
 __all__ = [
     "FulfillmentOrder",

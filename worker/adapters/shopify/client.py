@@ -18,15 +18,7 @@ from typing import Any
 import requests
 
 from worker.adapters.shopify import documents, shapes
-from worker.adapters.shopify.port import (
-    FulfillmentOrder,
-    OrderSummary,
-    ProductFacts,
-    ReturnRequest,
-    legacy_id,
-    to_gid,
-    topic_enum_name,
-)
+from worker.adapters.shopify.port import OrderSummary, ProductFacts, ReturnRequest, topic_enum_name
 from worker.adapters.shopify.transport import (
     DEFAULT_MAX_ATTEMPTS,
     GraphQLTransport,
@@ -36,6 +28,8 @@ from worker.adapters.shopify.transport import (
     TokenSource,
     operation_name,
 )
+from worker.domain.ids import legacy_id, to_gid
+from worker.domain.split.execution import FulfillmentOrder
 
 PRODUCTS_PER_QUERY = 100
 VARIANTS_PER_QUERY = 10

@@ -7,21 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypedDict
 
-
-def to_gid(kind: str, value: int | str) -> str:
-    """`gid://shopify/<kind>/<id>` from a numeric id; a gid passes through unchanged."""
-    text = str(value)
-    return text if text.startswith("gid://") else f"gid://shopify/{kind}/{int(text)}"
+from worker.domain.split.execution import FulfillmentOrder
 
 
 def topic_enum_name(topic: str) -> str:
     """orders/create -> ORDERS_CREATE: how the Admin API names a webhook topic."""
     return topic.upper().replace("/", "_")
-
-
-def legacy_id(gid: str) -> int:
-    """The numeric id at the end of a gid (REST payloads and policy files use these)."""
-    return int(str(gid).rsplit("/", 1)[-1].split("?", 1)[0])
 
 
 @dataclass(frozen=True)
@@ -39,22 +30,6 @@ class ReturnRequest:
     status: str  # lower case: requested, open, declined, closed, canceled
     lines: tuple[ReturnLine, ...]
     created_at: datetime | None
-
-
-@dataclass(frozen=True)
-class FulfillmentOrderLine:
-    id: str  # FulfillmentOrderLineItem gid: what move/split/hold take
-    line_item_id: int
-    variant_id: int | None
-    remaining_quantity: int
-
-
-@dataclass(frozen=True)
-class FulfillmentOrder:
-    id: str
-    status: str  # lower case: open, in_progress, on_hold, scheduled, closed, ...
-    location_id: int | None
-    lines: tuple[FulfillmentOrderLine, ...]
 
 
 @dataclass(frozen=True)

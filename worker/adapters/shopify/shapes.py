@@ -12,16 +12,15 @@ from decimal import Decimal
 from typing import Any
 
 from worker.adapters.shopify.port import (
-    FulfillmentOrder,
-    FulfillmentOrderLine,
     FulfillmentSummary,
     OrderSummary,
     ProductFacts,
     ReturnLine,
     ReturnRequest,
     ReturnSummary,
-    legacy_id,
 )
+from worker.domain.ids import legacy_id
+from worker.domain.split.execution import FulfillmentOrder, FulfillmentOrderLine
 
 _DISCOUNT_APPLICATION_TYPES = {
     "DiscountCodeApplication": "discount_code",

@@ -32,8 +32,8 @@ from worker.adapters.shopify import (
     topic_enum_name,
 )
 from worker.bootstrap import Services
-from worker.events import Event
-from worker.handlers.returns import SHOPIFY_STATUS_OF_TOPIC
+from worker.domain.events import Event
+from worker.services.returns import SHOPIFY_STATUS_OF_TOPIC
 
 log = logging.getLogger(__name__)
 

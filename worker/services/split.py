@@ -1,9 +1,15 @@
-"""Plan an order's shipments across the shop's locations: gather from Shopify, decide with the split planner,
-record the plan and its outbox actions together.
+"""Multi-warehouse split: plan an order's shipments across the shop's locations (gather from Shopify, decide with
+the split planner, record the plan and its outbox actions together), then bring Shopify's fulfillment orders to
+match the plan when the sender performs its action.
 
 The plan covers the units still waiting in open or held fulfillment orders at the shop's configured locations.
 Shopify's `available` leaves out what this order has already committed, so those units are counted back at the
 location they are assigned to; otherwise the planner would see the order competing with itself.
+
+Shopify's split and partial moves are not idempotent: run twice, they split twice. So applying a plan remembers
+nothing between steps: before each mutation the fulfillment orders are read again and only what is still missing
+is done (`worker.domain.split.execution.next_step`). A run cut short (a crash, a timeout after Shopify acted) is
+finished by the next run, never repeated.
 """
 
 from __future__ import annotations
@@ -14,9 +20,12 @@ from typing import Any
 
 from config.locations import locations_for
 from worker.adapters.shopify import FulfillmentOrder, ShopifyNotFound, ShopifyPort, legacy_id, to_gid
-from worker.adapters.split_store import PLANNED, SKIPPED, Decision, Intent, SplitStore
+from worker.adapters.split_store import PLANNED, SKIPPED, Decision, SplitStore
 from worker.bootstrap import Services
+from worker.domain.actions import PlannedAction
+from worker.domain.events import Event
 from worker.domain.split import Location, OrderLine, SplitInput, SplitPlan, plan_split, plan_to_json
+from worker.domain.split.execution import HOLD_REASON, Finished, Hold, Move, next_step, step_limit
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +35,29 @@ NOT_IN_SHOPIFY = "Shopify does not know the order (a test notification?)"
 NOTHING_TO_SHIP = "nothing left to ship from the configured locations"
 PLANNED_STATUSES = frozenset({"open", "on_hold"})
 NOTE_PREFIXES = ("Ships in ", "Nothing ships yet: ")
+PLANNING_TOPICS = frozenset({"orders/create", "orders/edited", "fulfillment_orders/order_routing_complete"})
+
+
+def order_changed(ctx: Services, event: Event, stored: Mapping[str, Any] | None) -> None:
+    """An order event: a cancellation stops the order's plan; a new, edited or routed order is planned again.
+    `stored` is the order as the caller has just recorded it, if it did."""
+    if event.topic == "orders/cancelled" and event.order_id is not None:
+        SplitStore(ctx.engine).cancel(event.shop, event.order_id, "order cancelled")
+    elif event.topic in PLANNING_TOPICS:
+        order_id = _order_to_plan(ctx, event)
+        if order_id is not None:
+            plan_order(ctx, event.shop, order_id, event.topic, stored)
+
+
+def _order_to_plan(ctx: Services, event: Event) -> int | None:
+    """routing_complete names only a fulfillment order: its order is known if we have planned that order before
+    (the Admin API adapter has no fulfillment order -> order query); otherwise there is nothing to do."""
+    if event.topic == "fulfillment_orders/order_routing_complete":
+        fulfillment_order = event.payload.get("fulfillment_order") or {}
+        if not fulfillment_order.get("id"):
+            return None
+        return SplitStore(ctx.engine).order_of_fulfillment_order(event.shop, legacy_id(fulfillment_order["id"]))
+    return event.order_id
 
 
 def plan_order(ctx: Services, shop: str, order_id: int, trigger: str, stored: Mapping[str, Any] | None = None) -> None:
@@ -53,13 +85,14 @@ def plan_order(ctx: Services, shop: str, order_id: int, trigger: str, stored: Ma
     if order.get("cancelled_at"):
         return
     store.remember_fulfillment_orders(shop, order_id, [legacy_id(fo.id) for fo in fulfillment_orders])
-    decision = decide(shopify, order, fulfillment_orders, locations)
+    decision = decide(shop, shopify, order, fulfillment_orders, locations)
     action_ids = store.record(shop, order_id, decision, trigger, ctx.now())
     ctx.dispatch(action_ids)
     log.info("split %s", decision.status, extra={"shop": shop, "order": order_id, "plan": decision.plan_hash})
 
 
 def decide(
+    shop: str,
     shopify: ShopifyPort,
     order: Mapping[str, Any],
     fulfillment_orders: Sequence[FulfillmentOrder],
@@ -88,12 +121,13 @@ def decide(
         "locations": [location.id for location in locations],
         "hold_note": backorder_note(plan, titles),
     }
+    note = merged_note(order.get("note"), shipping_note(plan, titles))
     return Decision(
         PLANNED,
         plan_hash=plan.plan_hash,
         plan=plan_json,
-        apply=Intent("apply_split_plan", order_gid, apply_params),
-        note=Intent("set_order_note", order_gid, {"note": merged_note(order.get("note"), shipping_note(plan, titles))}),
+        apply=PlannedAction(shop, "apply_split_plan", order_gid, apply_params, "apply"),
+        note=PlannedAction(shop, "set_order_note", order_gid, {"note": note}, "note"),
     )
 
 
@@ -184,3 +218,26 @@ def _items(lines: Sequence[Any], titles: Mapping[int, str]) -> str:
 
 def _title(line_item_id: int, titles: Mapping[int, str]) -> str:
     return titles.get(line_item_id) or f"line {line_item_id}"
+
+
+# Applying a plan in Shopify ------------------------------------------------------------------------------------
+
+
+def apply_split_plan(shopify: ShopifyPort, order_gid: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The outbox performer: one mutation per step, each decided on a fresh read; returns what was done."""
+    plan, scope, hold_note = params["plan"], frozenset(params["locations"]), params.get("hold_note") or ""
+    steps: list[dict[str, Any]] = []
+    for _ in range(step_limit(plan)):
+        step = next_step(plan, scope, shopify.fetch_fulfillment_orders(order_gid))
+        if isinstance(step, Finished):
+            return {"state": step.state, "detail": step.detail, "steps": steps}
+        _perform(shopify, step, hold_note)
+        steps.append(step.describe())
+    return {"state": "unfinished", "detail": "Shopify did not reach the plan in the expected steps", "steps": steps}
+
+
+def _perform(shopify: ShopifyPort, step: Move | Hold, hold_note: str) -> None:
+    if isinstance(step, Move):
+        shopify.move_fulfillment_order(step.fulfillment_order_id, int(step.location_id), step.lines)
+    else:
+        shopify.hold_fulfillment_order(step.fulfillment_order_id, HOLD_REASON, step.note(hold_note), step.lines)

@@ -1,4 +1,4 @@
-"""Bring an order's fulfillment orders in Shopify to match its split plan, one mutation at a time.
+"""The next step that brings an order's fulfillment orders in Shopify closer to its split plan.
 
 Shopify's split and partial moves are not idempotent: run twice, they split twice. So nothing is remembered
 between steps: before each mutation the fulfillment orders are read again and only what is still missing is
@@ -13,10 +13,26 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from worker.adapters.shopify import FulfillmentOrder, ShopifyPort, legacy_id
+from worker.domain.ids import legacy_id
 
 HOLD_REASON = "INVENTORY_OUT_OF_STOCK"
 HOLD_NOTE_MAX_CHARS = 256
+
+
+@dataclass(frozen=True)
+class FulfillmentOrderLine:
+    id: str  # FulfillmentOrderLineItem gid: what move/split/hold take
+    line_item_id: int
+    variant_id: int | None
+    remaining_quantity: int
+
+
+@dataclass(frozen=True)
+class FulfillmentOrder:
+    id: str
+    status: str  # lower case: open, in_progress, on_hold, scheduled, closed, ...
+    location_id: int | None
+    lines: tuple[FulfillmentOrderLine, ...]
 
 
 @dataclass(frozen=True)
@@ -24,9 +40,6 @@ class Move:
     fulfillment_order_id: str
     location_id: str
     lines: dict[str, int]  # fulfillment order line gid -> units
-
-    def perform(self, shopify: ShopifyPort, hold_note: str) -> None:
-        shopify.move_fulfillment_order(self.fulfillment_order_id, int(self.location_id), self.lines)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -42,10 +55,9 @@ class Hold:
     fulfillment_order_id: str
     lines: dict[str, int]
 
-    def perform(self, shopify: ShopifyPort, hold_note: str) -> None:
-        shopify.hold_fulfillment_order(
-            self.fulfillment_order_id, HOLD_REASON, hold_note[:HOLD_NOTE_MAX_CHARS] or None, self.lines
-        )
+    def note(self, hold_note: str) -> str | None:
+        """The merchant's note on the hold, cut to what Shopify keeps."""
+        return hold_note[:HOLD_NOTE_MAX_CHARS] or None
 
     def describe(self) -> dict[str, Any]:
         return {"step": "hold", "fulfillment_order": self.fulfillment_order_id, "lines": self.lines}
@@ -55,19 +67,6 @@ class Hold:
 class Finished:
     state: str  # applied, stale (the order changed since planning), needs_release (planned units are on hold)
     detail: str = ""
-
-
-def apply_split_plan(shopify: ShopifyPort, order_gid: str, params: Mapping[str, Any]) -> dict[str, Any]:
-    """The outbox performer: one mutation per step, each decided on a fresh read; returns what was done."""
-    plan, scope, hold_note = params["plan"], frozenset(params["locations"]), params.get("hold_note") or ""
-    steps: list[dict[str, Any]] = []
-    for _ in range(_step_limit(plan)):
-        step = next_step(plan, scope, shopify.fetch_fulfillment_orders(order_gid))
-        if isinstance(step, Finished):
-            return {"state": step.state, "detail": step.detail, "steps": steps}
-        step.perform(shopify, hold_note)
-        steps.append(step.describe())
-    return {"state": "unfinished", "detail": "Shopify did not reach the plan in the expected steps", "steps": steps}
 
 
 def next_step(
@@ -158,7 +157,7 @@ def _first_hold(
     return None
 
 
-def _step_limit(plan: Mapping[str, Any]) -> int:
+def step_limit(plan: Mapping[str, Any]) -> int:
     """Each step settles at least one unit, so a plan is reached within this many steps."""
-    units = sum(line["quantity"] for shipment in plan["shipments"] for line in shipment["lines"])
-    return 2 * (units + sum(backorder["quantity"] for backorder in plan["backorders"])) + 2
+    units = sum(int(line["quantity"]) for shipment in plan["shipments"] for line in shipment["lines"])
+    return 2 * (units + sum(int(backorder["quantity"]) for backorder in plan["backorders"])) + 2

@@ -5,13 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
-
-from queueing.topics import JOB_FOR_TOPIC
-
-if TYPE_CHECKING:
-    from queueing.intake import Intake
-    from worker.adapters.records import EventRecord
+from typing import Any
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -77,14 +71,3 @@ class Event:
             if isinstance(candidate, int):
                 return candidate
         return None
-
-
-def replay(logged: EventRecord, jobs: Intake) -> bool:
-    """Queue a logged event again exactly as received, marked as a replay; its handler is idempotent.
-    False when its topic is no longer handled."""
-    job = JOB_FOR_TOPIC.get(logged.topic)
-    if job is None:
-        return False
-    event = Event(logged.shop, logged.topic, logged.event_id, logged.payload, logged.received_at)
-    jobs.enqueue(job, event.to_envelope(source="replay"), f"replay of event {logged.id}")
-    return True

@@ -1,0 +1,293 @@
+"""Returns and refunds.
+
+A return request is judged under the shop's own published policy, with the facts only Shopify holds (which lines,
+why) read through the Admin API. The decision is recorded; where the policy lets the worker act alone, the approval
+or decline goes to Shopify through the outbox, otherwise the record waits for a person. Refunds are recorded with
+the return they settle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from config.policies import load_policy
+from worker.adapters.returns_store import AWAITING_REVIEW, Decided, ReturnRef, ReturnsStore
+from worker.adapters.shopify import ShopifyNotFound, ShopifyPort, legacy_id, to_gid
+from worker.bootstrap import Services
+from worker.domain.actions import PlannedAction
+from worker.domain.events import Event, parse_time
+from worker.domain.policy import StorePolicy
+from worker.domain.returns import (
+    ProductFacts,
+    ReturnDecision,
+    ReturnRequestError,
+    decision_to_json,
+    evaluate_return,
+    parse_products,
+    parse_request,
+)
+
+SHOPIFY_STATUS_OF_TOPIC = {
+    "returns/approve": "open",
+    "returns/decline": "declined",
+    "returns/cancel": "canceled",
+    "returns/close": "closed",
+}
+# Shopify's ReturnDeclineReason for a decline every line of which shares the reason; OTHER otherwise.
+DECLINE_REASONS = (("outside_window", "RETURN_PERIOD_ENDED"), ("final_sale", "FINAL_SALE"))
+PRODUCT_FACTS_MAX_AGE = timedelta(days=1)
+UNSHIPPED = frozenset({"cancelled", "error", "failure"})
+NO_POLICY = "No store policy is configured for this shop (SHOP_POLICIES or DEFAULT_POLICY)."
+NEEDS_DETAILS = (
+    "The webhook does not say which lines are returned or why; line items are only available through the "
+    "Admin API, and no SHOPIFY_ACCESS_TOKEN is configured."
+)
+ZERO = Decimal("0.00")
+STATUS_AFTER_ACTION = {"approve_return": "auto_approved", "decline_return": "auto_declined"}
+
+
+def note_shopify_status(ctx: Services, event: Event) -> None:
+    """Shopify approved, declined, cancelled or closed the return: its status moves forward, never back."""
+    ref = _reference(event, SHOPIFY_STATUS_OF_TOPIC[event.topic])
+    ReturnsStore(ctx.engine).note_shopify_status(ref, ctx.now())
+
+
+def judge_request(ctx: Services, event: Event) -> None:
+    """Gather what Shopify and our records know, let the policy engine decide, record it with its action."""
+    store, now = ReturnsStore(ctx.engine), ctx.now()
+    ref = _reference(event, "requested")
+    policy_name = ctx.settings.policy_for(event.shop)
+    if policy_name is None:
+        store.hold(ref, "no_policy", NO_POLICY, now)
+        return
+    shopify = ctx.shopify_for(event.shop)
+    if shopify is None:
+        store.hold(ref, "needs_details", NEEDS_DETAILS, now)
+        return
+    policy = load_policy(policy_name)
+    try:
+        asked = shopify.fetch_return(to_gid("Return", ref.return_id))
+    except ShopifyNotFound:
+        store.hold(ref, "needs_details", f"Shopify does not know return {ref.return_id}.", now)
+        return
+    order_id = legacy_id(asked.order_id)
+    ref = replace(ref, order_id=order_id, shopify_status=asked.status)
+    request: dict[str, Any] = {
+        "requested_at": asked.created_at.isoformat() if asked.created_at else None,
+        "lines": [
+            {
+                "line_item_id": line.line_item_id,
+                "quantity": line.quantity,
+                "reason": line.reason,
+                "customer_note": line.customer_note,
+            }
+            for line in asked.lines
+        ],
+    }
+    try:
+        decision = _evaluate(ctx, store, shopify, policy, ref.shop, order_id, request, now)
+    except ReturnRequestError as error:
+        store.hold(ref, "cannot_evaluate", str(error), now)
+        return
+    action = _action(policy, ref, decision) if asked.status == "requested" else None
+    decided = Decided(
+        status=STATUS_AFTER_ACTION.get(action.action, AWAITING_REVIEW) if action else AWAITING_REVIEW,
+        decision=decision.decision,
+        evaluation=decision_to_json(decision),
+        request=request,
+        policy_name=policy.name,
+        policy_version=policy.version,
+        action=action,
+    )
+    ctx.dispatch(store.decide(ref, decided, now))
+
+
+def _evaluate(
+    ctx: Services,
+    store: ReturnsStore,
+    shopify: ShopifyPort,
+    policy: StorePolicy,
+    shop: str,
+    order_id: int,
+    request: dict[str, Any],
+    now: datetime,
+) -> ReturnDecision:
+    """The order comes from our records when they hold every returned line, else from Shopify."""
+    line_ids = {line["line_item_id"] for line in request["lines"]}
+    order = ctx.records.get_order(shop, order_id)
+    if order is None or not line_ids <= {item.get("id") for item in order.get("line_items", [])}:
+        order = shopify.fetch_order(to_gid("Order", order_id))
+    delivered_at, fulfilled_at = _shipping_dates(store.shipments(shop, order_id) or _order_shipments(order), line_ids)
+    engine_request = parse_request(
+        {
+            "requested_at": request["requested_at"],
+            "delivered_at": delivered_at.isoformat() if delivered_at else None,
+            "fulfilled_at": fulfilled_at.isoformat() if fulfilled_at else None,
+            "lines": [{k: v for k, v in line.items() if k != "customer_note"} for line in request["lines"]],
+        }
+    )
+    products = _product_facts(store, shopify, shop, order, line_ids, now)
+    return evaluate_return(policy, order, engine_request, products, now)
+
+
+def _order_shipments(order: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The order's own fulfillments, in the shape of our fulfillment records, for an order shipped before we
+    listened to fulfillment webhooks."""
+    shipments = []
+    for fulfillment in order.get("fulfillments") or []:
+        delivered = fulfillment.get("delivered_at")
+        if not delivered and fulfillment.get("shipment_status") == "delivered":
+            delivered = fulfillment.get("updated_at")
+        shipments.append(
+            {
+                "status": fulfillment.get("status"),
+                "line_items": fulfillment.get("line_items"),
+                "shipped_at": parse_time(fulfillment.get("created_at")),
+                "delivered_at": parse_time(delivered),
+            }
+        )
+    return shipments
+
+
+def _shipping_dates(shipments: Iterable[Mapping[str, Any]], line_ids: set[int]) -> tuple[Any, Any]:
+    """The latest delivery and the latest shipping of the fulfillments holding a returned line (a fulfillment
+    whose lines are unknown may hold one); the latest, because the window must not close before the last parcel."""
+    holding = [
+        shipment
+        for shipment in shipments
+        if shipment.get("status") not in UNSHIPPED
+        and (not shipment.get("line_items") or line_ids & {line.get("id") for line in shipment["line_items"]})
+    ]
+    delivered = max((s["delivered_at"] for s in holding if s.get("delivered_at")), default=None)
+    shipped = max((s["shipped_at"] for s in holding if s.get("shipped_at")), default=None)
+    return delivered, shipped
+
+
+def _product_facts(
+    store: ReturnsStore, shopify: ShopifyPort, shop: str, order: Mapping[str, Any], line_ids: set[int], now: datetime
+) -> dict[int, ProductFacts]:
+    """Type and tags of the returned products, from our copy when it is less than a day old."""
+    ids = {
+        item["product_id"]
+        for item in order.get("line_items", [])
+        if item.get("id") in line_ids and isinstance(item.get("product_id"), int)
+    }
+    if not ids:
+        return {}
+    known = store.product_facts(shop, ids, fetched_since=now - PRODUCT_FACTS_MAX_AGE)
+    missing = ids - known.keys()
+    if missing:
+        fetched = shopify.fetch_product_facts(sorted(missing))
+        store.save_product_facts(shop, fetched, now)
+        known.update(fetched)
+    return parse_products({str(product_id): dict(facts) for product_id, facts in known.items()})
+
+
+def _action(policy: StorePolicy, ref: ReturnRef, decision: ReturnDecision) -> PlannedAction | None:
+    """What the worker may do alone: approve a full approval, decline a full decline, each if the store allows."""
+    if decision.decision == "approved" and policy.auto_approve:
+        name, params = "approve_return", {}
+    elif decision.decision == "declined" and policy.auto_decline:
+        reason = next(
+            (code for name, code in DECLINE_REASONS if all(name in line.reasons for line in decision.lines)), "OTHER"
+        )
+        note = " ".join(dict.fromkeys(line.explanation for line in decision.lines))
+        name, params = "decline_return", {"reason": reason, "note": note}
+    else:
+        return None
+    target = to_gid("Return", ref.return_id)
+    return PlannedAction(ref.shop, name, target, params, f"returns:{ref.shop}:{ref.return_id}:{name}")
+
+
+def _reference(event: Event, shopify_status: str) -> ReturnRef:
+    payload = event.payload
+    order_id = _object(payload, "order").get("id") or payload.get("order_id")
+    return ReturnRef(event.shop, int(payload["id"]), int(order_id) if order_id else None, shopify_status)
+
+
+def _object(payload: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """A nested object of the payload; Shopify sends null where there is none."""
+    value = payload.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+# Refunds ----------------------------------------------------------------------------------------------------
+
+
+def record_refund(ctx: Services, event: Event) -> None:
+    refund, store = event.payload, ReturnsStore(ctx.engine)
+    order_id = int(refund["order_id"])
+    lines = [
+        {
+            "line_item_id": line["line_item_id"],
+            "quantity": line.get("quantity", 0),
+            "subtotal": str(_amount(line, "subtotal")),
+            "total_tax": str(_amount(line, "total_tax")),
+        }
+        for line in refund.get("refund_line_items") or []
+    ]
+    transactions = [
+        {
+            "amount": str(_decimal(transaction.get("amount"))),
+            "kind": transaction.get("kind"),
+            "gateway": transaction.get("gateway"),
+            "status": transaction.get("status"),
+        }
+        for transaction in refund.get("transactions") or []
+    ]
+    return_id = _object(refund, "return").get("id") or store.open_return_for(
+        event.shop, order_id, [line["line_item_id"] for line in lines]
+    )
+    store.save_refund(
+        {
+            "shop": event.shop,
+            "id": int(refund["id"]),
+            "order_id": order_id,
+            "return_id": int(return_id) if return_id else None,
+            "lines": lines,
+            "shipping_refunded": str(
+                sum((_amount(line, "subtotal_amount") for line in refund.get("refund_shipping_lines") or []), ZERO)
+            ),
+            "transactions": transactions,
+            "total": str(
+                sum(
+                    (Decimal(t["amount"]) for t in transactions if t["kind"] == "refund" and t["status"] == "success"),
+                    ZERO,
+                )
+            ),
+            "currency": _currency(ctx, event.shop, order_id, refund),
+            "created_at": parse_time(refund.get("created_at")),
+            "recorded_at": ctx.now(),
+        }
+    )
+
+
+def _amount(item: Mapping[str, Any], key: str) -> Decimal:
+    """Shopify's money in the shop's currency: the `<key>_set` bag when given, else the plain field."""
+    money = item.get(f"{key}_set")
+    if isinstance(money, dict) and isinstance(money.get("shop_money"), dict):
+        return _decimal(money["shop_money"].get("amount"))
+    return _decimal(item.get(key))
+
+
+def _decimal(value: Any) -> Decimal:
+    """REST sends some amounts as JSON numbers; their shortest text is the amount Shopify meant."""
+    if value is None or value == "":
+        return ZERO
+    return Decimal(str(value))
+
+
+def _currency(ctx: Services, shop: str, order_id: int, refund: Mapping[str, Any]) -> str | None:
+    for transaction in refund.get("transactions") or []:
+        if transaction.get("currency"):
+            return str(transaction["currency"])
+    for line in refund.get("refund_line_items") or []:
+        code = ((line.get("subtotal_set") or {}).get("shop_money") or {}).get("currency_code")
+        if code:
+            return str(code)
+    order = ctx.records.get_order(shop, order_id)
+    return order.get("currency") if order else None
