@@ -28,7 +28,7 @@ AREAS: dict[str, list[str]] = {
         f"{RECORDS}.xǁRecordsǁ*redact*",
         f"{RECORDS}.xǁRecordsǁ_customer_orders__*",
         f"{RECORDS}.xǁRecordsǁexport_customer__*",
-        "worker.handlers.compliance.*",
+        "worker.services.privacy.*",
     ],
 }
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +13,13 @@ from rq import Queue, SimpleWorker
 from rq.registry import FailedJobRegistry
 from sqlalchemy import Table, select
 
+from config.settings import Settings
 from queueing.serializer import JobSerializer
+from tests.fakeshopify.server import RunningFakeShop
 from webhooks.verify import sign
 from worker import bootstrap
 from worker.adapters import tables
+from worker.adapters.shopify import ShopifyClient
 
 SAMPLES = Path(__file__).parent / "fixtures" / "shopify_samples"
 FIXTURES = Path(__file__).parent / "fixtures" / "webhooks"
@@ -51,6 +55,25 @@ def headers_for(body: bytes, topic: str, secret: str, shop: str = SHOP, event_id
     return headers
 
 
+def fake_shop_clients(
+    shop: RunningFakeShop, sleep: Callable[[float], None] = lambda _seconds: None, max_attempts: int = 3
+) -> bootstrap.ShopifyFactory:
+    """Admin API clients that talk to the fake shop, whatever shop they are for: `bootstrap.build(shopify=...)`."""
+    return lambda domain: ShopifyClient(
+        domain, shop.access_token, shop.api_version, base_url=shop.base_url, sleep=sleep, max_attempts=max_attempts
+    )
+
+
+def rebuilt(services: bootstrap.Services, settings: Settings | None = None, **overrides: Any) -> bootstrap.Services:
+    """The services built again by the composition root with some parts handed in, on the same database and
+    Redis, and installed for the jobs the test runs."""
+    built = bootstrap.build(
+        settings or services.settings, engine=services.engine, redis=services.jobs.redis, **overrides
+    )
+    bootstrap.install(built)
+    return built
+
+
 def body_of(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload).encode()
 
@@ -62,6 +85,14 @@ class Stack:
     client: object
     services: bootstrap.Services
     redis: Redis
+
+    def connect(self, shop: RunningFakeShop, settings: Settings | None = None, **overrides: Any) -> None:
+        """From now on the stack holds credentials for the fake shop, and its Admin API is the fake's."""
+        settings = replace(settings or self.services.settings, shopify_access_token=shop.access_token)
+        self.rebuild(settings, shopify=overrides.pop("shopify", None) or fake_shop_clients(shop), **overrides)
+
+    def rebuild(self, settings: Settings | None = None, **overrides: Any) -> None:
+        self.services = rebuilt(self.services, settings, **overrides)
 
     def deliver(self, topic: str, body: bytes, event_id: str, shop: str = SHOP) -> str:
         response = self.client.post(

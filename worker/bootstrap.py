@@ -1,4 +1,6 @@
-"""Builds the worker's adapters once per process, lazily; tests install their own with `install`."""
+"""The worker's one composition root: `build()` makes every store, the queue and the per-shop Shopify clients from
+the settings, and anything may be handed in instead (tests hand in a fake shop's client, a fixed clock, their own
+engine). Nothing is built at import time; a process builds once, lazily, through `services()`."""
 
 from __future__ import annotations
 
@@ -7,15 +9,28 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from redis import Redis
+from sqlalchemy import Engine
 
 from config.settings import Settings, load_settings
 from queueing.intake import Intake
 from worker.adapters.db import make_engine
+from worker.adapters.late_store import LateStore
 from worker.adapters.outbox import Outbox
+from worker.adapters.reconcile_store import ReconcileStore
 from worker.adapters.records import Records
+from worker.adapters.returns_store import ReturnsStore
 from worker.adapters.shopify import ShopifyClient, ShopifyPort
+from worker.adapters.split_store import SplitStore
 
 SEND_ACTION_JOB = "worker.jobs.send_action"
+
+Clock = Callable[[], datetime]
+# The Admin API client for a shop, or None where the worker holds no credentials for it (actions are dry runs).
+ShopifyFactory = Callable[[str], ShopifyPort | None]
+
+
+class NoQueue(LookupError):
+    """No REDIS_URL: this process can read and write records but cannot queue work."""
 
 
 def utc_now() -> datetime:
@@ -25,25 +40,31 @@ def utc_now() -> datetime:
 @dataclass
 class Services:
     settings: Settings
+    engine: Engine
     records: Records
     outbox: Outbox
-    jobs: Intake
-    now: Callable[[], datetime] = field(default=utc_now)
-    _shopify: dict[str, ShopifyPort] = field(default_factory=dict)
+    late: LateStore
+    returns: ReturnsStore
+    split: SplitStore
+    reconcile: ReconcileStore
+    queue: Intake | None
+    shopify_client: ShopifyFactory
+    now: Clock = field(default=utc_now)
+    _shopify: dict[str, ShopifyPort] = field(default_factory=dict, repr=False)
 
     @property
-    def engine(self):  # noqa: ANN201 - sqlalchemy.Engine
-        return self.records.engine
+    def jobs(self) -> Intake:
+        if self.queue is None:
+            raise NoQueue("REDIS_URL is not set")
+        return self.queue
 
     def shopify_for(self, shop: str) -> ShopifyPort | None:
-        """The shop's Admin API, or None when no access token is configured (actions are then dry runs)."""
-        token = self.settings.shopify_access_token
-        if not token:
-            return None
+        """The shop's Admin API, one client per shop per process; None without credentials for the shop."""
         if shop not in self._shopify:
-            self._shopify[shop] = ShopifyClient(
-                shop, token, self.settings.shopify_api_version, base_url=self.settings.shopify_admin_url
-            )
+            client = self.shopify_client(shop)
+            if client is None:
+                return None
+            self._shopify[shop] = client
         return self._shopify[shop]
 
     def dispatch(self, action_ids: Iterable[int]) -> None:
@@ -52,25 +73,54 @@ class Services:
             self.jobs.enqueue(SEND_ACTION_JOB, {"action_id": action_id}, f"outbox action {action_id}")
 
 
-_services: Services | None = None
+def shopify_clients(settings: Settings) -> ShopifyFactory:
+    """The Admin API clients the settings give credentials for: today one access token for every shop."""
+
+    def client(shop: str) -> ShopifyPort | None:
+        token = settings.shopify_access_token
+        if not token:
+            return None
+        return ShopifyClient(shop, token, settings.shopify_api_version, base_url=settings.shopify_admin_url)
+
+    return client
 
 
-def build(settings: Settings) -> Services:
-    if not settings.redis_url:
-        raise ValueError("REDIS_URL is not set")
-    engine = make_engine(settings.database_url, settings.database_schema)
+def build(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    redis: Redis | None = None,
+    shopify: ShopifyFactory | None = None,
+    now: Clock | None = None,
+) -> Services:
+    """Every adapter the worker uses, from the settings unless handed in. The queue needs REDIS_URL (or `redis`);
+    without it the records can still be read and written, and asking for the queue says what is missing."""
+    settings = settings or load_settings()
+    engine = engine or make_engine(settings.database_url, settings.database_schema)
+    if redis is None and settings.redis_url:
+        redis = Redis.from_url(settings.redis_url)
     return Services(
         settings=settings,
+        engine=engine,
         records=Records(engine),
         outbox=Outbox(engine),
-        jobs=Intake(Redis.from_url(settings.redis_url), settings.queue_name, settings.dedup_seconds),
+        late=LateStore(engine),
+        returns=ReturnsStore(engine),
+        split=SplitStore(engine),
+        reconcile=ReconcileStore(engine),
+        queue=Intake(redis, settings.queue_name, settings.dedup_seconds) if redis is not None else None,
+        shopify_client=shopify or shopify_clients(settings),
+        now=now or utc_now,
     )
+
+
+_services: Services | None = None
 
 
 def services() -> Services:
     global _services
     if _services is None:
-        _services = build(load_settings())
+        _services = build()
     return _services
 
 

@@ -20,7 +20,6 @@ from tests.fakeshopify import FakeShop, serve_fake_shop
 from tests.support import FIXTURES, SHOP, Stack, body_of, shopify_samples
 from worker import jobs
 from worker.adapters import tables
-from worker.adapters.shopify import ShopifyClient
 from worker.adapters.tables.late import late_cases, late_flags
 
 JEWELRY = "layered-jewelry.myshopify.com"
@@ -274,12 +273,7 @@ def fake_shop() -> Iterator:
 
 
 def test_with_credentials_the_order_is_tagged_and_noted_in_shopify(stack, fake_shop):
-    services = stack.services
-    services.settings = replace(services.settings, shopify_access_token=fake_shop.access_token)
-    services._shopify[SHOP] = ShopifyClient(
-        SHOP, fake_shop.access_token, "2026-04", base_url=fake_shop.base_url, sleep=lambda _s: None, max_attempts=3
-    )
-    services.now = lambda: datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
+    stack.connect(fake_shop, now=lambda: datetime(2026, 3, 4, 12, 0, tzinfo=UTC))
     stack.deliver("orders/create", webhook("orders/create", "two_warehouses_to_france", note="Gift wrap"), "order")
     stack.deliver("fulfillments/create", china_shipment(), "created")
     stack.work()

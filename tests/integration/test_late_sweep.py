@@ -125,9 +125,9 @@ def test_what_is_late_now_is_listed_without_writing_and_with_when_it_became_late
     late_deliveries.check_shipment(services, TWINKLE, 3)
     seen = []
 
-    late = late_deliveries.late_shipments(services.engine, services.settings, NOW, progress=seen.append)
+    late = late_deliveries.late_shipments(services, NOW, progress=seen.append)
 
-    assert late_deliveries.count_in_transit(services.engine, services.settings) == sum(seen) == 4
+    assert late_deliveries.count_in_transit(services) == sum(seen) == 4
     assert [(s.shop, s.fulfillment_id, s.state, s.elapsed_days, s.since) for s in late] == [
         (JEWELRY, 4, "escalated", 61, datetime(2026, 5, 2, 4, 0, tzinfo=UTC)),
         (TWINKLE, 1, "late", 29, datetime(2026, 5, 20, 4, 0, tzinfo=UTC)),

@@ -14,7 +14,6 @@ from config.settings import Settings
 from queueing.serializer import JobSerializer
 from tests.operator_seed import CUSTOMER_TEXTS, EXPLANATION, ORDER, PASSWORD, RETURN_ID, seed
 from tests.support import FIXTURES, SHOP, TEST_SECRET
-from worker.adapters.returns_store import ReturnsStore
 from worker.web import create_app
 
 PAGES = ["/", "/late", "/returns", "/split", "/events", "/rq/", "/rq/0/view/workers", "/rq/0/data/queues.json"]
@@ -43,10 +42,10 @@ def close(app) -> None:
     """Give back the connections the web process holds (the receiver's Redis, the operator's Redis and engine)."""
     app.extensions["shopworker_intake"].redis.close()
     operator = app.wsgi_app.mounts["/operator"]
-    stores = operator.extensions["shopworker_operator"]
-    stores.intake.redis.close()
+    services = operator.extensions["shopworker_operator"]
+    services.jobs.redis.close()
     operator.redis_conn.close()
-    stores.records.engine.dispose()
+    services.engine.dispose()
 
 
 @pytest.fixture
@@ -134,12 +133,13 @@ def test_a_form_without_its_csrf_token_is_refused(web, seeded, path, form):
     response = web.post(path, data=form)
     assert response.status_code == 400
     assert "The form was refused" in response.get_data(as_text=True)
-    assert ReturnsStore(_engine(web)).get(SHOP, RETURN_ID).decision == "review"
+    assert _services(web).returns.get(SHOP, RETURN_ID).decision == "review"
 
 
-def _engine(web):
+def _services(web):
+    """The operator app's services, as the composition root built them for it."""
     operator = web.application.wsgi_app.mounts["/operator"]
-    return operator.extensions["shopworker_operator"].records.engine
+    return operator.extensions["shopworker_operator"]
 
 
 def test_a_return_awaiting_review_shows_its_lines_decision_reasons_and_policy(web, seeded):
@@ -158,7 +158,7 @@ def test_an_override_from_the_page_changes_the_record_and_keeps_its_history(web,
     form = {"decision": "approved", "by": "Ana", "why": "Photo shows the defect", "csrf_token": csrf_token(web)}
     response = web.post(f"/operator/returns/{SHOP}/{RETURN_ID}/override", data={**form, "next": "/returns"})
     assert response.location == f"/operator/returns#return-{RETURN_ID}"
-    record = ReturnsStore(_engine(web)).get(SHOP, RETURN_ID)
+    record = _services(web).returns.get(SHOP, RETURN_ID)
     assert (record.decision, record.status) == ("approved", "overridden")
     ((entry),) = record.overrides
     assert (entry["by"], entry["why"], entry["old_decision"]) == ("Ana", "Photo shows the defect", "review")
@@ -171,7 +171,7 @@ def test_an_override_without_who_and_why_changes_nothing(web, seeded):
     log_in(web)
     form = {"decision": "approved", "by": " ", "why": "", "csrf_token": csrf_token(web)}
     web.post(f"/operator/returns/{SHOP}/{RETURN_ID}/override", data=form)
-    assert ReturnsStore(_engine(web)).get(SHOP, RETURN_ID).decision == "review"
+    assert _services(web).returns.get(SHOP, RETURN_ID).decision == "review"
     assert "An override needs a decision" in page(web, "/returns")
 
 

@@ -10,9 +10,9 @@ import pytest
 
 from config.settings import Settings
 from tests.fakeshopify import FakeShop, serve_fake_shop
+from tests.support import fake_shop_clients, rebuilt
 from worker import bootstrap, jobs, periodic
 from worker.adapters.outbox import add_actions
-from worker.adapters.shopify import ShopifyClient
 from worker.domain.actions import PlannedAction
 
 SHOP = "fake-shop.myshopify.com"
@@ -59,15 +59,13 @@ def shop() -> Iterator:
         yield running
 
 
-def connect(services: bootstrap.Services, shop) -> None:  # noqa: ANN001
-    services.settings = replace(services.settings, shopify_access_token=shop.access_token)
-    services._shopify[SHOP] = ShopifyClient(
-        SHOP, shop.access_token, "2026-04", base_url=shop.base_url, sleep=lambda _seconds: None, max_attempts=3
-    )
+def connect(services: bootstrap.Services, shop) -> bootstrap.Services:  # noqa: ANN001
+    settings = replace(services.settings, shopify_access_token=shop.access_token)
+    return rebuilt(services, settings, shopify=fake_shop_clients(shop))
 
 
 def test_with_credentials_the_action_is_performed_once_even_if_the_job_runs_twice(services, shop):
-    connect(services, shop)
+    services = connect(services, shop)
     action_id = tag_order(services)
     assert jobs.send_action({"action_id": action_id}) == "sent"
     assert jobs.send_action({"action_id": action_id}) == "sent"
@@ -76,7 +74,7 @@ def test_with_credentials_the_action_is_performed_once_even_if_the_job_runs_twic
 
 
 def test_a_transient_shopify_failure_keeps_the_action_pending_and_is_raised_for_retry(services, shop):
-    connect(services, shop)
+    services = connect(services, shop)
     action_id = tag_order(services)
     shop.state.inject("500", 3)
     with pytest.raises(Exception, match="500"):
@@ -87,7 +85,7 @@ def test_a_transient_shopify_failure_keeps_the_action_pending_and_is_raised_for_
 
 
 def test_a_refusal_by_shopify_is_final_and_recorded(services, shop):
-    connect(services, shop)
+    services = connect(services, shop)
     closed = shop.state.add_return(5001, [(11001, 1, "defective")], status="CLOSED")
     with services.engine.begin() as connection:
         approve = PlannedAction(SHOP, "approve_return", closed, {}, "r")

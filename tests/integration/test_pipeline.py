@@ -206,7 +206,7 @@ def test_shop_redaction_removes_everything_we_hold_for_the_shop(stack):
 
 def test_privacy_topics_reach_the_records_of_every_area(stack):
     from worker.adapters.outbox import add_actions
-    from worker.adapters.returns_store import Decided, ReturnRef, ReturnsStore
+    from worker.adapters.returns_store import Decided, ReturnRef
     from worker.adapters.tables.returns import refunds
     from worker.domain.actions import PlannedAction
 
@@ -222,7 +222,7 @@ def test_privacy_topics_reach_the_records_of_every_area(stack):
     }
     stack.deliver("refunds/create", json.dumps(refund).encode(), "refund")
     stack.work()
-    store = ReturnsStore(stack.services.engine)
+    store = stack.services.returns
     request = {
         "lines": [
             {

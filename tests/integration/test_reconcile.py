@@ -11,11 +11,10 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.fakeshopify import FakeShop, RunningFakeShop, example_order, serve_fake_shop
-from tests.support import Stack, body_of
+from tests.support import Stack, body_of, fake_shop_clients
 from worker import jobs
 from worker.adapters import tables
-from worker.adapters.reconcile_store import ReconcileStore
-from worker.adapters.shopify import ShopifyClient, ShopifyError
+from worker.adapters.shopify import ShopifyError
 from worker.adapters.tables.returns import returns
 from worker.services import reconciliation as reconcile
 
@@ -65,14 +64,8 @@ def waits() -> list[float]:
 @pytest.fixture
 def connected(stack: Stack, shop: RunningFakeShop, waits: list[float]) -> Stack:
     """The stack with credentials for the fake shop, the shop under a store policy, and a fixed clock."""
-    services = stack.services
-    services.settings = replace(
-        services.settings, shopify_access_token=shop.access_token, shop_policies={SHOP: "little-twinkle-stars"}
-    )
-    services._shopify[SHOP] = ShopifyClient(
-        SHOP, shop.access_token, "2026-04", base_url=shop.base_url, sleep=waits.append, max_attempts=3
-    )
-    services.now = lambda: NOW
+    settings = replace(stack.services.settings, shop_policies={SHOP: "little-twinkle-stars"})
+    stack.connect(shop, settings, shopify=fake_shop_clients(shop, sleep=waits.append), now=lambda: NOW)
     return stack
 
 
@@ -135,7 +128,7 @@ def test_orders_are_read_a_page_at_a_time_and_the_next_run_starts_after_the_last
 
     assert len(connected.rows(tables.orders)) == 60
     assert shop.state.received.count("OrdersUpdatedSince") == 3
-    checkpoint = ReconcileStore(connected.services.engine).checkpoint(SHOP, reconcile.RESOURCE)
+    checkpoint = connected.services.reconcile.checkpoint(SHOP, reconcile.RESOURCE)
     assert checkpoint.cursor is None
     assert checkpoint.since == datetime(2026, 3, 1, 10, 59, tzinfo=UTC) - reconcile.OVERLAP
 
@@ -151,7 +144,7 @@ def test_a_run_cut_short_on_page_two_is_resumed_from_its_checkpoint_and_every_or
     with pytest.raises(ShopifyError, match="reconciliation stopped for fake-shop"):
         reconcile.reconcile_all(connected.services)
     connected.work()
-    checkpoint = ReconcileStore(connected.services.engine).checkpoint(SHOP, reconcile.RESOURCE)
+    checkpoint = connected.services.reconcile.checkpoint(SHOP, reconcile.RESOURCE)
     assert checkpoint.cursor is not None
     assert len(connected.rows(tables.orders)) == 25
 

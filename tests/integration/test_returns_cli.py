@@ -9,7 +9,6 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.support import TEST_SECRET, Stack
-from worker.adapters.returns_store import ReturnsStore
 from worker.cli import cli
 from worker.cli.returns import group
 
@@ -47,7 +46,7 @@ def test_an_override_replaces_the_decision_and_keeps_who_when_why_and_what_it_re
     )
     assert (first.exit_code, second.exit_code) == (0, 0), first.stderr + second.stderr
     assert first.stdout == f"return 901 ({SHOP}): none -> approved by Ana\n"
-    record = ReturnsStore(stack.services.engine).get(SHOP, 901)
+    record = stack.services.returns.get(SHOP, 901)
     assert (record.decision, record.status) == ("partial", "overridden")
     assert [(o["by"], o["why"], o["old_decision"], o["decision"]) for o in record.overrides] == [
         ("Ana", "Loyal customer", None, "approved"),
@@ -62,7 +61,7 @@ def test_a_later_webhook_never_undoes_a_staff_override(stack, shopworker):
     stack.deliver("returns/request", json.dumps({"id": 902, "order": {"id": 6001}}).encode(), "replay", shop=SHOP)
     stack.deliver("returns/decline", json.dumps({"id": 902, "order_id": 6001}).encode(), "declined", shop=SHOP)
     stack.work()
-    record = ReturnsStore(stack.services.engine).get(SHOP, 902)
+    record = stack.services.returns.get(SHOP, 902)
     assert (record.decision, record.status, record.shopify_status) == ("declined", "overridden", "declined")
 
 
@@ -88,7 +87,7 @@ def test_override_needs_a_known_decision_and_a_reason(stack, shopworker):
     no_reason = shopworker("override", "901", "--decision", "approved", "--by", "Ana", "--why", " ")
     assert (bad_decision.exit_code, no_reason.exit_code) == (2, 2)
     assert bad_decision.stderr.count("\n") == no_reason.stderr.count("\n") == 1
-    assert ReturnsStore(stack.services.engine).get(SHOP, 901).overrides == []
+    assert stack.services.returns.get(SHOP, 901).overrides == []
 
 
 def test_the_same_return_id_in_two_shops_needs_shop_to_override(stack, shopworker):

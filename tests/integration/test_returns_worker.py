@@ -17,8 +17,7 @@ from config import policies
 from config.settings import Settings
 from tests.fakeshopify import FakeShop, RunningFakeShop, serve_fake_shop
 from tests.support import Stack, shopify_samples
-from worker.adapters.returns_store import ReturnsStore
-from worker.adapters.shopify import ShopifyClient, legacy_id
+from worker.adapters.shopify import legacy_id
 from worker.adapters.tables.returns import product_facts, refunds, returns
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "returns_worker"
@@ -50,11 +49,7 @@ def shop() -> Iterator[RunningFakeShop]:
 
 
 def connect(stack: Stack, shop: RunningFakeShop, store: str) -> None:
-    services = stack.services
-    services.settings = replace(services.settings, shopify_access_token=shop.access_token)
-    services._shopify[domain(store)] = ShopifyClient(
-        domain(store), shop.access_token, "2026-04", base_url=shop.base_url, sleep=lambda _s: None, max_attempts=3
-    )
+    stack.connect(shop)
 
 
 def request_webhook(return_gid: str, order_id: int = 6001) -> bytes:
@@ -75,7 +70,7 @@ def ask(stack: Stack, shop: RunningFakeShop, store: str, lines: list[tuple], at:
 
 
 def record(stack: Stack, store: str, return_id: int):  # noqa: ANN201
-    return ReturnsStore(stack.services.engine).get(domain(store), return_id)
+    return stack.services.returns.get(domain(store), return_id)
 
 
 @pytest.fixture
@@ -229,7 +224,7 @@ def test_a_shop_without_a_policy_is_recorded_as_such_and_not_failed(stack, shop)
     stack.deliver("returns/request", request_webhook(gid), "request", shop="unknown-store.myshopify.com")
     stack.work()
     assert stack.failed_jobs() == []
-    found = ReturnsStore(stack.services.engine).get("unknown-store.myshopify.com", legacy_id(gid))
+    found = stack.services.returns.get("unknown-store.myshopify.com", legacy_id(gid))
     assert (found.status, found.decision) == ("no_policy", None)
 
 

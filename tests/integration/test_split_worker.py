@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from queueing.topics import JOB_FOR_TOPIC
 from tests.fakeshopify import FakeShop, RunningFakeShop, serve_fake_shop
-from tests.support import SHOP, Stack, fixture_deliveries, shopify_samples
-from worker import bootstrap, jobs
-from worker.adapters.shopify import ShopifyClient
-from worker.adapters.split_store import SplitStore
+from tests.support import SHOP, Stack, fake_shop_clients, fixture_deliveries, shopify_samples
+from worker import jobs
 from worker.domain.events import Event
 
 US, CHINA = 655441491, 655441492  # config/locations.toml
@@ -53,11 +50,8 @@ def shop() -> Iterator[RunningFakeShop]:
         yield running
 
 
-def connect(services: bootstrap.Services, shop: RunningFakeShop) -> None:
-    services.settings = replace(services.settings, shopify_access_token=shop.access_token)
-    services._shopify[SHOP] = ShopifyClient(
-        SHOP, shop.access_token, "2026-04", base_url=shop.base_url, sleep=lambda _seconds: None, max_attempts=2
-    )
+def connect(stack: Stack, shop: RunningFakeShop) -> None:
+    stack.connect(shop, shopify=fake_shop_clients(shop, max_attempts=2))
 
 
 def deliver(stack: Stack, topic: str, payload: dict, event_id: str) -> None:
@@ -92,7 +86,7 @@ def mutation_counts(state: FakeShop) -> dict[str, int]:
 
 
 def test_a_two_location_order_is_moved_held_and_noted_so_what_is_ready_ships_first(stack, shop):
-    connect(stack.services, shop)
+    connect(stack, shop)
     deliver(stack, "orders/create", order_created(), "create")
 
     assert stack.failed_jobs() == []
@@ -113,7 +107,7 @@ def test_a_two_location_order_is_moved_held_and_noted_so_what_is_ready_ships_fir
         "Star night light x1, Glow blanket x1 from US distributor (about 13 days). "
         "Waiting for stock: Star night light x1 (only 1 in stock)."
     )
-    (plan,) = SplitStore(stack.services.engine).plans(SHOP, ORDER_ID)
+    (plan,) = stack.services.split.plans(SHOP, ORDER_ID)
     assert (plan.status, plan.trigger, plan.plan["packages"]) == ("planned", "orders/create", 2)
     assert plan.plan_hash == plan.plan["plan_hash"]
     assert (plan.applied, plan.outcome["state"]) == ("sent", "applied")
@@ -122,7 +116,7 @@ def test_a_two_location_order_is_moved_held_and_noted_so_what_is_ready_ships_fir
 
 
 def test_the_same_order_webhook_again_splits_nothing_twice_and_records_one_plan(stack, shop):
-    connect(stack.services, shop)
+    connect(stack, shop)
     deliver(stack, "orders/create", order_created(), "create")
     before = mutation_counts(shop.state)
 
@@ -131,16 +125,16 @@ def test_the_same_order_webhook_again_splits_nothing_twice_and_records_one_plan(
 
     assert mutation_counts(shop.state) == before
     assert assignment(shop.state) == SHIPPED_AS_PLANNED
-    assert len(SplitStore(stack.services.engine).plans(SHOP, ORDER_ID)) == 1
+    assert len(stack.services.split.plans(SHOP, ORDER_ID)) == 1
     assert len(stack.services.outbox.list()) == 2
 
 
 def test_routing_complete_for_the_orders_fulfillment_order_replans_it_to_the_same_plan(stack, shop):
-    connect(stack.services, shop)
+    connect(stack, shop)
     (fulfillment_order,) = shop.state.fulfillment_orders_of(ORDER_ID)
     routed = {"fulfillment_order": {"id": f"gid://shopify/FulfillmentOrder/{fulfillment_order.id}", "status": "open"}}
     deliver(stack, "fulfillment_orders/order_routing_complete", routed, "routed-early")
-    assert SplitStore(stack.services.engine).plans(SHOP, ORDER_ID) == []
+    assert stack.services.split.plans(SHOP, ORDER_ID) == []
 
     deliver(stack, "orders/create", order_created(), "create")
     before = mutation_counts(shop.state)
@@ -148,11 +142,11 @@ def test_routing_complete_for_the_orders_fulfillment_order_replans_it_to_the_sam
 
     assert stack.failed_jobs() == []
     assert mutation_counts(shop.state) == before
-    assert [p.trigger for p in SplitStore(stack.services.engine).plans(SHOP, ORDER_ID)] == ["orders/create"]
+    assert [p.trigger for p in stack.services.split.plans(SHOP, ORDER_ID)] == ["orders/create"]
 
 
 def test_an_edit_that_removes_a_line_replans_and_renotes_without_moving_anything_again(stack, shop):
-    connect(stack.services, shop)
+    connect(stack, shop)
     deliver(stack, "orders/create", order_created(), "create")
     before = mutation_counts(shop.state)
     with shop.state.lock:
@@ -165,7 +159,7 @@ def test_an_edit_that_removes_a_line_replans_and_renotes_without_moving_anything
     deliver(stack, "orders/edited", edit, "edited")
 
     assert stack.failed_jobs() == []
-    first, second = SplitStore(stack.services.engine).plans(SHOP, ORDER_ID)
+    first, second = stack.services.split.plans(SHOP, ORDER_ID)
     assert (first.status, second.status, second.trigger) == ("superseded", "planned", "orders/edited")
     assert mutation_counts(shop.state) == {**before, "SetOrderNote": before["SetOrderNote"] + 1}
     assert "Glow blanket" not in shop.state.orders[ORDER_ID]["note"]
@@ -173,7 +167,7 @@ def test_an_edit_that_removes_a_line_replans_and_renotes_without_moving_anything
 
 
 def test_a_cancelled_order_has_its_unsent_plan_actions_cancelled_and_never_resent(stack, shop):
-    connect(stack.services, shop)
+    connect(stack, shop)
     run_job_again(stack, "orders/create", order_created(), "create")  # planned; its sender jobs wait in the queue
     cancelled = {
         **order_created(),
@@ -183,18 +177,18 @@ def test_a_cancelled_order_has_its_unsent_plan_actions_cancelled_and_never_resen
 
     run_job_again(stack, "orders/cancelled", cancelled, "cancelled")
 
-    (plan,) = SplitStore(stack.services.engine).plans(SHOP, ORDER_ID)
+    (plan,) = stack.services.split.plans(SHOP, ORDER_ID)
     assert (plan.status, plan.reason) == ("cancelled", "order cancelled")
     statuses = {stack.services.outbox.get(i).status for i in (plan.apply_action_id, plan.note_action_id)}
     assert statuses == {"cancelled"}
     stack.services.now = lambda: datetime.now(UTC) + timedelta(minutes=10)
     assert jobs.resend_pending_actions() == 0
     run_job_again(stack, "orders/create", order_created(), "create")
-    assert len(SplitStore(stack.services.engine).plans(SHOP, ORDER_ID)) == 1
+    assert len(stack.services.split.plans(SHOP, ORDER_ID)) == 1
 
 
 def test_a_sender_job_queued_before_the_cancellation_sends_nothing(stack, shop):
-    connect(stack.services, shop)
+    connect(stack, shop)
     run_job_again(stack, "orders/create", order_created(), "create")
     run_job_again(stack, "orders/cancelled", {**order_created(), "cancelled_at": "2026-03-02T10:00:00+01:00"}, "c")
 
@@ -213,7 +207,7 @@ def test_without_credentials_the_plan_is_recorded_as_skipped_and_no_job_fails(st
     deliver(stack, "orders/create", order_created(), "create-again")
 
     assert stack.failed_jobs() == []
-    (plan,) = SplitStore(stack.services.engine).plans(SHOP, ORDER_ID)
+    (plan,) = stack.services.split.plans(SHOP, ORDER_ID)
     assert (plan.status, plan.reason, plan.plan) == ("skipped", "no Admin API access", None)
     assert stack.services.outbox.list() == []
     assert {e.status for e in stack.services.records.list_events()} == {"processed"}
@@ -221,7 +215,7 @@ def test_without_credentials_the_plan_is_recorded_as_skipped_and_no_job_fails(st
 
 def test_with_credentials_every_shopify_sample_is_processed_without_a_failed_job(stack):
     with serve_fake_shop(FakeShop()) as empty_shop:
-        connect(stack.services, empty_shop)
+        connect(stack, empty_shop)
         for topic, body in shopify_samples():
             stack.deliver(
                 topic, body, f"sample:{topic}", shop="departed.myshopify.com" if topic == "shop/redact" else SHOP

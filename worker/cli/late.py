@@ -12,7 +12,7 @@ import click
 
 from config.policies import load_policy, store_names
 from worker.cli import InputError, Moment
-from worker.cli.settings import settings_from_env
+from worker.cli.settings import services_from_env, settings_from_env
 from worker.domain.clock import BusinessCalendar, ClockError, classify
 from worker.domain.policy import PolicyError
 
@@ -77,22 +77,19 @@ def report(store: str | None, now: datetime | None) -> None:
     Reads every undelivered shipment of the watched shops (a progress bar on stderr) and writes nothing."""
     from sqlalchemy.exc import OperationalError
 
-    from worker.adapters.db import make_engine
     from worker.domain.late import worst
     from worker.services.late_deliveries import count_in_transit, late_shipments
 
     stores, moment, settings = _stores(store), _moment(now), settings_from_env()
-    engine = make_engine(settings.database_url, settings.database_schema)
     try:
-        total = count_in_transit(engine, settings, stores)
-        with click.progressbar(length=total, label="shipments in transit", file=sys.stderr) as bar:
-            late = late_shipments(engine, settings, moment, stores, progress=bar.update)
+        with services_from_env(settings) as services:
+            total = count_in_transit(services, stores)
+            with click.progressbar(length=total, label="shipments in transit", file=sys.stderr) as bar:
+                late = late_shipments(services, moment, stores, progress=bar.update)
     except (PolicyError, ClockError) as error:
         raise InputError(str(error)) from None
     except OperationalError as error:
         raise click.ClickException(f"the records database cannot be read: {str(error.orig).splitlines()[0]}") from None
-    finally:
-        engine.dispose()
     if not late:
         click.echo(f"no shipment is late at {moment.isoformat()}")
         return
@@ -117,21 +114,18 @@ def sweep_command(store: str | None, now: datetime | None) -> None:
     from redis.exceptions import RedisError
     from sqlalchemy.exc import OperationalError
 
-    from worker import bootstrap
     from worker.services.late_deliveries import sweep
 
     stores, moment, settings = _stores(store), _moment(now), settings_from_env()
     if not settings.redis_url:
         raise InputError("REDIS_URL is not set: the sweep queues its Shopify actions for a running worker")
-    services = bootstrap.build(settings)
     try:
-        counts = sweep(services, moment, stores)
+        with services_from_env(settings) as services:
+            counts = sweep(services, moment, stores)
     except (PolicyError, ClockError) as error:
         raise InputError(str(error)) from None
     except (OperationalError, RedisError) as error:
         raise click.ClickException(f"the sweep could not finish: {str(error).splitlines()[0]}") from None
-    finally:
-        services.engine.dispose()
     click.echo(f"{counts.flags} flags, {counts.cases} cases, {counts.actions} Shopify actions queued")
     if counts.unwatched:
         click.echo(f"not watched (no store policy): {', '.join(counts.unwatched)}")

@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from worker import bootstrap
 from worker.adapters.shopify import ShopifyError
 from worker.cli import InputError, Moment
-from worker.cli.settings import settings_from_env
+from worker.cli.settings import services_from_env, settings_from_env
 from worker.services import reconciliation
 
 
@@ -26,24 +26,19 @@ def command(shop: str | None, since: datetime | None) -> None:
     settings = settings_from_env()
     if not settings.shopify_access_token:
         raise InputError("SHOPIFY_ACCESS_TOKEN is not set: reconciliation reads the Admin API")
+    if not settings.redis_url:
+        raise InputError("REDIS_URL is not set")
     try:
-        ctx = bootstrap.build(settings)
-    except ValueError as error:
-        raise InputError(str(error)) from None
-    bootstrap.install(ctx)
-    try:
-        shops = reconciliation.shops_to_reconcile(ctx, shop)
-        if not shops:
-            raise InputError("no shop to reconcile: name one with --shop or configure SHOP_POLICIES")
-        for name in shops:
-            _reconcile(ctx, name, since)
+        with services_from_env(settings) as ctx:
+            shops = reconciliation.shops_to_reconcile(ctx, shop)
+            if not shops:
+                raise InputError("no shop to reconcile: name one with --shop or configure SHOP_POLICIES")
+            for name in shops:
+                _reconcile(ctx, name, since)
     except ShopifyError as error:
         raise click.ClickException(f"Shopify: {error}; a rerun resumes where this one stopped") from None
     except (RedisError, SQLAlchemyError) as error:
         raise click.ClickException(f"{type(error).__name__}: {str(error).splitlines()[0]}") from None
-    finally:
-        bootstrap.install(None)
-        ctx.engine.dispose()
 
 
 def _reconcile(ctx: bootstrap.Services, shop: str, since: datetime | None) -> None:

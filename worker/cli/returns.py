@@ -4,8 +4,6 @@ records and override their decisions."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -13,10 +11,10 @@ from typing import Any, NoReturn
 import click
 
 from config.policies import load_policy
-from worker.adapters.returns_store import ReturnsStore, UnknownReturn
+from worker.adapters.returns_store import UnknownReturn
 from worker.adapters.shopify import legacy_id
 from worker.cli import InputError
-from worker.cli.settings import database_from_env
+from worker.cli.settings import services_from_env
 from worker.domain.policy import PolicyError
 from worker.domain.returns import (
     ReturnRequestError,
@@ -26,6 +24,7 @@ from worker.domain.returns import (
     parse_request,
     parse_timestamp,
 )
+from worker.services import returns as returns_service
 
 
 @click.group(name="returns")
@@ -53,20 +52,14 @@ def evaluate(store: str, order_path: str, request_path: str, products_path: str 
     click.echo(json.dumps(decision_to_json(decision), indent=2))
 
 
-@contextmanager
-def _store() -> Iterator[ReturnsStore]:
-    with database_from_env() as engine:
-        yield ReturnsStore(engine)
-
-
 @group.command(name="list")
 @click.option("--shop", help="Only this shop's returns.")
 @click.option("--status", help="Only records in this status, e.g. awaiting_review or needs_details.")
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000))
 def list_returns(shop: str | None, status: str | None, limit: int) -> None:
     """Most recently changed first: return id, shop, order, status, decision, Shopify's status, policy, why."""
-    with _store() as store:
-        records = store.list_returns(shop, status, limit)
+    with services_from_env() as services:
+        records = services.returns.list_returns(shop, status, limit)
     for record in records:
         policy = f"{record.policy_name}@{record.policy_version}" if record.policy_name else "-"
         why = f"  {record.reason}" if record.reason else ""
@@ -92,8 +85,8 @@ def override(return_id: str, decision: str, by: str, why: str, shop: str | None)
     except ValueError:
         _fail(f"return id must be a number or a gid://shopify/Return/... id, got {return_id!r}")
     try:
-        with _store() as store:
-            record = store.override(number, decision, by.strip(), why.strip(), datetime.now(UTC), shop)
+        with services_from_env() as services:
+            record = returns_service.override(services, number, decision, by.strip(), why.strip(), shop)
     except UnknownReturn as error:
         _fail(str(error))
     previous = record.overrides[-1]["old_decision"] or "none"

@@ -13,14 +13,18 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import requests
 
 from worker.cli import InputError
 from worker.cli.processes import Children, StopOnSignal, Stopping, port_is_free
-from worker.cli.settings import settings_from_env
+from worker.cli.settings import services_from_env, settings_from_env
 from worker.loopback import answers
+
+if TYPE_CHECKING:
+    from worker.adapters.records import Records
 
 DEMO_FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "webhooks"
 DEMO_SHOP = "little-twinkle-stars.myshopify.com"
@@ -231,23 +235,28 @@ def web_command(port: int) -> list[str]:
 
 
 def _run_demo(port: int, settings) -> None:  # noqa: ANN001
-    from worker.adapters.db import make_engine
-    from worker.adapters.records import Records
-
     deliver = _http_delivery(f"http://127.0.0.1:{port}/webhooks", settings.api_secrets[0])
     files = list(_payload_files((DEMO_FIXTURES,)))
     for path in files:
         topic = _topic_of(path)
         status = deliver(topic, DEMO_SHOP, f"demo-{topic}-{path.stem}", path.read_bytes())
         click.echo(f"replayed {topic:<28} {path.name:<36} {status}")
-    records = Records(make_engine(settings.database_url, settings.database_schema))
+    with services_from_env(settings) as services:
+        _show_records(services.records, len(files))
+
+
+def _show_records(records: Records, delivered: int) -> None:
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and len(
-        [e for e in records.list_events(shop=DEMO_SHOP, limit=1000) if e.status in {"processed", "stale", "failed"}]
-    ) < len(files):
+    while (
+        time.monotonic() < deadline
+        and len(
+            [e for e in records.list_events(shop=DEMO_SHOP, limit=1000) if e.status in {"processed", "stale", "failed"}]
+        )
+        < delivered
+    ):
         time.sleep(0.2)
     click.echo("\nevent log:")
-    for event in records.list_events(shop=DEMO_SHOP, limit=len(files)):
+    for event in records.list_events(shop=DEMO_SHOP, limit=delivered):
         click.echo(f"  {event.id:>4} {event.topic:<28} {event.status}")
     click.echo("\nrecords:")
     shown = ("orders", "line_items", "fulfillments", "events", "late_flags", "late_cases", "split_plans", "outbox")
@@ -260,7 +269,6 @@ def _run_demo(port: int, settings) -> None:  # noqa: ANN001
                 f"  order {order['name']}: {order['financial_status']}, {len(order['line_items'])} lines, "
                 f"{order['total_price']} {order['currency']}"
             )
-    records.engine.dispose()
 
 
 def _private_redis(stack: ExitStack) -> str:

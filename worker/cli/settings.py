@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
 from config.settings import Settings, SettingsError, load_settings
 from worker.cli import InputError
+
+if TYPE_CHECKING:
+    from worker.bootstrap import Services
 
 
 def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
@@ -19,13 +21,14 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
 
 
 @contextmanager
-def database_from_env() -> Iterator[Engine]:
-    """The records database for one command, its connections closed when the command ends."""
-    from worker.adapters.db import make_engine
+def services_from_env(settings: Settings | None = None) -> Iterator[Services]:
+    """The worker's services for one command, from the composition root; connections closed when it ends."""
+    from worker import bootstrap
 
-    settings = settings_from_env()
-    engine = make_engine(settings.database_url, settings.database_schema)
+    services = bootstrap.build(settings or settings_from_env())
     try:
-        yield engine
+        yield services
     finally:
-        engine.dispose()
+        services.engine.dispose()
+        if services.queue is not None:
+            services.queue.redis.close()

@@ -5,41 +5,21 @@ A Flask app of its own (the receiver never imports worker code); `worker.web` mo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import Flask
 from redis import Redis
 
 from config.settings import Settings, SettingsError, load_settings
-from queueing.intake import Intake
-from worker.adapters.late_store import LateStore
-from worker.adapters.outbox import Outbox
-from worker.adapters.records import Records
-from worker.adapters.returns_store import ReturnsStore
-from worker.adapters.split_store import SplitStore
 
 SESSION_HOURS = 12
-
-
-@dataclass(frozen=True)
-class Stores:
-    """Everything the pages read or change, built once per app."""
-
-    settings: Settings
-    records: Records
-    returns: ReturnsStore
-    late: LateStore
-    split: SplitStore
-    outbox: Outbox
-    intake: Intake
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the operator app; tests pass their own settings (with a password and plain-http cookies)."""
     from flask_wtf.csrf import CSRFProtect
 
-    from worker.adapters.db import make_engine
+    from worker import bootstrap
     from worker.operator import auth, queues, views
 
     settings = settings or load_settings()
@@ -54,17 +34,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
         SHOPWORKER_SETTINGS=settings,
     )
-    engine = make_engine(settings.database_url, settings.database_schema)
+    # A page waits seconds at most for Redis, not a worker's patience.
     redis = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
-    app.extensions["shopworker_operator"] = Stores(
-        settings=settings,
-        records=Records(engine),
-        returns=ReturnsStore(engine),
-        late=LateStore(engine),
-        split=SplitStore(engine),
-        outbox=Outbox(engine),
-        intake=Intake(redis, settings.queue_name, settings.dedup_seconds),
-    )
+    app.extensions["shopworker_operator"] = bootstrap.build(settings, redis=redis)
     auth.init_app(app)
     CSRFProtect(app)
     app.register_blueprint(views.bp)

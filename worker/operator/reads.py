@@ -9,7 +9,7 @@ from typing import Any
 from worker.adapters.late_store import OpenRecord
 from worker.adapters.returns_store import AWAITING_REVIEW, ReturnRecord
 from worker.adapters.split_store import PlanRecord
-from worker.operator import Stores
+from worker.bootstrap import Services
 from worker.services.split import PLANNING_TOPICS
 
 COUNT_CAP = 1000
@@ -21,12 +21,12 @@ CASE = "escalated"  # the state of a late case; a flag's is "late"
 class Orders:
     """Order names and line titles, read once per order per page; a shop's order we do not hold shows its id."""
 
-    stores: Stores
+    services: Services
     _seen: dict[tuple[str, int], dict[str, Any] | None] = field(default_factory=dict)
 
     def _order(self, shop: str, order_id: int) -> dict[str, Any] | None:
         if (shop, order_id) not in self._seen:
-            self._seen[shop, order_id] = self.stores.records.get_order(shop, order_id)
+            self._seen[shop, order_id] = self.services.records.get_order(shop, order_id)
         return self._seen[shop, order_id]
 
     def name(self, shop: str, order_id: int | None) -> str:
@@ -48,19 +48,19 @@ def capped(items: Iterable[Any]) -> str:
     return f"{COUNT_CAP}+" if count >= COUNT_CAP else str(count)
 
 
-def counts(stores: Stores) -> list[tuple[str, str, str]]:
+def counts(services: Services) -> list[tuple[str, str, str]]:
     """(what, how many, which page) for the dashboard."""
-    late = stores.late.open_records()
-    queue = stores.intake.queue
-    awaiting = stores.returns.list_returns(status=AWAITING_REVIEW, limit=COUNT_CAP)
+    late = services.late.open_records()
+    queue = services.jobs.queue
+    awaiting = services.returns.list_returns(status=AWAITING_REVIEW, limit=COUNT_CAP)
     return [
         ("Returns awaiting review", capped(awaiting), "views.returns"),
         ("Open late-delivery cases", str(sum(1 for r in late if r.state == CASE)), "views.late"),
         ("Open late-shipment flags", str(sum(1 for r in late if r.state != CASE)), "views.late"),
-        ("Events logged", str(stores.records.count("events")), "views.events"),
-        ("Events failed", capped(stores.records.list_events(status="failed", limit=COUNT_CAP)), "views.events"),
-        ("Shopify actions waiting", capped(stores.outbox.pending()), ""),
-        ("Shopify actions refused by Shopify", capped(stores.outbox.list(status="failed", limit=COUNT_CAP)), ""),
+        ("Events logged", str(services.records.count("events")), "views.events"),
+        ("Events failed", capped(services.records.list_events(status="failed", limit=COUNT_CAP)), "views.events"),
+        ("Shopify actions waiting", capped(services.outbox.pending()), ""),
+        ("Shopify actions refused by Shopify", capped(services.outbox.list(status="failed", limit=COUNT_CAP)), ""),
         ("Jobs queued", str(queue.count), "rq_dashboard.queues_overview"),
         ("Jobs failed", str(queue.failed_job_registry.count), "rq_dashboard.queues_overview"),
     ]
@@ -74,11 +74,11 @@ class LateRow:
     tracking: str | None
 
 
-def late_rows(stores: Stores, orders: Orders) -> list[LateRow]:
+def late_rows(services: Services, orders: Orders) -> list[LateRow]:
     """Open cases first (a person has to reship or refund), then open flags, oldest first within each."""
     rows = []
-    for record in stores.late.open_records():
-        shipment = stores.late.shipment(record.shop, record.fulfillment_id)
+    for record in services.late.open_records():
+        shipment = services.late.shipment(record.shop, record.fulfillment_id)
         rows.append(
             LateRow(
                 kind="case" if record.state == CASE else "flag",
@@ -125,14 +125,14 @@ def return_lines(record: ReturnRecord, orders: Orders) -> list[ReturnLine]:
     return rows
 
 
-def planned_orders(stores: Stores, shop: str | None, order_id: int | None) -> list[list[PlanRecord]]:
+def planned_orders(services: Services, shop: str | None, order_id: int | None) -> list[list[PlanRecord]]:
     """Each order's plans, newest order first: the one asked for, or the orders of the latest planning events
     (the split store reads plans by order)."""
     found: dict[tuple[str, int], None] = {(shop, order_id): None} if shop and order_id is not None else {}
     topics = [None] if order_id is not None else sorted(PLANNING_TOPICS)
     for topic in topics:
-        for event in stores.records.list_events(shop=shop, topic=topic, order_id=order_id, limit=RECENT_ORDERS * 4):
+        for event in services.records.list_events(shop=shop, topic=topic, order_id=order_id, limit=RECENT_ORDERS * 4):
             if event.order_id is not None:
                 found.setdefault((event.shop, event.order_id), None)
     ordered = sorted(found, key=lambda key: key[1], reverse=True)[:RECENT_ORDERS]
-    return [plans for plans in (stores.split.plans(s, o) for s, o in ordered) if plans]
+    return [plans for plans in (services.split.plans(s, o) for s, o in ordered) if plans]

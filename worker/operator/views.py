@@ -1,4 +1,4 @@
-"""The operator's pages: read through the stores, change only through a store's own operations (an override) or
+"""The operator's pages: read through the stores, change only through the worker's use cases (an override) or
 by queueing a logged event again (a replay, as `shopworker events replay` does)."""
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 
 from queueing.topics import JOB_FOR_TOPIC
 from worker.adapters.returns_store import UnknownReturn
-from worker.operator import Stores, reads
+from worker.bootstrap import Services
+from worker.operator import reads
 from worker.operator.auth import local_target
 from worker.services.events import replay as replay_event
+from worker.services.returns import override as override_return
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +37,7 @@ EVENT_STATUSES = ("received", "processing", "processed", "stale", "failed")
 PAGE_SIZE = 100
 
 
-def _stores() -> Stores:
+def _services() -> Services:
     return current_app.extensions["shopworker_operator"]
 
 
@@ -62,21 +64,21 @@ def _when(moment: datetime | str | None) -> str:
 
 @bp.route("/")
 def dashboard() -> str:
-    return render_template("operator/dashboard.html", counts=reads.counts(_stores()))
+    return render_template("operator/dashboard.html", counts=reads.counts(_services()))
 
 
 @bp.route("/late")
 def late() -> str:
-    stores = _stores()
-    return render_template("operator/late.html", rows=reads.late_rows(stores, reads.Orders(stores)))
+    services = _services()
+    return render_template("operator/late.html", rows=reads.late_rows(services, reads.Orders(services)))
 
 
 @bp.route("/returns")
 def returns() -> str:
-    stores = _stores()
+    services = _services()
     status, shop = _text("status"), _text("shop")
-    records = stores.returns.list_returns(shop, status, PAGE_SIZE)
-    orders = reads.Orders(stores)
+    records = services.returns.list_returns(shop, status, PAGE_SIZE)
+    orders = reads.Orders(services)
     shown = [
         (record, orders.name(record.shop, record.order_id), reads.return_lines(record, orders)) for record in records
     ]
@@ -99,7 +101,7 @@ def override(shop: str, return_id: int) -> Response:
         flash("An override needs a decision (approved, declined or partial), who decides and why.", "error")
         return redirect(back)
     try:
-        record = _stores().returns.override(return_id, decision, by, why, datetime.now(UTC), shop)
+        record = override_return(_services(), return_id, decision, by, why, shop)
     except UnknownReturn as error:
         abort(404, str(error))
     previous = record.overrides[-1]["old_decision"] or "none"
@@ -110,12 +112,12 @@ def override(shop: str, return_id: int) -> Response:
 
 @bp.route("/split")
 def split() -> str:
-    stores = _stores()
+    services = _services()
     shop, order_id = _text("shop"), _number("order")
-    orders = reads.Orders(stores)
+    orders = reads.Orders(services)
     shown = [
         (plans[0].shop, orders.name(plans[0].shop, plans[0].order_id), list(reversed(plans)))
-        for plans in reads.planned_orders(stores, shop, order_id)
+        for plans in reads.planned_orders(services, shop, order_id)
     ]
     titles = {key: orders.line_title(*key) for key in _plan_lines(shown)}
     return render_template("operator/split.html", shown=shown, shop=shop, order=order_id, titles=titles)
@@ -133,8 +135,8 @@ def _plan_lines(shown: list[Any]) -> set[tuple[str, int, int]]:
 @bp.route("/events")
 def events() -> str:
     shop, topic, status, order_id = _text("shop"), _text("topic"), _text("status"), _number("order")
-    found = _stores().records.list_events(shop, topic, status, order_id, PAGE_SIZE)
-    orders = reads.Orders(_stores())
+    found = _services().records.list_events(shop, topic, status, order_id, PAGE_SIZE)
+    orders = reads.Orders(_services())
     shown = [(event, orders.name(event.shop, event.order_id)) for event in found]
     return render_template(
         "operator/events.html",
@@ -148,11 +150,11 @@ def events() -> str:
 @bp.route("/events/<int:event_id>/replay", methods=["POST"])
 def replay(event_id: int) -> Response:
     """Queue the logged event again exactly as received; its handler is idempotent."""
-    stores = _stores()
-    logged = stores.records.get_event(event_id)
+    services = _services()
+    logged = services.records.get_event(event_id)
     if logged is None:
         abort(404, f"no event with id {event_id}")
-    if not replay_event(logged, stores.intake):
+    if not replay_event(services, logged):
         flash(f"Event {event_id}: topic {logged.topic} is no longer handled, nothing queued.", "error")
     else:
         log.info("event replayed from the operator pages", extra={"event": event_id, "topic": logged.topic})

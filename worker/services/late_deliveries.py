@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 
-from sqlalchemy import Engine
-
 from config.policies import load_policy
 from config.settings import Settings
 from worker.adapters.late_store import LateStore
@@ -98,7 +96,7 @@ def check_shipment(ctx: Services, shop: str, fulfillment_id: int) -> str:
     watch = watch_for(ctx.settings, shop)
     if watch is None:
         return "unwatched"
-    store = LateStore(ctx.engine)
+    store = ctx.late
     shipment = store.shipment(shop, fulfillment_id)
     if shipment is None:
         return "not shipped"
@@ -171,7 +169,7 @@ def sweep_shop(
 def sweep(ctx: Services, now: datetime | None = None, stores: Iterable[str] | None = None) -> SweepCounts:
     """Every watched shop with shipments in transit (optionally only shops under the given store policies)."""
     now = now or ctx.now()
-    store, total = LateStore(ctx.engine), SweepCounts()
+    store, total = ctx.late, SweepCounts()
     watched = _watched_shops(store, ctx.settings, stores)
     total.unwatched = [shop for shop in store.shops_in_transit() if ctx.settings.policy_for(shop) is None]
     for shop, watch in watched.items():
@@ -197,24 +195,21 @@ def _watched_shops(store: LateStore, settings: Settings, stores: Iterable[str] |
     return {shop: w for shop, w in watched.items() if wanted is None or w.store in wanted}
 
 
-def count_in_transit(engine: Engine, settings: Settings, stores: Iterable[str] | None = None) -> int:
+def count_in_transit(ctx: Services, stores: Iterable[str] | None = None) -> int:
     """How many shipments `late_shipments` will read: the length of its progress."""
-    store = LateStore(engine)
-    return store.count_in_transit(_watched_shops(store, settings, stores))
+    return ctx.late.count_in_transit(_watched_shops(ctx.late, ctx.settings, stores))
 
 
 def late_shipments(
-    engine: Engine,
-    settings: Settings,
+    ctx: Services,
     now: datetime,
     stores: Iterable[str] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> list[LateShipment]:
     """Every undelivered shipment that is late or escalated at `now`, whether or not a sweep has recorded it yet;
     reads only. `since` is when it was recorded, or else when its clock crossed the threshold."""
-    store = LateStore(engine)
-    found: list[LateShipment] = []
-    for shop, watch in _watched_shops(store, settings, stores).items():
+    store, found = ctx.late, list[LateShipment]()
+    for shop, watch in _watched_shops(store, ctx.settings, stores).items():
         after = 0
         while page := store.in_transit(shop, after, PAGE):
             states = classify_many(watch.calendar, watch.rule, [s.shipped_at for s in page], now)

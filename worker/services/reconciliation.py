@@ -21,7 +21,7 @@ from typing import Any
 
 from queueing.keys import MISSING_WEBHOOKS_KEY
 from queueing.topics import JOB_FOR_TOPIC
-from worker.adapters.reconcile_store import Checkpoint, ReconcileStore
+from worker.adapters.reconcile_store import Checkpoint
 from worker.adapters.returns_store import SHOPIFY_STATUS_RANK
 from worker.adapters.shopify import (
     OrderSummary,
@@ -125,14 +125,14 @@ def start_pass(ctx: Services, shop: str, since: datetime | None = None) -> Pass:
     """A pass from `since` when given; otherwise the saved pass resumed, or the next one after it."""
     if since is not None:
         return Pass(shop, since)
-    saved = ReconcileStore(ctx.engine).checkpoint(shop, RESOURCE)
+    saved = ctx.reconcile.checkpoint(shop, RESOURCE)
     if saved is None:
         return Pass(shop, ctx.now() - FIRST_LOOKBACK)
     return Pass(shop, saved.since, saved.cursor, saved.seen_until)
 
 
 def run_pass(ctx: Services, current: Pass, progress: Progress | None = None) -> Report:
-    shopify, store = shopify_of(ctx, current.shop), ReconcileStore(ctx.engine)
+    shopify, store = shopify_of(ctx, current.shop), ctx.reconcile
     report = Report(current.shop, current.since, current.resumed)
     while True:
         orders, next_cursor = shopify.orders_updated_since(current.since, current.cursor)
@@ -159,7 +159,7 @@ def _checkpoint(current: Pass) -> Checkpoint:
 
 def feed_page(ctx: Services, shopify: ShopifyPort, shop: str, orders: list[OrderSummary]) -> Counter[str]:
     """Queue an event for each order, fulfillment and return of the page that the records do not reflect."""
-    store, queued = ReconcileStore(ctx.engine), Counter[str]()
+    store, queued = ctx.reconcile, Counter[str]()
     held_orders = store.order_versions(shop, [legacy_id(o.id) for o in orders])
     held_fulfillments = store.fulfillment_versions(shop, [legacy_id(f.id) for o in orders for f in o.fulfillments])
     held_returns = store.return_statuses(shop, [legacy_id(r.id) for o in orders for r in o.returns])

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from config.policies import load_policy
-from worker.adapters.returns_store import AWAITING_REVIEW, Decided, ReturnRef, ReturnsStore
+from worker.adapters.returns_store import AWAITING_REVIEW, Decided, ReturnRecord, ReturnRef, ReturnsStore
 from worker.adapters.shopify import ShopifyNotFound, ShopifyPort, legacy_id, to_gid
 from worker.bootstrap import Services
 from worker.domain.actions import PlannedAction
@@ -50,15 +50,21 @@ ZERO = Decimal("0.00")
 STATUS_AFTER_ACTION = {"approve_return": "auto_approved", "decline_return": "auto_declined"}
 
 
+def override(ctx: Services, return_id: int, decision: str, by: str, why: str, shop: str | None = None) -> ReturnRecord:
+    """A person's decision replaces the policy's; the record keeps who, when, why and what it replaced, and the
+    worker never changes it back."""
+    return ctx.returns.override(return_id, decision, by, why, ctx.now(), shop)
+
+
 def note_shopify_status(ctx: Services, event: Event) -> None:
     """Shopify approved, declined, cancelled or closed the return: its status moves forward, never back."""
     ref = _reference(event, SHOPIFY_STATUS_OF_TOPIC[event.topic])
-    ReturnsStore(ctx.engine).note_shopify_status(ref, ctx.now())
+    ctx.returns.note_shopify_status(ref, ctx.now())
 
 
 def judge_request(ctx: Services, event: Event) -> None:
     """Gather what Shopify and our records know, let the policy engine decide, record it with its action."""
-    store, now = ReturnsStore(ctx.engine), ctx.now()
+    store, now = ctx.returns, ctx.now()
     ref = _reference(event, "requested")
     policy_name = ctx.settings.policy_for(event.shop)
     if policy_name is None:
@@ -219,7 +225,7 @@ def _object(payload: Mapping[str, Any], key: str) -> Mapping[str, Any]:
 
 
 def record_refund(ctx: Services, event: Event) -> None:
-    refund, store = event.payload, ReturnsStore(ctx.engine)
+    refund, store = event.payload, ctx.returns
     order_id = int(refund["order_id"])
     lines = [
         {

@@ -20,7 +20,7 @@ from typing import Any
 
 from config.locations import locations_for
 from worker.adapters.shopify import FulfillmentOrder, ShopifyNotFound, ShopifyPort, legacy_id, to_gid
-from worker.adapters.split_store import PLANNED, SKIPPED, Decision, SplitStore
+from worker.adapters.split_store import PLANNED, SKIPPED, Decision
 from worker.bootstrap import Services
 from worker.domain.actions import PlannedAction
 from worker.domain.events import Event
@@ -42,7 +42,7 @@ def order_changed(ctx: Services, event: Event, stored: Mapping[str, Any] | None)
     """An order event: a cancellation stops the order's plan; a new, edited or routed order is planned again.
     `stored` is the order as the caller has just recorded it, if it did."""
     if event.topic == "orders/cancelled" and event.order_id is not None:
-        SplitStore(ctx.engine).cancel(event.shop, event.order_id, "order cancelled")
+        ctx.split.cancel(event.shop, event.order_id, "order cancelled")
     elif event.topic in PLANNING_TOPICS:
         order_id = _order_to_plan(ctx, event)
         if order_id is not None:
@@ -56,14 +56,14 @@ def _order_to_plan(ctx: Services, event: Event) -> int | None:
         fulfillment_order = event.payload.get("fulfillment_order") or {}
         if not fulfillment_order.get("id"):
             return None
-        return SplitStore(ctx.engine).order_of_fulfillment_order(event.shop, legacy_id(fulfillment_order["id"]))
+        return ctx.split.order_of_fulfillment_order(event.shop, legacy_id(fulfillment_order["id"]))
     return event.order_id
 
 
 def plan_order(ctx: Services, shop: str, order_id: int, trigger: str, stored: Mapping[str, Any] | None = None) -> None:
     """Decide and record the order's split; the same decision again records nothing and queues nothing.
     `stored` is the order as the caller has just recorded it, which spares reading it back."""
-    store = SplitStore(ctx.engine)
+    store = ctx.split
     if stored is None:
         stored = ctx.records.get_order(shop, order_id)
     if stored and stored.get("cancelled_at"):
