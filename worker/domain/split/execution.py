@@ -117,20 +117,8 @@ def _first_move(
     order to one destination per step, with every line it can send there."""
     destinations = sorted({location for _, location in deficit})
     for fo in open_orders:
-        source = str(fo.location_id)
         for destination in destinations:
-            lines = {
-                fo_line.id: units
-                for fo_line in fo.lines
-                if (
-                    units := min(
-                        fo_line.remaining_quantity,
-                        surplus.get((fo_line.line_item_id, source), 0),
-                        deficit.get((fo_line.line_item_id, destination), 0),
-                    )
-                )
-                > 0
-            }
+            lines = _units(fo, surplus, _at(deficit, destination))
             if lines:
                 return Move(fo.id, destination, lines)
     return None
@@ -140,21 +128,26 @@ def _first_hold(
     open_orders: list[FulfillmentOrder], surplus: dict[tuple[int, str], int], to_hold: dict[int, int]
 ) -> Hold | None:
     for fo in open_orders:
-        lines = {
-            fo_line.id: units
-            for fo_line in fo.lines
-            if (
-                units := min(
-                    fo_line.remaining_quantity,
-                    surplus.get((fo_line.line_item_id, str(fo.location_id)), 0),
-                    to_hold.get(fo_line.line_item_id, 0),
-                )
-            )
-            > 0
-        }
+        lines = _units(fo, surplus, to_hold)
         if lines:
             return Hold(fo.id, lines)
     return None
+
+
+def _at(units: Mapping[tuple[int, str], int], location: str) -> dict[int, int]:
+    """Units by line item at one location."""
+    return {line: count for (line, at), count in units.items() if at == location}
+
+
+def _units(fo: FulfillmentOrder, surplus: Mapping[tuple[int, str], int], wanted: Mapping[int, int]) -> dict[str, int]:
+    """Of each fulfillment order line, the units its location holds beyond the plan that are wanted elsewhere."""
+    spare = _at(surplus, str(fo.location_id))
+    lines = {}
+    for fo_line in fo.lines:
+        units = min(fo_line.remaining_quantity, spare.get(fo_line.line_item_id, 0), wanted.get(fo_line.line_item_id, 0))
+        if units > 0:
+            lines[fo_line.id] = units
+    return lines
 
 
 def step_limit(plan: Mapping[str, Any]) -> int:
