@@ -6,13 +6,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine
-
 from tests.support import FIXTURES, SHOP
-from worker.adapters.late_store import LateStore
-from worker.adapters.records import Records
-from worker.adapters.returns_store import AWAITING_REVIEW, Decided, ReturnRef, ReturnsStore
-from worker.adapters.split_store import PLANNED, Decision, SplitStore
+from worker import bootstrap
+from worker.adapters.returns_store import AWAITING_REVIEW, Decided, ReturnRef
+from worker.adapters.split_store import PLANNED, Decision
 from worker.domain.events import Event
 
 PASSWORD = "correct horse battery staple"
@@ -23,14 +20,14 @@ NOW = datetime(2026, 3, 20, 9, 30, tzinfo=UTC)
 EXPLANATION = "A manufacturer defect is for the store to look at: the policy says to contact us."
 
 
-def seed(engine: Engine) -> int:
+def seed(services: bootstrap.Services) -> int:
     """Write the records; returns the id of the failed event in the log."""
-    records = Records(engine)
+    records = services.records
     records.save_order(SHOP, ORDER)
     event = Event(SHOP, "orders/create", "evt-seeded", ORDER, NOW)
     row = records.begin_event(event)
     records.finish_event(row, "failed", "ShopifyError: 502 Bad Gateway")
-    ReturnsStore(engine).decide(
+    services.returns.decide(
         ReturnRef(SHOP, RETURN_ID, ORDER["id"], "requested"),
         Decided(
             status=AWAITING_REVIEW,
@@ -60,7 +57,7 @@ def seed(engine: Engine) -> int:
         ),
         NOW,
     )
-    LateStore(engine).write(
+    services.late.write(
         flags=[_late(7102, "late", "possibly held at customs", flagged_at=NOW, threshold=21)],
         cases=[_late(7101, "escalated", "in transit over 30 business days: reship or refund", opened_at=NOW)],
         actions=[],
@@ -89,7 +86,7 @@ def seed(engine: Engine) -> int:
         ],
         "backorders": [],
     }
-    SplitStore(engine).record(SHOP, ORDER["id"], Decision(PLANNED, plan_hash="ab12", plan=plan), "orders/create", NOW)
+    services.split.record(SHOP, ORDER["id"], Decision(PLANNED, plan_hash="ab12", plan=plan), "orders/create", NOW)
     return row
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from config.settings import load_settings
 from tests.conftest import POSTGRES_URL, SECRET
-from worker.adapters.db import make_engine
+from worker import bootstrap
 from worker.adapters.records import Records
 from worker.loopback import RedisServer, answers, free_port
 
@@ -76,8 +76,11 @@ class Service:
         return child
 
     def records(self) -> Records:
-        settings = load_settings(self.env)
-        return Records(make_engine(settings.database_url, settings.database_schema))
+        return self.services().records
+
+    def services(self) -> bootstrap.Services:
+        """The service's stores, built by the worker's composition root from the service's own settings."""
+        return bootstrap.build(load_settings(self.env))
 
     def wait_for(self, condition, seconds: float = 60) -> None:  # noqa: ANN001
         deadline = time.monotonic() + seconds

@@ -15,7 +15,6 @@ from queueing.serializer import JobSerializer
 from tests.e2e.conftest import ROOT
 from tests.operator_seed import CUSTOMER_TEXTS, PASSWORD, RETURN_ID, seed
 from tests.support import SHOP
-from worker.adapters.returns_store import ReturnsStore
 from worker.loopback import answers, free_port
 
 pytestmark = pytest.mark.e2e
@@ -73,8 +72,8 @@ def browser():
 
 
 def test_an_operator_logs_in_overrides_a_return_and_replays_an_event(service, operator_url, browser):
-    records = service.records()
-    event_row = seed(records.engine)
+    services = service.services()
+    event_row = seed(services)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
 
     page.goto(operator_url + "/returns")
@@ -92,7 +91,7 @@ def test_an_operator_logs_in_overrides_a_return_and_replays_an_event(service, op
     card.locator("input[name=why]").fill("The photo shows the stitching came apart")
     card.get_by_role("button", name="Override").click()
     assert page.get_by_role("status").inner_text() == f"Return {RETURN_ID}: review -> approved by Ana (support)."
-    record = ReturnsStore(records.engine).get(SHOP, RETURN_ID)
+    record = services.returns.get(SHOP, RETURN_ID)
     assert (record.decision, record.overrides[-1]["by"]) == ("approved", "Ana (support)")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "operator-returns.png"), full_page=True)
@@ -117,4 +116,4 @@ def test_an_operator_logs_in_overrides_a_return_and_replays_an_event(service, op
     page.wait_for_selector("text=shopworker")
     assert "/operator/rq/" in page.url
     page.screenshot(path=str(ARTIFACTS / "operator-queues.png"), full_page=True)
-    records.engine.dispose()
+    services.engine.dispose()

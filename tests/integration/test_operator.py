@@ -50,7 +50,7 @@ def close(app) -> None:
 
 @pytest.fixture
 def seeded(stack, operator_settings: Settings) -> int:
-    return seed(stack.services.engine)
+    return seed(stack.services)
 
 
 def csrf_token(client, path: str = "/operator/login") -> str:
