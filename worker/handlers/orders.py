@@ -12,5 +12,8 @@ def handle(ctx: Services, event: Event) -> str:
     if event.topic.startswith("orders/") and "line_items" in event.payload:
         saved = ctx.records.save_order(event.shop, event.payload)
         outcome = "processed" if saved else "stale"
-    split.order_changed(ctx, event, event.payload if saved else None)
+    if event.topic == "orders/cancelled" and event.order_id is not None:
+        split.cancel_order(ctx, event.shop, event.order_id)
+    elif event.topic in split.PLANNING_TOPICS:
+        split.plan_for(ctx, event, event.payload if saved else None)
     return outcome

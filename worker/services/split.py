@@ -38,15 +38,17 @@ NOTE_PREFIXES = ("Ships in ", "Nothing ships yet: ")
 PLANNING_TOPICS = frozenset({"orders/create", "orders/edited", "fulfillment_orders/order_routing_complete"})
 
 
-def order_changed(ctx: Services, event: Event, stored: Mapping[str, Any] | None) -> None:
-    """An order event: a cancellation stops the order's plan; a new, edited or routed order is planned again.
-    `stored` is the order as the caller has just recorded it, if it did."""
-    if event.topic == "orders/cancelled" and event.order_id is not None:
-        ctx.split.cancel(event.shop, event.order_id, "order cancelled")
-    elif event.topic in PLANNING_TOPICS:
-        order_id = _order_to_plan(ctx, event)
-        if order_id is not None:
-            plan_order(ctx, event.shop, order_id, event.topic, stored)
+def cancel_order(ctx: Services, shop: str, order_id: int) -> None:
+    """The order is cancelled: its plan stops, and its actions not yet sent are cancelled."""
+    ctx.split.cancel(shop, order_id, "order cancelled")
+
+
+def plan_for(ctx: Services, event: Event, stored: Mapping[str, Any] | None) -> None:
+    """A new, edited or routed order is planned again. `stored` is the order as the caller has just recorded it,
+    if it did."""
+    order_id = _order_to_plan(ctx, event)
+    if order_id is not None:
+        plan_order(ctx, event.shop, order_id, event.topic, stored)
 
 
 def _order_to_plan(ctx: Services, event: Event) -> int | None:
