@@ -82,7 +82,7 @@ def schema(version: str) -> GraphQLSchema:
 
 
 @functools.cache
-def _parsed(document: str) -> DocumentNode:
+def parsed(document: str) -> DocumentNode:
     return parse(document)
 
 
@@ -91,11 +91,11 @@ def document_problems(document: str, version: str, deprecated_allowed: bool = Fa
     """Why Shopify `version` would refuse the document; unless `deprecated_allowed`, each deprecated field,
     argument or enum value it uses counts as a problem too."""
     try:
-        parsed = _parsed(document)
+        tree = parsed(document)
     except GraphQLError as error:
         return (error.message,)
     rules = list(specified_rules) if deprecated_allowed else [*specified_rules, NoDeprecatedCustomRule]
-    return tuple(error.message for error in validate(schema(version), parsed, rules))
+    return tuple(error.message for error in validate(schema(version), tree, rules))
 
 
 def answer_problems(
@@ -110,7 +110,7 @@ def answer_problems(
     problems: list[Problem] = []
     result = execute_sync(
         schema(version),
-        _parsed(document),
+        parsed(document),
         root_value=data,
         context_value=problems,
         variable_values=dict(variables or {}),
@@ -132,7 +132,7 @@ def assert_answer_fits(
 
 
 def describe(document: str, problems: list[Problem]) -> str:
-    operation = get_operation_ast(_parsed(document))
+    operation = get_operation_ast(parsed(document))
     name = operation.name.value if operation and operation.name else "anonymous operation"
     lines = "\n".join(f"  {problem}" for problem in problems)
     return f"the answer to {name} does not fit Shopify's schema:\n{lines}"

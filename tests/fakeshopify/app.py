@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask, jsonify, request
 
 from tests import shopify_schema
-from tests.fakeshopify import reads, schema_guard, writes
+from tests.fakeshopify import costs, reads, schema_guard, writes
 from tests.fakeshopify.oauth import FakeApp
 from tests.fakeshopify.state import FakeShop
 
@@ -49,35 +49,52 @@ MUTATIONS: dict[str, Resolver] = {
 }
 
 _OPERATION = re.compile(r"^\s*(query|mutation)\s+(\w+)")
-_QUERY_COST = 12
-_BUCKET = {"maximumAvailable": 2000.0, "restoreRate": 100.0}
 
 
-def _cost(currently_available: float, actual: int | None) -> dict[str, Any]:
-    return {
-        "cost": {
-            "requestedQueryCost": _QUERY_COST,
-            "actualQueryCost": actual,
-            "throttleStatus": {**_BUCKET, "currentlyAvailable": currently_available},
+def _cost(shop: FakeShop, requested: int, actual: int | None) -> dict[str, Any]:
+    cost = {"requestedQueryCost": requested, "actualQueryCost": actual, "throttleStatus": shop.bucket.status()}
+    return {"cost": cost}
+
+
+def _throttled(shop: FakeShop, requested: int) -> Any:
+    errors = [
+        {
+            "message": "Throttled",
+            "extensions": {"code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"},
         }
-    }
+    ]
+    return jsonify({"errors": errors, "extensions": _cost(shop, requested, None)})
 
 
-def _fault_response(fault: str, shop: FakeShop) -> Any:
+def _too_expensive(requested: int) -> Any:
+    message = (
+        f"Query cost is {requested}, which exceeds the single query max cost limit ({costs.SINGLE_QUERY_LIMIT})."
+        " See https://shopify.dev/concepts/about-apis/rate-limits for more information on how the cost of a query is"
+        " calculated. To query larger amounts of data with fewer limits, bulk operations should be used instead."
+    )
+    return jsonify({"errors": [{"message": message, "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested}}]})
+
+
+def _fault_response(fault: str, shop: FakeShop, requested: int) -> Any:
     if fault == "429":
         response = jsonify({"errors": "Exceeded the rate limit for this app. Reduce request rates to resume."})
         response.status_code = 429
         response.headers["Retry-After"] = str(shop.retry_after_seconds)
         return response
-    if fault == "throttled":
-        errors = [
-            {
-                "message": "Throttled",
-                "extensions": {"code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"},
-            }
-        ]
-        return jsonify({"errors": errors, "extensions": _cost(currently_available=2.0, actual=None)})
+    if fault == "throttled":  # the bucket spent to the last point, by this app's other requests
+        shop.bucket.drain()
+        return _throttled(shop, requested)
     return "Internal Server Error", 500
+
+
+def _requested_cost(document: str, variables: dict[str, Any], version: str) -> int:
+    """0 for a document Shopify would refuse: the schema check reports it."""
+    try:
+        if shopify_schema.document_problems(document, version, deprecated_allowed=True):
+            return 0
+        return costs.requested_cost(document, variables, version)
+    except LookupError:
+        return 0
 
 
 def _schema_misfit(document: str, data: Any, variables: dict[str, Any], version: str) -> str | None:
@@ -107,13 +124,16 @@ def create_fake_app(
         if shop is None:
             return jsonify({"errors": "Not Found"}), 404
         body = request.get_json(silent=True) or {}
-        match = _OPERATION.match(str(body.get("query", "")))
+        document = str(body.get("query", ""))
+        variables = dict(body.get("variables") or {})
+        match = _OPERATION.match(document)
         kind, name = match.groups() if match else ("query", "anonymous")
+        requested = _requested_cost(document, variables, version)
         with shop.lock:
             shop.received.append(name)
             fault = shop.next_fault(name)
             if fault:
-                return _fault_response(fault, shop)
+                return _fault_response(fault, shop, requested)
             token = request.headers.get("X-Shopify-Access-Token") or ""
             from_grant = oauth is not None and oauth.accepts(domain, token)
             if not from_grant and not (shop.access_token and token == shop.access_token):
@@ -121,19 +141,25 @@ def create_fake_app(
                 return jsonify(
                     {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
                 ), 401
+            if requested > costs.SINGLE_QUERY_LIMIT:
+                return _too_expensive(requested)
             resolver = (MUTATIONS if kind == "mutation" else QUERIES).get(name)
             if resolver is None:
                 return jsonify({"errors": [{"message": f"fake Shopify does not know the {kind} {name}"}]})
-            variables = dict(body.get("variables") or {})
+            if not shop.bucket.take(requested):
+                return _throttled(shop, requested)
             if kind == "mutation":
                 shop.mutations.append((name, variables))
             shop.granted_now = tuple(oauth.scopes.split(",")) if from_grant and oauth.scopes else shop.scopes
             data = resolver(shop, variables)
-        misfit = _schema_misfit(str(body.get("query", "")), data, variables, version)
-        if misfit:
-            schema_guard.report(misfit)
-            return jsonify({"errors": [{"message": misfit, "extensions": {"code": "FAKE_ANSWER_OUTSIDE_SCHEMA"}}]})
-        return jsonify({"data": data, "extensions": _cost(currently_available=1988.0, actual=_QUERY_COST)})
+            misfit = _schema_misfit(document, data, variables, version)
+            if misfit:
+                schema_guard.report(misfit)
+                return jsonify({"errors": [{"message": misfit, "extensions": {"code": "FAKE_ANSWER_OUTSIDE_SCHEMA"}}]})
+            actual = costs.actual_cost(document, variables, version, data)
+            shop.bucket.give_back(requested - actual)  # Shopify refunds what the answer did not use
+            shop.answered.append(name)
+            return jsonify({"data": data, "extensions": _cost(shop, requested, actual)})
 
     def access_token(domain: str) -> Any:
         if oauth is None or domain not in everyone:

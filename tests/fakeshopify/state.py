@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from tests.fakeshopify.costs import CostBucket
 from worker.adapters.shopify.shapes import RETURN_REASON_HANDLES
 
 FAULTS = ("429", "throttled", "500")
@@ -53,8 +54,9 @@ class FakeFulfillmentOrder:
     order_id: int
     location_id: int
     lines: list[FakeFulfillmentOrderLine]
-    status: str = "OPEN"
+    status: str = "OPEN"  # OPEN, IN_PROGRESS (progress reported), ON_HOLD, CLOSED, ...
     holds: list[dict[str, Any]] = field(default_factory=list)
+    request_status: str = "UNSUBMITTED"  # a fulfillment service's request: SUBMITTED, ACCEPTED, ...
 
 
 @dataclass
@@ -100,11 +102,14 @@ class FakeShop:
     products: dict[int, dict[str, Any]] = field(default_factory=dict)
     fulfillment_orders: dict[int, FakeFulfillmentOrder] = field(default_factory=dict)
     inventory: dict[tuple[int, int], int] = field(default_factory=dict)  # (variant id, location id) -> available
+    stocked: set[tuple[int, int]] = field(default_factory=set)  # (variant id, location id) with no level seeded
     tags: dict[str, list[str]] = field(default_factory=dict)  # gid -> tags, in the order they were added
     webhook_topics: list[str] = field(default_factory=list)
     mutations: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     received: list[str] = field(default_factory=list)  # operation names of every request, faults included
+    answered: list[str] = field(default_factory=list)  # operation names of the requests answered with data
     retry_after_seconds: int = 1
+    bucket: CostBucket = field(default_factory=CostBucket)  # this app's query cost bucket on this shop
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _faults: deque[str] = field(default_factory=deque, repr=False)
     _aimed: list[AimedFault] = field(default_factory=list, repr=False)
@@ -133,6 +138,8 @@ class FakeShop:
                 if item.get("requires_shipping", True)
             ]
             if lines:
+                # Shopify assigns an order to a location that stocks its items
+                self.stocked.update((line.variant_id, location_id) for line in lines if line.variant_id)
                 fulfillment_order = FakeFulfillmentOrder(self.new_id(), order_id, location_id, lines)
                 self.fulfillment_orders[fulfillment_order.id] = fulfillment_order
             return gid("Order", order_id)
@@ -211,6 +218,26 @@ class FakeShop:
                         name = fulfillment.get("name") or f"{order['name']}.{position}"
                         return {**fulfillment, "name": name, "order_id": int(order["id"])}
             return None
+
+    def pass_time(self, seconds: float) -> None:
+        """Lets `seconds` go by for the cost bucket, as a client's sleep would; pass it as the client's `sleep`."""
+        self.bucket.pass_time(seconds)
+
+    def stocks(self, variant_id: int, location_id: int) -> bool:
+        """Whether the location stocks the variant: it has an inventory level there, whatever its quantity."""
+        with self.lock:
+            return (variant_id, location_id) in self.inventory or (variant_id, location_id) in self.stocked
+
+    def report_progress(self, fulfillment_order_id: int) -> None:
+        """The merchant or a fulfillment service reports progress (fulfillmentOrderReportProgress): IN_PROGRESS."""
+        with self.lock:
+            self.fulfillment_orders[fulfillment_order_id].status = "IN_PROGRESS"
+
+    def submit_to_fulfillment_service(self, fulfillment_order_id: int, accepted: bool = True) -> None:
+        """A fulfillment service was asked to fulfill it (and accepted): it can no longer be moved, and a split
+        replaces it rather than splitting it in place."""
+        with self.lock:
+            self.fulfillment_orders[fulfillment_order_id].request_status = "ACCEPTED" if accepted else "SUBMITTED"
 
     def fulfillment_orders_of(self, order_id: int) -> list[FakeFulfillmentOrder]:
         with self.lock:

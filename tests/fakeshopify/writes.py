@@ -1,8 +1,15 @@
 """Answers to the adapter's mutations: each changes the fake shop the way Shopify documents it would.
 
-Where Shopify's documentation is silent about a refusal (moving a fulfillment order to the location it is
-already at, splitting off every unit), the fake refuses with a plain userError; the adapter treats any
-refusal the same way.
+From Shopify's documentation of the mutations:
+- a move is refused for a closed fulfillment order, one with progress reported (the only move error code,
+  CANNOT_MOVE_FULFILLMENT_ORDER_WITH_REPORTED_PROGRESS), one awaiting a fulfillment service, and for a
+  destination that does not stock the items; a move onto a location that already has an open fulfillment order
+  of the same order closes that one and recreates its lines, with the moved ones, in a new fulfillment order;
+- a split of a fulfillment order that is not in a state to be split creates a replacement fulfillment order
+  instead (the fake takes one handed to a fulfillment service to be such);
+- an app can place up to 10 holds on one fulfillment order (FULFILLMENT_ORDER_HOLD_LIMIT_REACHED beyond).
+Where the documentation is silent about a refusal (moving a fulfillment order to the location it is already at,
+splitting off every unit), the fake refuses with a userError without a code; the adapter treats any refusal alike.
 """
 
 from __future__ import annotations
@@ -11,6 +18,11 @@ from typing import Any
 
 from tests.fakeshopify.reads import fulfillment_order_node
 from tests.fakeshopify.state import FakeFulfillmentOrder, FakeFulfillmentOrderLine, FakeShop, gid, legacy
+
+MOVE_PROGRESS_REPORTED = "CANNOT_MOVE_FULFILLMENT_ORDER_WITH_REPORTED_PROGRESS"
+HOLDS_PER_APP = 10
+WITH_FULFILLMENT_SERVICE = {"SUBMITTED", "ACCEPTED", "CANCELLATION_REQUESTED", "CANCELLATION_REJECTED"}
+_FINISHED = {"CLOSED", "CANCELLED", "INCOMPLETE"}
 
 
 def _refusal(message: str, field: list[str] | None = None, code: str | None = None) -> list[dict[str, Any]]:
@@ -55,19 +67,41 @@ def decline_return(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
 def move_fulfillment_order(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
     fo = shop.fulfillment_orders.get(legacy(variables["id"]))
     destination = legacy(variables["newLocationId"])
-    if fo is None or fo.status == "CLOSED":
+    if fo is None or fo.status in _FINISHED:
         return _move_refused("Fulfillment order cannot be moved.")
+    if fo.status == "IN_PROGRESS":
+        return _move_refused(
+            "Cannot move a fulfillment order that has had progress reported. Mark it as open first.",
+            MOVE_PROGRESS_REPORTED,
+        )
+    if fo.request_status in WITH_FULFILLMENT_SERVICE:
+        return _move_refused("Fulfillment order is awaiting action by a fulfillment service and cannot be moved.")
     if fo.location_id == destination:
         return _move_refused("Fulfillment order is already assigned to this location.")
     wanted = _requested_quantities(variables.get("lines"))
     problem = _quantity_problem(fo, wanted)
     if problem:
         return _move_refused(problem)
-    if not wanted or _takes_everything(fo, wanted):
+    moving = wanted or {line.id: line.remaining_quantity for line in fo.lines}
+    if any(
+        line.variant_id and moving.get(line.id) and not shop.stocks(line.variant_id, destination) for line in fo.lines
+    ):
+        return _move_refused("The new location does not stock the requested inventory items.", field=["newLocationId"])
+    already_there = next(
+        (
+            other
+            for other in shop.fulfillment_orders_of(fo.order_id)
+            if other.id != fo.id and other.location_id == destination and other.status == "OPEN"
+        ),
+        None,
+    )
+    if already_there is not None:
+        moved = _recreate_with(shop, already_there, fo, moving)
+    elif _takes_everything(fo, moving):
         fo.location_id = destination
         moved = fo
     else:
-        moved = _carve_out(shop, fo, wanted, destination)
+        moved = _carve_out(shop, fo, moving, destination)
     payload: dict[str, Any] = {
         "movedFulfillmentOrder": fulfillment_order_node(moved, with_lines=False),
         "originalFulfillmentOrder": _short(fo),
@@ -89,11 +123,12 @@ def split_fulfillment_order(shop: FakeShop, variables: dict[str, Any]) -> dict[s
         if problem or _takes_everything(fo, wanted):
             return _split_refused(problem or "A split must leave something behind.", "INVALID_LINE_ITEM_QUANTITY")
         new_fo = _carve_out(shop, fo, wanted, fo.location_id)
+        replacement = _replace(shop, fo) if fo.request_status in WITH_FULFILLMENT_SERVICE else None
         results.append(
             {
                 "fulfillmentOrder": _short(fo),
                 "remainingFulfillmentOrder": _short(new_fo),
-                "replacementFulfillmentOrder": None,
+                "replacementFulfillmentOrder": _short(replacement),
             }
         )
     return {"fulfillmentOrderSplit": {"fulfillmentOrderSplits": results, "userErrors": []}}
@@ -108,6 +143,11 @@ def hold_fulfillment_order(shop: FakeShop, variables: dict[str, Any]) -> dict[st
     if any(existing["handle"] == handle for existing in fo.holds):
         return _hold_refused(
             "The handle is already in use for a hold on this fulfillment order.", "DUPLICATE_FULFILLMENT_HOLD_HANDLE"
+        )
+    if len(fo.holds) >= HOLDS_PER_APP:  # every hold in the fake shop is this app's
+        return _hold_refused(
+            f"An app can only have up to {HOLDS_PER_APP} holds on a single fulfillment order at any one time.",
+            "FULFILLMENT_ORDER_HOLD_LIMIT_REACHED",
         )
     wanted = _requested_quantities(hold.get("fulfillmentOrderLineItems"))
     problem = _quantity_problem(fo, wanted)
@@ -186,8 +226,56 @@ def _carve_out(
     return new_fo
 
 
-def _move_refused(message: str) -> dict[str, Any]:
-    payload = {"movedFulfillmentOrder": None, "originalFulfillmentOrder": None, "userErrors": _refusal(message, ["id"])}
+def _recreate_with(
+    shop: FakeShop, at_destination: FakeFulfillmentOrder, fo: FakeFulfillmentOrder, moving: dict[int, int]
+) -> FakeFulfillmentOrder:
+    """A move onto a location that has an open fulfillment order of the same order: that one is closed, and its
+    lines are recreated with the moved units in a new fulfillment order there."""
+    units: dict[tuple[int, int | None], int] = {}
+    for line in at_destination.lines:
+        key = (line.line_item_id, line.variant_id)
+        units[key] = units.get(key, 0) + line.remaining_quantity
+    _close(at_destination)
+    for line in fo.lines:
+        quantity = moving.get(line.id, 0)
+        if quantity:
+            line.remaining_quantity -= quantity
+            key = (line.line_item_id, line.variant_id)
+            units[key] = units.get(key, 0) + quantity
+    if all(line.remaining_quantity == 0 for line in fo.lines):
+        fo.status = "CLOSED"
+    else:
+        fo.lines = [line for line in fo.lines if line.remaining_quantity > 0]
+    lines = [
+        FakeFulfillmentOrderLine(shop.new_id(), line_item_id, variant_id, quantity)
+        for (line_item_id, variant_id), quantity in units.items()
+    ]
+    recreated = FakeFulfillmentOrder(shop.new_id(), fo.order_id, at_destination.location_id, lines)
+    shop.fulfillment_orders[recreated.id] = recreated
+    return recreated
+
+
+def _replace(shop: FakeShop, fo: FakeFulfillmentOrder) -> FakeFulfillmentOrder:
+    """Closes `fo` and puts what it still holds in a new fulfillment order at the same location."""
+    lines = [
+        FakeFulfillmentOrderLine(shop.new_id(), line.line_item_id, line.variant_id, line.remaining_quantity)
+        for line in fo.lines
+    ]
+    _close(fo)
+    replacement = FakeFulfillmentOrder(shop.new_id(), fo.order_id, fo.location_id, lines)
+    shop.fulfillment_orders[replacement.id] = replacement
+    return replacement
+
+
+def _close(fo: FakeFulfillmentOrder) -> None:
+    fo.status = "CLOSED"
+    for line in fo.lines:
+        line.remaining_quantity = 0
+
+
+def _move_refused(message: str, code: str | None = None, field: list[str] | None = None) -> dict[str, Any]:
+    errors = _refusal(message, field or ["id"], code)
+    payload = {"movedFulfillmentOrder": None, "originalFulfillmentOrder": None, "userErrors": errors}
     return {"fulfillmentOrderMove": payload}
 
 

@@ -107,6 +107,7 @@ def shop() -> Iterator:
         "line_items": [{"id": LIGHT, "variant_id": 1, "quantity": 2}, {"id": PLUSH, "variant_id": 2, "quantity": 1}],
     }
     state.add_order(order, location_id=int(US))
+    state.set_inventory(2, int(CHINA), 1)  # the plan ships the plush from China, which stocks it
     with serve_fake_shop(state) as running:
         yield running
 
