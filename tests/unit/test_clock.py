@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -114,10 +115,27 @@ def test_days_are_the_stores_local_dates(
     assert calendar().elapsed_days(shipped_at, now, "business") == business_days
 
 
-def test_a_naive_datetime_is_read_as_utc() -> None:
+@pytest.fixture
+def host_in_tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The machine's own time zone, which must never decide anything: naive times are UTC."""
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_a_naive_datetime_is_read_as_utc(host_in_tokyo: None) -> None:
     naive = datetime(2024, 3, 1, 3, 0)
     assert us().local_date(naive) == date(2024, 2, 29)
     assert us().local_date(naive) == us().local_date(naive.replace(tzinfo=UTC))
+
+
+def test_a_sweep_reads_naive_shipping_times_as_utc_whatever_the_hosts_time_zone(host_in_tokyo: None) -> None:
+    now = at(NEW_YORK, 2024, 12, 4, 12)
+    just_before, at_cutoff = datetime(2024, 11, 1, 3, 59), datetime(2024, 11, 1, 4, 0)  # midnight in New York
+
+    assert classify_many(us(), TRANSIT_RULE, [just_before, at_cutoff], now) == ["late", "on_time"]
 
 
 SHIPPED_FRIDAY_NOV_1 = at(NEW_YORK, 2024, 11, 1, 15, 0)
@@ -160,8 +178,21 @@ def test_delivery_stops_the_clock_on_the_delivery_date() -> None:
     assert (status.state, status.elapsed_business_days, status.elapsed_calendar_days) == ("delivered", 12, 19)
 
 
+def test_a_parcel_delivered_the_moment_it_shipped_is_delivered_with_nothing_elapsed() -> None:
+    status = classify(us(), TRANSIT_RULE, SHIPPED_FRIDAY_NOV_1, at(UTC, 2025, 1, 1), SHIPPED_FRIDAY_NOV_1)
+
+    assert (status.state, status.elapsed_business_days, status.elapsed_calendar_days) == ("delivered", 0, 0)
+
+
+def test_a_naive_delivery_time_is_read_as_utc_beside_an_aware_shipping_time() -> None:
+    delivered = SHIPPED_FRIDAY_NOV_1.astimezone(UTC).replace(tzinfo=None) + timedelta(days=3)
+    status = classify(us(), TRANSIT_RULE, SHIPPED_FRIDAY_NOV_1, at(UTC, 2025, 1, 1), delivered)
+
+    assert (status.state, status.elapsed_calendar_days) == ("delivered", 3)
+
+
 def test_a_delivery_before_shipping_is_refused() -> None:
-    with pytest.raises(ClockError):
+    with pytest.raises(ClockError, match="^delivered before it was shipped$"):
         classify(us(), TRANSIT_RULE, SHIPPED_FRIDAY_NOV_1, now=at(UTC, 2025, 1, 1), delivered_at=at(UTC, 2024, 10, 1))
 
 
@@ -206,17 +237,70 @@ def test_is_business_day_follows_weekends_and_holidays() -> None:
 
 
 @pytest.mark.parametrize(
-    ("country", "subdivision", "timezone"),
+    ("country", "subdivision", "timezone", "message"),
     [
-        pytest.param("XX", None, "UTC", id="unknown country"),
-        pytest.param("US", "ZZ", "UTC", id="unknown subdivision"),
-        pytest.param("US", None, "America/Nowhere", id="unknown time zone"),
-        pytest.param("US", None, "America", id="a time zone folder"),
+        pytest.param("XX", None, "UTC", "no holiday calendar for 'XX' subdivision None", id="unknown country"),
+        pytest.param("US", "ZZ", "UTC", "no holiday calendar for 'US' subdivision 'ZZ'", id="unknown subdivision"),
+        pytest.param("US", None, "America/Nowhere", "unknown time zone 'America/Nowhere'", id="unknown time zone"),
+        pytest.param("US", None, "America", "unknown time zone 'America'", id="a time zone folder"),
     ],
 )
-def test_a_calendar_that_cannot_exist_is_refused(country: str, subdivision: str | None, timezone: str) -> None:
-    with pytest.raises(ClockError):
+def test_a_calendar_that_cannot_exist_is_refused(
+    country: str, subdivision: str | None, timezone: str, message: str
+) -> None:
+    with pytest.raises(ClockError) as refused:
         BusinessCalendar(country, subdivision, timezone)
+    assert str(refused.value) == message
+
+
+def test_a_calendar_without_a_time_zone_counts_utc_days() -> None:
+    calendar = BusinessCalendar("US")
+
+    assert repr(calendar) == "BusinessCalendar('US', None, 'UTC')"
+    assert calendar.local_date(at(NEW_YORK, 2026, 3, 2, 23, 30)) == date(2026, 3, 3)
+
+
+def test_a_subdivision_names_the_calendar_and_brings_its_own_holidays() -> None:
+    bavaria, germany = BusinessCalendar("DE", "BY", "Europe/Berlin"), BusinessCalendar("DE", None, "Europe/Berlin")
+
+    assert (bavaria.name, germany.name) == ("DE-BY", "DE")
+    # Epiphany (Tuesday 6 January 2026) is a public holiday in Bavaria, not in all of Germany.
+    assert bavaria.elapsed_between(date(2026, 1, 5), date(2026, 1, 7), "business") == 1
+    assert germany.elapsed_between(date(2026, 1, 5), date(2026, 1, 7), "business") == 2
+
+
+def test_a_holiday_on_a_saturday_costs_only_its_observed_friday() -> None:
+    # Independence Day 2026 is a Saturday, observed on Friday 3 July: Thursday 2, then Monday 6 to Wednesday 8.
+    calendar = BusinessCalendar("US", None, "America/New_York")
+
+    assert calendar.elapsed_between(date(2026, 7, 1), date(2026, 7, 8), "business") == 4
+
+
+def test_a_calendar_asked_about_one_year_knows_the_next_years_holidays_too() -> None:
+    calendar = BusinessCalendar("US", None, "America/New_York")
+    assert calendar.elapsed_between(date(2026, 3, 2), date(2026, 3, 6), "business") == 4
+
+    # New Year's Day 2027 is a Friday.
+    assert calendar.elapsed_between(date(2026, 12, 31), date(2027, 1, 4), "business") == 1
+
+
+def test_a_threshold_years_away_is_found_past_the_holidays_loaded_so_far() -> None:
+    calendar = BusinessCalendar("FR", None, "Europe/Paris")
+    shipped_at = at(PARIS, 2026, 3, 2, 10)
+
+    crossing = calendar.crossing_time(shipped_at, 800, "business")
+
+    assert calendar.elapsed_days(shipped_at, crossing, "business") == 801
+    assert calendar.elapsed_days(shipped_at, crossing - timedelta(microseconds=1), "business") == 800
+    # At that moment a parcel shipped on 2 March has 801 days behind it, one shipped on 3 March only 800.
+    assert calendar.overdue_cutoff(crossing, 800, "business") == calendar.start_of_day(date(2026, 3, 3))
+
+
+def test_a_negative_threshold_is_refused() -> None:
+    with pytest.raises(ClockError, match="^a threshold counts days from zero, got -1$"):
+        us().crossing_time(SHIPPED_FRIDAY_NOV_1, -1, "business")
+    with pytest.raises(ClockError, match="^a threshold counts days from zero, got -2$"):
+        us().overdue_cutoff(SHIPPED_FRIDAY_NOV_1, -2, "calendar")
 
 
 def test_the_calendar_version_names_the_holiday_data_that_decided() -> None:
