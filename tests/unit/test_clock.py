@@ -133,9 +133,11 @@ def test_a_naive_datetime_is_read_as_utc(host_in_tokyo: None) -> None:
 
 def test_a_sweep_reads_naive_shipping_times_as_utc_whatever_the_hosts_time_zone(host_in_tokyo: None) -> None:
     now = at(NEW_YORK, 2024, 12, 4, 12)
-    just_before, at_cutoff = datetime(2024, 11, 1, 3, 59), datetime(2024, 11, 1, 4, 0)  # midnight in New York
+    # The cutoffs are midnights in New York: 1 November (21 business days) and 21 October (30).
+    shipped_ats = [datetime(2024, 11, 1, 3, 59), datetime(2024, 11, 1, 4, 0)]
+    shipped_ats += [datetime(2024, 10, 21, 3, 59), datetime(2024, 10, 21, 4, 0)]
 
-    assert classify_many(us(), TRANSIT_RULE, [just_before, at_cutoff], now) == ["late", "on_time"]
+    assert classify_many(us(), TRANSIT_RULE, shipped_ats, now) == ["late", "on_time", "escalated", "late"]
 
 
 SHIPPED_FRIDAY_NOV_1 = at(NEW_YORK, 2024, 11, 1, 15, 0)
@@ -280,8 +282,9 @@ def test_a_calendar_asked_about_one_year_knows_the_next_years_holidays_too() -> 
     calendar = BusinessCalendar("US", None, "America/New_York")
     assert calendar.elapsed_between(date(2026, 3, 2), date(2026, 3, 6), "business") == 4
 
-    # New Year's Day 2027 is a Friday.
+    # New Year's Day 2027 is a Friday; Christmas 2025 a Thursday.
     assert calendar.elapsed_between(date(2026, 12, 31), date(2027, 1, 4), "business") == 1
+    assert calendar.elapsed_between(date(2025, 12, 24), date(2025, 12, 26), "business") == 1
 
 
 def test_a_threshold_years_away_is_found_past_the_holidays_loaded_so_far() -> None:
