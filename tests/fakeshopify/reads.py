@@ -78,6 +78,12 @@ def fetch_order(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
             "cancelledAt": order.get("cancelled_at"),
             "tags": list(shop.tags.get(order_gid, [])),
             "note": order.get("note"),
+            "taxesIncluded": bool(order.get("taxes_included", False)),
+            "customAttributes": [
+                {"key": attribute["name"], "value": attribute.get("value")}
+                for attribute in order.get("note_attributes") or []
+            ],
+            "refunds": [_refund(refund) for refund in order.get("refunds") or []],
             "shippingAddress": {"countryCodeV2": address.get("country_code")} if address else None,
             "discountApplications": {
                 "nodes": [
@@ -274,6 +280,24 @@ def _line_item(item: dict[str, Any]) -> dict[str, Any]:
         "variant": {"id": gid("ProductVariant", item["variant_id"])} if item.get("variant_id") else None,
         "product": {"id": gid("Product", item["product_id"])} if item.get("product_id") else None,
         "discountAllocations": [_allocation(allocation) for allocation in item.get("discount_allocations", [])],
+        "taxLines": [{"priceSet": _money(tax["price"])} for tax in item.get("tax_lines") or []],
+    }
+
+
+def _refund(refund: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "refundLineItems": {
+            "nodes": [
+                {"lineItem": {"id": gid("LineItem", int(item["line_item_id"]))}, "quantity": item["quantity"]}
+                for item in refund.get("refund_line_items") or []
+            ]
+        },
+        "refundShippingLines": {
+            "nodes": [
+                {"subtotalAmountSet": _money(line["subtotal_amount_set"]["shop_money"]["amount"])}
+                for line in refund.get("refund_shipping_lines") or []
+            ]
+        },
     }
 
 
@@ -311,6 +335,13 @@ def _fulfillment(fulfillment: dict[str, Any]) -> dict[str, Any]:
         "createdAt": fulfillment["created_at"],
         "updatedAt": fulfillment["updated_at"],
         "deliveredAt": fulfillment["updated_at"] if shipment_status == "delivered" else None,
+        "fulfillmentLineItems": {
+            "pageInfo": {"hasNextPage": False},
+            "nodes": [
+                {"lineItem": {"id": gid("LineItem", int(line["id"]))}, "quantity": line.get("quantity", 1)}
+                for line in fulfillment.get("line_items") or []
+            ],
+        },
     }
 
 

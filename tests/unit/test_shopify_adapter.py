@@ -269,6 +269,10 @@ def _order_node(line_items: list[dict[str, Any]], has_next_page: bool = False) -
                 "createdAt": "2026-01-03T11:00:00-05:00",
                 "updatedAt": "2026-01-06T16:00:00-05:00",
                 "deliveredAt": "2026-01-06T15:58:00-05:00",
+                "fulfillmentLineItems": {
+                    "pageInfo": {"hasNextPage": False},
+                    "nodes": [{"lineItem": {"id": "gid://shopify/LineItem/1"}, "quantity": 2}],
+                },
             },
             {
                 "id": "gid://shopify/Fulfillment/255858047",
@@ -277,7 +281,19 @@ def _order_node(line_items: list[dict[str, Any]], has_next_page: bool = False) -
                 "createdAt": "2026-01-03T11:00:00-05:00",
                 "updatedAt": "2026-01-03T11:00:00-05:00",
                 "deliveredAt": None,
+                "fulfillmentLineItems": {
+                    "pageInfo": {"hasNextPage": True},
+                    "nodes": [{"lineItem": {"id": "gid://shopify/LineItem/2"}, "quantity": 1}],
+                },
             },
+        ],
+        "taxesIncluded": False,
+        "customAttributes": [{"key": "gift_message", "value": "Happy birthday"}],
+        "refunds": [
+            {
+                "refundLineItems": {"nodes": [{"lineItem": {"id": "gid://shopify/LineItem/2"}, "quantity": 1}]},
+                "refundShippingLines": {"nodes": [{"subtotalAmountSet": {"shopMoney": {"amount": "7.90"}}}]},
+            }
         ],
         "lineItems": {"pageInfo": {"hasNextPage": has_next_page, "endCursor": "c1"}, "nodes": line_items},
     }
@@ -300,6 +316,7 @@ def _line_item(line_id: int, discount: str | None = None) -> dict[str, Any]:
         ]
         if discount
         else [],
+        "taxLines": [{"priceSet": {"shopMoney": {"amount": "3.92"}}}],
     }
 
 
@@ -324,6 +341,7 @@ def test_an_order_is_read_in_shopifys_rest_shape(client: ShopifyClient, api: Any
         "requires_shipping": True,
         "gift_card": False,
         "discount_allocations": [{"amount": "4.90", "discount_application_index": 0}],
+        "tax_lines": [{"price": "3.92"}],
     }
     assert order["discount_applications"] == [
         {
@@ -339,6 +357,18 @@ def test_an_order_is_read_in_shopifys_rest_shape(client: ShopifyClient, api: Any
     assert order["shipping_lines"][0]["price"] == "7.90"
     assert [f["shipment_status"] for f in order["fulfillments"]] == ["delivered", None]
     assert order["fulfillments"][0]["delivered_at"] == "2026-01-06T15:58:00-05:00"
+    assert order["fulfillments"][0]["line_items"] == [{"id": 1, "quantity": 2}]
+    assert "line_items" not in order["fulfillments"][1]  # only part of its lines came back: which it holds is unknown
+    assert (order["taxes_included"], order["note_attributes"]) == (
+        False,
+        [{"name": "gift_message", "value": "Happy birthday"}],
+    )
+    assert order["refunds"] == [
+        {
+            "refund_line_items": [{"line_item_id": 2, "quantity": 1}],
+            "refund_shipping_lines": [{"subtotal_amount_set": {"shop_money": {"amount": "7.90"}}}],
+        }
+    ]
 
 
 def test_an_order_with_many_lines_is_read_page_by_page(client: ShopifyClient, api: Any) -> None:

@@ -50,6 +50,7 @@ _LINE_ITEM_FIELDS = """
           allocatedAmountSet { shopMoney { amount } }
           discountApplication { index }
         }
+        taxLines { priceSet { shopMoney { amount } } }
       }
 """
 
@@ -66,7 +67,13 @@ query FetchOrder($id: ID!) {
     cancelledAt
     tags
     note
+    taxesIncluded
+    customAttributes { key value }
     shippingAddress { countryCodeV2 }
+    refunds(first: 10) {
+      refundLineItems(first: 20) { nodes { lineItem { id } quantity } }
+      refundShippingLines(first: 5) { nodes { subtotalAmountSet { shopMoney { amount } } } }
+    }
     discountApplications(first: 20) {
       nodes {
         __typename
@@ -100,6 +107,7 @@ query FetchOrder($id: ID!) {
       createdAt
       updatedAt
       deliveredAt
+      fulfillmentLineItems(first: 10) { pageInfo { hasNextPage } nodes { lineItem { id } quantity } }
     }
     lineItems(first: 50) {"""
     + _LINE_ITEM_FIELDS

@@ -158,6 +158,12 @@ def rest_order(node: Mapping[str, Any], line_item_nodes: Iterable[Mapping[str, A
         "cancelled_at": node.get("cancelledAt"),
         "tags": ", ".join(node.get("tags") or []),
         "note": node.get("note"),
+        "note_attributes": [
+            {"name": attribute["key"], "value": attribute.get("value")}
+            for attribute in node.get("customAttributes") or []
+        ],
+        "taxes_included": bool(node.get("taxesIncluded", False)),
+        "refunds": [_rest_refund(refund) for refund in node.get("refunds") or []],
         "line_items": line_items,
         "discount_applications": [_rest_discount_application(app) for app in applications],
         "discount_codes": _rest_discount_codes(applications, line_items + shipping_lines),
@@ -217,6 +223,21 @@ def _rest_line_item(node: Mapping[str, Any]) -> dict[str, Any]:
         "requires_shipping": bool(node["requiresShipping"]),
         "gift_card": bool(node.get("isGiftCard", False)),
         "discount_allocations": [_rest_allocation(allocation) for allocation in node["discountAllocations"]],
+        "tax_lines": [{"price": _money(tax["priceSet"])} for tax in node.get("taxLines") or []],
+    }
+
+
+def _rest_refund(node: Mapping[str, Any]) -> dict[str, Any]:
+    """What the returns engine reads of an earlier refund: the units and the shipping it gave back."""
+    return {
+        "refund_line_items": [
+            {"line_item_id": legacy_id(item["lineItem"]["id"]), "quantity": int(item["quantity"])}
+            for item in node["refundLineItems"]["nodes"]
+        ],
+        "refund_shipping_lines": [
+            {"subtotal_amount_set": {"shop_money": {"amount": _money(line["subtotalAmountSet"])}}}
+            for line in (node.get("refundShippingLines") or {}).get("nodes", [])
+        ],
     }
 
 
@@ -277,7 +298,7 @@ def _rest_discount_codes(
 
 def _rest_fulfillment(node: Mapping[str, Any]) -> dict[str, Any]:
     display_status = node.get("displayStatus")
-    return {
+    fulfillment = {
         "id": legacy_id(node["id"]),
         "status": str(node.get("status", "")).lower(),
         "shipment_status": display_status.lower() if display_status in _SHIPMENT_STATUSES else None,
@@ -285,6 +306,12 @@ def _rest_fulfillment(node: Mapping[str, Any]) -> dict[str, Any]:
         "updated_at": node["updatedAt"],
         "delivered_at": node.get("deliveredAt"),
     }
+    lines = node.get("fulfillmentLineItems")
+    if lines and not lines["pageInfo"]["hasNextPage"]:  # a partial list would hide lines it holds
+        fulfillment["line_items"] = [
+            {"id": legacy_id(line["lineItem"]["id"]), "quantity": int(line["quantity"])} for line in lines["nodes"]
+        ]
+    return fulfillment
 
 
 def _money(money_bag: Mapping[str, Any]) -> str:
