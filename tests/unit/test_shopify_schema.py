@@ -140,6 +140,7 @@ ORDER_LINE = {
     "variant": None,
     "product": None,
     "discountAllocations": [],
+    "taxLines": [],
 }
 
 
