@@ -23,6 +23,8 @@ from worker.adapters import tables
 from worker.adapters.tables.late import late_cases, late_flags
 
 JEWELRY = "layered-jewelry.myshopify.com"
+CHARMS = "charms-fr.myshopify.com"
+STARLOW = "starlow.myshopify.com"
 ORDER_GID = "gid://shopify/Order/5001"
 # Fulfillment 7102 leaves on Tuesday 3 March 2026 (New York). Under little-twinkle-stars' rule its 21st business
 # day is Wednesday 1 April and its 30th Tuesday 14 April: late from 2 April, escalated from 15 April.
@@ -33,7 +35,15 @@ ESCALATED_FROM = datetime(2026, 4, 15, 4, 0, tzinfo=UTC)
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return replace(settings, shop_policies={SHOP: "little-twinkle-stars", JEWELRY: "layered-jewelry"})
+    return replace(
+        settings,
+        shop_policies={
+            SHOP: "little-twinkle-stars",
+            JEWELRY: "layered-jewelry",
+            CHARMS: "charms-fr",
+            STARLOW: "starlow",
+        },
+    )
 
 
 def webhook(topic: str, case: str, **changes: Any) -> bytes:
@@ -287,3 +297,48 @@ def test_with_credentials_the_order_is_tagged_and_noted_in_shopify(stack, fake_s
     assert fake_shop.state.tags[ORDER_GID] == ["late-delivery", "late-delivery-escalated"]
     assert {row["status"] for row in stack.rows(tables.outbox)} == {"sent"}
     assert len(fake_shop.state.mutations_named("AddTags")) == 2
+
+
+def notes_and_reasons(stack: Stack) -> tuple[list[str], list[str], list[str]]:
+    notes = [params["note"] for _, action, params in outbox(stack) if action == "set_order_note"]
+    return notes, [f["reason"] for f in stack.rows(late_flags)], [c["reason"] for c in stack.rows(late_cases)]
+
+
+def test_charms_fr_flags_a_parcel_past_its_promised_8_to_13_days_and_escalates_after_21(stack):
+    # Shipped 2026-03-04 00:00 UTC, March 4 in Paris: day 13 is March 17, day 21 March 25 (calendar days).
+    stack.services.now = lambda: datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
+    stack.deliver("fulfillments/create", china_shipment(), "created", shop=CHARMS)
+    stack.work()
+    at(stack, datetime(2026, 3, 17, 12, 0, tzinfo=UTC))
+    assert stack.rows(late_flags) == []
+    at(stack, datetime(2026, 3, 18, 12, 0, tzinfo=UTC))
+    (flag,) = stack.rows(late_flags)
+    assert (flag["elapsed_days"], flag["threshold"], flag["day_kind"], flag["calendar"]) == (14, 13, "calendar", "FR")
+    notes, flags, _ = notes_and_reasons(stack)
+    assert flags == ["past the promised 8-13 days of delivery"]
+    assert notes == [
+        "Shipment 7102 (YunExpress YT2606300000012345): 14 calendar days in transit, over 13 "
+        "(promised: delivery in 8-13 days): past the promised 8-13 days of delivery."
+    ]
+    at(stack, datetime(2026, 3, 25, 12, 0, tzinfo=UTC))
+    assert stack.rows(late_cases) == []
+    at(stack, datetime(2026, 3, 26, 12, 0, tzinfo=UTC))
+    (case,) = stack.rows(late_cases)
+    assert (case["elapsed_days"], case["threshold"], case["reason"]) == (
+        22,
+        21,
+        "in transit over 21 calendar days: verify with the carrier, then reship or refund, unless the address the "
+        "customer gave was wrong",
+    )
+
+
+def test_starlow_flags_a_late_parcel_for_information_and_points_the_customer_at_the_carrier(stack):
+    stack.services.now = lambda: datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
+    stack.deliver("fulfillments/create", china_shipment(), "created", shop=STARLOW)
+    stack.work()
+    at(stack, datetime(2026, 5, 15, 15, 0, tzinfo=UTC))
+    notes, (flag,), (case,) = notes_and_reasons(stack)
+    assert "Starlow is not responsible for lost or stolen packages or customs delays" in flag
+    assert "not responsible for lost or stolen packages or customs delays" in notes[0]
+    assert "USPS claim" in case and "promises no reship or refund" in case
+    assert "reship or refund" not in case.replace("no reship or refund", "")

@@ -12,10 +12,10 @@ from typing import Any
 from worker.domain.actions import PlannedAction
 from worker.domain.clock import BusinessCalendar, LateRule, LateState
 from worker.domain.ids import to_gid
+from worker.domain.policy import DEFAULT_LATE_TEXTS, LateTexts
 
 LATE_TAG = "late-delivery"
 ESCALATED_TAG = "late-delivery-escalated"
-LATE_REASON = "possibly held at customs"
 FAILURE_REASON = "the carrier reported a delivery failure"
 SEVERITY: dict[LateState, int] = {"delivered": 0, "on_time": 1, "late": 2, "escalated": 3}
 
@@ -38,11 +38,13 @@ class Shipment:
 
 @dataclass(frozen=True)
 class Watch:
-    """A store's late-delivery rule with the calendar it counts in; one per store per process."""
+    """A store's late-delivery rule with the calendar it counts in and the words its flags and cases use; one per
+    store per process."""
 
     store: str
     rule: LateRule
     calendar: BusinessCalendar
+    texts: LateTexts = DEFAULT_LATE_TEXTS
 
 
 @dataclass
@@ -57,7 +59,7 @@ class Findings:
 def judge(watch: Watch, shipments: Sequence[Shipment], states: Sequence[LateState], now: datetime) -> Findings:
     """Flags for undelivered shipments past the first threshold, cases past the second or failed by the carrier;
     anything a shipment already has is left alone. A shipment escalated before it was ever flagged gets both."""
-    rule, calendar = watch.rule, watch.calendar
+    rule, calendar, texts = watch.rule, watch.calendar, watch.texts
     found = Findings()
     notes: dict[tuple[str, int], str | None] = {}
     for shipment, state in zip(shipments, states, strict=True):
@@ -83,14 +85,14 @@ def judge(watch: Watch, shipments: Sequence[Shipment], states: Sequence[LateStat
                 {
                     **record,
                     "state": "late",
-                    "reason": LATE_REASON,
+                    "reason": texts.flag_reason,
                     "status": "open",
                     "flagged_at": now,
                     "threshold": rule.late_after,
                 }
             )
             order = (shipment.shop, shipment.order_id)
-            line = _late_note(shipment, elapsed, rule)
+            line = texts.flag_note(shipment.fulfillment_id, shipment.tracking, elapsed, rule)
             earlier = notes.get(order, shipment.order_note)
             notes[order] = line if not earlier else earlier if line in earlier else f"{earlier}\n\n{line}"
             found.actions += [
@@ -103,7 +105,7 @@ def judge(watch: Watch, shipments: Sequence[Shipment], states: Sequence[LateStat
                 {
                     **record,
                     "state": "escalated",
-                    "reason": _escalation_reason(rule) if by_clock else FAILURE_REASON,
+                    "reason": texts.case_reason(rule) if by_clock else FAILURE_REASON,
                     "status": "open",
                     "opened_at": now,
                     "threshold": rule.escalate_after if by_clock else None,
@@ -113,18 +115,6 @@ def judge(watch: Watch, shipments: Sequence[Shipment], states: Sequence[LateStat
                 PlannedAction(shipment.shop, "add_tags", target, {"tags": [ESCALATED_TAG]}, f"{key}:escalated")
             )
     return found
-
-
-def _late_note(shipment: Shipment, elapsed: int, rule: LateRule) -> str:
-    tracking = f" ({shipment.tracking})" if shipment.tracking else ""
-    return (
-        f"Shipment {shipment.fulfillment_id}{tracking}: {elapsed} {rule.day_kind} days in transit, "
-        f"over {rule.late_after}: {LATE_REASON}."
-    )
-
-
-def _escalation_reason(rule: LateRule) -> str:
-    return f"in transit over {rule.escalate_after} {rule.day_kind} days: reship or refund"
 
 
 def worst(states: Iterable[LateState]) -> LateState:

@@ -75,7 +75,8 @@ def _shipment_changed(ctx: Services, event: Event, fulfillment_id: int, status: 
 @cache
 def _store_watch(store: str) -> Watch:
     policy = load_policy(store)
-    return Watch(policy.name, policy.late, BusinessCalendar(policy.country, policy.subdivision, policy.timezone))
+    calendar = BusinessCalendar(policy.country, policy.subdivision, policy.timezone)
+    return Watch(policy.name, policy.late, calendar, policy.late_texts)
 
 
 def watch_for(settings: Settings, shop: str) -> Watch | None:
