@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -224,3 +225,40 @@ def test_with_credentials_every_shopify_sample_is_processed_without_a_failed_job
 
     assert stack.failed_jobs() == []
     assert {e.status for e in stack.services.records.list_events(shop=SHOP, limit=100)} <= {"processed", "stale"}
+
+
+@pytest.mark.parametrize(
+    ("policies", "shipments"),
+    [
+        pytest.param(
+            {SHOP: "little-twinkle-stars"},
+            [
+                ("China distributor", [(NIGHT_LIGHT_LINE, 2), (MOON_PLUSH_LINE, 1)]),
+                ("US distributor", [(BLANKET_LINE, 1)]),
+            ],
+            id="little-twinkle-stars: fulfilled at the location that can ship it to you the fastest",
+        ),
+        pytest.param(
+            {},
+            [
+                ("China distributor", [(NIGHT_LIGHT_LINE, 1), (MOON_PLUSH_LINE, 1)]),
+                ("US distributor", [(NIGHT_LIGHT_LINE, 1), (BLANKET_LINE, 1)]),
+            ],
+            id="a shop without a split objective: what is assigned stays, in the fewest packages",
+        ),
+    ],
+)
+def test_the_worker_plans_by_the_shops_own_split_objective(stack, shop, policies, shipments):
+    # China now has night lights too: it delivers to France in 9 days, the US distributor in 13.
+    shop.state.set_inventory(NIGHT_LIGHT, CHINA, 5)
+    settings = replace(stack.services.settings, shop_policies=policies)
+    stack.connect(shop, settings, shopify=fake_shop_clients(shop, max_attempts=2))
+    deliver(stack, "orders/create", order_created(), "create")
+
+    assert stack.failed_jobs() == []
+    (plan,) = stack.services.split.plans(SHOP, ORDER_ID)
+    found = [
+        (s["location_name"], [(ln["line_item_id"], ln["quantity"]) for ln in s["lines"]])
+        for s in plan.plan["shipments"]
+    ]
+    assert sorted(found) == shipments

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from config.locations import locations_for
+from config.policies import load_policy
 from worker.adapters.shopify import FulfillmentOrder, ShopifyNotFound, ShopifyPort, legacy_id, to_gid
 from worker.adapters.split_store import PLANNED, SKIPPED, Decision
 from worker.bootstrap import Services
@@ -26,6 +27,7 @@ from worker.domain.actions import PlannedAction
 from worker.domain.events import Event
 from worker.domain.split import Location, OrderLine, SplitInput, SplitPlan, plan_split, plan_to_json
 from worker.domain.split.execution import HOLD_REASON, Finished, Hold, Move, next_step, step_limit
+from worker.domain.split.model import Objective
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +89,16 @@ def plan_order(ctx: Services, shop: str, order_id: int, trigger: str, stored: Ma
     if order.get("cancelled_at"):
         return
     store.remember_fulfillment_orders(shop, order_id, [legacy_id(fo.id) for fo in fulfillment_orders])
-    decision = decide(shop, shopify, order, fulfillment_orders, locations)
+    decision = decide(shop, shopify, order, fulfillment_orders, locations, _objective(ctx, shop))
     action_ids = store.record(shop, order_id, decision, trigger, ctx.now())
     ctx.dispatch(action_ids)
     log.info("split %s", decision.status, extra={"shop": shop, "order": order_id, "plan": decision.plan_hash})
+
+
+def _objective(ctx: Services, shop: str) -> Objective:
+    """The shop's own [split] objective; a shop without a policy is planned for the fewest packages."""
+    store = ctx.settings.policy_for(shop)
+    return load_policy(store).split_objective if store else "fewest_packages"
 
 
 def decide(
@@ -99,8 +107,10 @@ def decide(
     order: Mapping[str, Any],
     fulfillment_orders: Sequence[FulfillmentOrder],
     locations: tuple[Location, ...],
+    objective: Objective = "fewest_packages",
 ) -> Decision:
-    """The plan for the units still waiting, the action that applies it and the note that tells the merchant."""
+    """The plan for the units still waiting, by the store's objective, the action that applies it and the note
+    that tells the merchant."""
     lines, assigned = units_to_plan(order, fulfillment_orders, {location.id for location in locations})
     if not lines:
         return Decision(SKIPPED, reason=NOTHING_TO_SHIP)
@@ -113,7 +123,8 @@ def decide(
             available=available_to_order(lines, assigned, levels, locations),
             destination_country=str((order.get("shipping_address") or {}).get("country_code") or ""),
             assigned=assigned,
-        )
+        ),
+        objective=objective,
     )
     titles = {line.line_item_id: line.title for line in lines}
     plan_json = plan_to_json(plan)
