@@ -336,3 +336,87 @@ def test_a_request_read_after_shopify_already_approved_it_is_judged_but_not_acte
     found = record(stack, "layered-jewelry", legacy_id(return_gid))
     assert (found.decision, found.status, found.shopify_status) == ("approved", "decided_in_shopify", "open")
     assert stack.services.outbox.list() == []
+
+
+def order_with(**changes: Any) -> dict[str, Any]:
+    order = copy.deepcopy(ORDER)
+    order.update(changes)
+    return order
+
+
+def with_dress(order: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    order["line_items"][0].update(changes)
+    return order
+
+
+@pytest.mark.parametrize(
+    ("kind", "reasons"),
+    [
+        pytest.param("discount_code", ["discount_over_limit"], id="starlow: 'a discount code higher than 15%'"),
+        pytest.param("automatic", ["needs_inspection"], id="starlow: an automatic discount is not a discount code"),
+    ],
+)
+def test_the_order_discounts_reach_the_engine(stack, shop, kind, reasons):
+    application = {"type": kind, "value_type": "percentage", "value": "20.0", "allocation_method": "across"}
+    order = with_dress(
+        order_with(
+            discount_applications=[{**application, **({"code": "SPRING20"} if kind == "discount_code" else {})}]
+        ),
+        discount_allocations=[{"amount": "12.00", "discount_application_index": 0}],
+    )
+    shop.state.orders[6001] = order
+    found = record(stack, "starlow", ask(stack, shop, "starlow", [(DRESS, 1, "unwanted")]))
+    assert found.evaluation["lines"][0]["reasons"] == reasons
+
+
+def test_a_gift_marked_in_the_order_note_attributes_comes_back_as_store_credit(stack, shop):
+    shop.state.orders[6001] = order_with(note_attributes=[{"name": "ship_to_recipient", "value": "true"}])
+    found = record(stack, "starlightes", ask(stack, shop, "starlightes", [(DRESS, 1, "unwanted")]))
+    line = found.evaluation["lines"][0]
+    assert (line["resolution"], "gift_store_credit" in line["reasons"]) == ("store_credit", True)
+
+
+def test_a_unit_in_an_earlier_return_of_the_order_is_not_returned_again(stack, shop):
+    first = record(stack, "starlow", ask(stack, shop, "starlow", [(DRESS, 1, "unwanted")]))
+    again = record(stack, "starlow", ask(stack, shop, "starlow", [(DRESS, 1, "style")]))
+    assert first.evaluation["lines"][0]["reasons"] == ["needs_inspection"]
+    assert (again.decision, again.evaluation["lines"][0]["reasons"]) == ("declined", ["already_returned"])
+
+
+def test_each_line_is_judged_from_its_own_parcel(stack, shop):
+    # The dress was delivered; the tees travel in a second parcel that has only left (no delivery scan).
+    fulfillments = copy.deepcopy(ORDER["fulfillments"])
+    fulfillments[0]["line_items"] = [{"id": DRESS, "quantity": 1}, {"id": SWIMSUIT, "quantity": 1}]
+    fulfillments.append(
+        {**fulfillments[0], "id": 8002, "shipment_status": "in_transit", "updated_at": "2026-02-27T10:00:00Z",
+         "line_items": [{"id": TEE, "quantity": 2}]}
+    )  # fmt: skip
+    shop.state.orders[6001] = order_with(fulfillments=fulfillments)
+    found = record(
+        stack, "layered-jewelry", ask(stack, shop, "layered-jewelry", [(DRESS, 1, "style"), (TEE, 1, "style")])
+    )
+    dress, tee = found.evaluation["lines"]
+    assert (dress["window"]["anchor"], dress["window"]["starts"]) == ("delivery", "2026-03-02")
+    assert (tee["window"]["anchor"], tee["reasons"][0]) == ("estimated_delivery", "delivery_estimated")
+
+
+def test_the_refund_summary_counts_the_tax_the_order_charged(stack, shop):
+    shop.state.orders[6001] = with_dress(order_with(), tax_lines=[{"price": "4.80", "rate": 0.08, "title": "Tax"}])
+    found = record(stack, "little-twinkle-stars", ask(stack, shop, "little-twinkle-stars", [(DRESS, 1, "style")]))
+    assert found.evaluation["pending_review"] == {
+        "currency": "USD",
+        "items": "60.00",
+        "tax": "4.80",
+        "shipping": "0.00",
+        "deductions": "0.00",
+        "total": "64.80",
+    }
+
+
+def test_the_customers_note_goes_with_a_late_request_to_the_person_who_reviews_it(stack, shop):
+    # Delivered 2 March; the 29th is day 27, after starlightes' 25 days and within its 30.
+    asked = [(DRESS, 1, "other", "The parcel sat at the depot for a week")]
+    found = record(stack, "starlightes", ask(stack, shop, "starlightes", asked, at="2026-03-29T18:00:00Z"))
+    line = found.evaluation["lines"][0]
+    assert (line["decision"], line["refund_percent"], line["reasons"][0]) == ("review", 50, "late_window")
+    assert line["explanation"].endswith("The customer wrote a note for the reviewer.")

@@ -220,6 +220,23 @@ class ReturnsStore:
                     return int(return_id)
         return None
 
+    def returned_before(self, shop: str, order_id: int, except_return_id: int) -> dict[int, int]:
+        """Units per line item in the order's other return requests that Shopify has not declined or cancelled,
+        refunded or not: units the customer has already sent back or asked to."""
+        query = select(returns.c.request).where(
+            returns.c.shop == shop,
+            returns.c.order_id == order_id,
+            returns.c.return_id != except_return_id,
+            returns.c.request.is_not(None),
+            or_(returns.c.shopify_status.is_(None), returns.c.shopify_status.not_in(SETTLED_WITHOUT_REFUND)),
+        )
+        units: dict[int, int] = {}
+        with self.engine.connect() as connection:
+            for (request,) in connection.execute(query):
+                for line in request.get("lines", []):
+                    units[line["line_item_id"]] = units.get(line["line_item_id"], 0) + int(line["quantity"])
+        return units
+
     def _claim(self, connection: Connection, ref: ReturnRef, now: datetime, status: str, reason: str | None) -> Any:
         """The return's record, created as `status` if it is new, locked for the rest of the transaction."""
         row = {

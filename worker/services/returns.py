@@ -27,6 +27,7 @@ from worker.domain.returns import (
     ReturnRequestError,
     decision_to_json,
     evaluate_return,
+    gift_flags,
     parse_products,
     parse_request,
 )
@@ -95,7 +96,7 @@ def judge_request(ctx: Services, event: Event) -> None:
         ],
     }
     try:
-        decision = _evaluate(ctx, store, shopify, policy, ref.shop, order_id, request, now)
+        decision = _evaluate(ctx, store, shopify, policy, ref, request, now)
     except ReturnRequestError as error:
         store.hold(ref, "cannot_evaluate", str(error), now)
         return
@@ -117,27 +118,49 @@ def _evaluate(
     store: ReturnsStore,
     shopify: ShopifyPort,
     policy: StorePolicy,
-    shop: str,
-    order_id: int,
+    ref: ReturnRef,
     request: dict[str, Any],
     now: datetime,
 ) -> ReturnDecision:
-    """The order comes from our records when they hold every returned line, else from Shopify."""
+    """Every fact the request carries goes to the engine: reasons and notes, each line's parcel dates, product type
+    and tags, the order's discounts, taxes and refunds, gift flags, and the units of the order's other returns.
+    The order comes from our records when they hold every returned line, else from Shopify."""
+    shop, order_id, return_id = ref.shop, ref.order_id or 0, ref.return_id
     line_ids = {line["line_item_id"] for line in request["lines"]}
     order = ctx.records.get_order(shop, order_id)
     if order is None or not line_ids <= {item.get("id") for item in order.get("line_items", [])}:
         order = shopify.fetch_order(to_gid("Order", order_id))
-    delivered_at, fulfilled_at = _shipping_dates(store.shipments(shop, order_id) or _order_shipments(order), line_ids)
+    shipments = store.shipments(shop, order_id) or _order_shipments(order)
+    delivered_at, fulfilled_at = _shipping_dates(shipments, line_ids)
+    gift, to_recipient = gift_flags(order.get("note_attributes"))
     engine_request = parse_request(
         {
             "requested_at": request["requested_at"],
-            "delivered_at": delivered_at.isoformat() if delivered_at else None,
-            "fulfilled_at": fulfilled_at.isoformat() if fulfilled_at else None,
-            "lines": [{k: v for k, v in line.items() if k != "customer_note"} for line in request["lines"]],
+            "delivered_at": _iso(delivered_at),
+            "fulfilled_at": _iso(fulfilled_at),
+            "gift": gift,
+            "gift_shipped_to_recipient": to_recipient,
+            "returned_before": {str(k): v for k, v in store.returned_before(shop, order_id, return_id).items()},
+            "lines": [{**line, **_line_dates(shipments, line["line_item_id"])} for line in request["lines"]],
         }
     )
     products = _product_facts(store, shopify, shop, order, line_ids, now)
     return evaluate_return(policy, order, engine_request, products, now)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _line_dates(shipments: list[dict[str, Any]], line_item_id: int) -> dict[str, str | None]:
+    """A line's own parcel dates, when every shipment says which lines it holds; otherwise the request's dates
+    (the latest of the parcels that may hold a returned line) stand for it."""
+    if any(not shipment.get("line_items") for shipment in shipments if shipment.get("status") not in UNSHIPPED):
+        return {}
+    delivered_at, fulfilled_at = _shipping_dates(shipments, {line_item_id})
+    if delivered_at is None and fulfilled_at is None:
+        return {}
+    return {"delivered_at": _iso(delivered_at), "fulfilled_at": _iso(fulfilled_at)}
 
 
 def _order_shipments(order: Mapping[str, Any]) -> list[dict[str, Any]]:
