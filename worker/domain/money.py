@@ -26,6 +26,16 @@ def minor_unit(currency: str) -> Decimal:
     return Decimal(1).scaleb(-_EXPONENTS.get(currency.upper(), 2))
 
 
+def _exponent(unit: Decimal) -> int:
+    found = _UNIT_EXPONENTS.get(unit)
+    if found is None:
+        found = _UNIT_EXPONENTS[unit] = int(unit.as_tuple().exponent)
+    return found
+
+
+_UNIT_EXPONENTS: dict[Decimal, int] = {}
+
+
 def rounded(amount: Decimal, unit: Decimal) -> Decimal:
     """To the nearest minor unit, halves away from zero, as a cashier rounds."""
     return amount.quantize(unit, ROUND_HALF_UP)
@@ -41,9 +51,11 @@ def shares(total: Decimal, count: int, first: int, taken: int, unit: Decimal) ->
         return Decimal(0).quantize(unit)
     if first <= 0 and taken >= count:
         return rounded(total, unit)
-    units = int((rounded(total, unit) / unit).to_integral_value())
+    exponent = _exponent(unit)
+    units = int(rounded(total, unit).scaleb(-exponent))
     base, extra = divmod(units, count)
     end = min(first + taken, count)
     first = max(0, min(first, count))
     bigger = max(0, min(end, extra) - first)
-    return (Decimal(base * (end - first) + bigger) * unit).quantize(unit)
+    amount = base * (end - first) + bigger
+    return Decimal(amount).scaleb(exponent) if amount else Decimal(0).quantize(unit)

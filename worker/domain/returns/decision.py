@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from worker.domain.policy import Payer
 
@@ -57,9 +57,9 @@ class RefundSummary:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class LineDecision:
-    """One returned line; a line in review carries what the policy would grant once a person confirms."""
+class LineDecision(NamedTuple):
+    """One returned line; a line in review carries what the policy would grant once a person confirms. (A tuple:
+    one is built per line on every evaluation, and tuples are the cheapest immutable values to build.)"""
 
     line_item_id: int
     decision: LineVerdict

@@ -147,7 +147,8 @@ def _order_line(order: OrderFacts, line: ReturnLine) -> OrderLine:
 def _out_already(ctx: _Context, bought: OrderLine) -> int:
     """Units of the line the customer no longer holds to return: refunded or edited away, or in another return
     request. A refund usually settles a return, so the two are counted as overlapping, not added."""
-    return max(bought.gone, ctx.request.returned_before.get(bought.id, 0))
+    before = ctx.request.returned_before
+    return max(bought.gone, before.get(bought.id, 0)) if before else bought.gone
 
 
 def _decide_line(
@@ -289,10 +290,10 @@ def _judge_exclusions(
     if bought.gift_card:
         excluded.append("excluded_category")
     limit = rule.max_discount_percent
-    if limit is not None:
-        if any(percent > limit for percent in bought.code_percents):
+    if limit is not None and bought.allocations:
+        if any(percent > limit for percent in bought.code_percents()):
             excluded.append("discount_over_limit")
-        elif bought.unexplained_percent > limit:
+        elif bought.unexplained_percent() > limit:
             verdict.reviews.append("discount_unknown")
     if product is None:
         if rule.product_types or rule.tags or rule.final_sale_tags or rule.custom_tags:
@@ -400,7 +401,7 @@ def _mark_postage(line: LineDecision, postage: Decimal) -> LineDecision:
     explanation = line.explanation
     if line.decision == "approved":
         explanation = explain("approved", reasons, {"postage": f"{postage:.2f} {line.currency}"})
-    return replace(line, reasons=reasons, explanation=explanation)
+    return line._replace(reasons=reasons, explanation=explanation)
 
 
 def _unique(reasons: list[str]) -> tuple[str, ...]:

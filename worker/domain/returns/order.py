@@ -6,9 +6,8 @@ Only the lines a request names are read in full: an order can be long and most r
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 from worker.domain.money import minor_unit
 from worker.domain.returns.request import ReturnRequestError
@@ -17,8 +16,9 @@ ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 
 
-@dataclass(frozen=True, slots=True)
-class OrderLine:
+class OrderLine(NamedTuple):
+    """One line item as bought (a tuple: one is built per returned line on every evaluation)."""
+
     id: int
     product_id: int | None
     quantity: int  # units bought
@@ -26,14 +26,33 @@ class OrderLine:
     gross: Decimal  # price * quantity
     discount: Decimal  # sum of the line's discount allocations, whatever their source
     tax: Decimal  # tax charged on the whole line (inside the price when the order's taxes are included)
-    code_percents: tuple[Decimal, ...]  # each discount code's own percentage on this line
-    unexplained_percent: Decimal  # share of the price taken by allocations whose discount is not named
+    # (application, amount) per discount allocation; the application is None when the allocation names none
+    allocations: tuple[tuple[Mapping[str, Any] | None, Decimal], ...]
     gift_card: bool
     requires_shipping: bool
 
     @property
     def paid(self) -> Decimal:
         return self.gross - self.discount
+
+    def code_percents(self) -> list[Decimal]:
+        """Each discount code's own percentage on this line; a fixed-amount code counts as its share of the
+        price. Automatic, manual and script discounts are not codes."""
+        found = []
+        for application, amount in self.allocations:
+            if application is not None and application.get("type") == "discount_code":
+                if application.get("value_type") == "percentage":
+                    found.append(_money(application, "value", "order: discount_applications"))
+                else:
+                    found.append(self._share(amount))
+        return found
+
+    def unexplained_percent(self) -> Decimal:
+        """The share of the price taken by allocations that name no discount application."""
+        return self._share(sum((amount for application, amount in self.allocations if application is None), ZERO))
+
+    def _share(self, amount: Decimal) -> Decimal:
+        return amount * HUNDRED / self.gross if self.gross else ZERO
 
 
 class OrderFacts:
@@ -117,15 +136,11 @@ def _read_line(item: Any, where: str, applications: list[Any], refunded: int) ->
         raise ReturnRequestError(f"{where}.current_quantity: expected a whole number up to {quantity}, got {current!r}")
     product_id = item.get("product_id")
     gross = _money(item, "price", where) * quantity
-    discount, codes, unexplained = ZERO, [], ZERO
+    discount, allocations = ZERO, []
     for allocation in item.get("discount_allocations") or ():
         amount = _money(allocation, "amount", f"{where}.discount_allocations")
         discount += amount
-        kind, percent = _code_percent(allocation, applications, amount, gross)
-        if kind == "code":
-            codes.append(percent)
-        elif kind == "unknown":
-            unexplained += percent
+        allocations.append((_application(allocation, applications), amount))
     tax = ZERO
     for tax_line in item.get("tax_lines") or ():
         tax += _money(tax_line, "price", f"{where}.tax_lines")
@@ -137,26 +152,18 @@ def _read_line(item: Any, where: str, applications: list[Any], refunded: int) ->
         gross=gross,
         discount=discount,
         tax=tax,
-        code_percents=tuple(codes),
-        unexplained_percent=unexplained,
+        allocations=tuple(allocations),
         gift_card=item.get("gift_card") is True,
         requires_shipping=item.get("requires_shipping") is not False,
     )
 
 
-def _code_percent(allocation: Any, applications: list[Any], amount: Decimal, gross: Decimal) -> tuple[str, Decimal]:
-    """("code", its own percentage) for a discount code, ("other", 0) for an automatic, manual or script
-    discount, ("unknown", the allocation's share of the price) when the allocation names no application."""
-    share = amount * HUNDRED / gross if gross else ZERO
+def _application(allocation: Any, applications: list[Any]) -> Mapping[str, Any] | None:
     index = allocation.get("discount_application_index") if isinstance(allocation, dict) else None
     if type(index) is not int or not 0 <= index < len(applications) or not isinstance(applications[index], dict):
-        return "unknown", share
-    application = applications[index]
-    if application.get("type") != "discount_code":
-        return "other", ZERO
-    if application.get("value_type") == "percentage":
-        return "code", _money(application, "value", "order: discount_applications")
-    return "code", share  # a fixed amount: judged by its share of the line's price
+        return None
+    found: Mapping[str, Any] = applications[index]
+    return found
 
 
 def _objects(value: Any) -> list[Mapping[str, Any]]:
