@@ -136,25 +136,29 @@ def _read_line(item: Any, where: str, applications: list[Any], refunded: int) ->
         raise ReturnRequestError(f"{where}.current_quantity: expected a whole number up to {quantity}, got {current!r}")
     product_id = item.get("product_id")
     gross = _money(item, "price", where) * quantity
-    discount, allocations = ZERO, []
-    for allocation in item.get("discount_allocations") or ():
-        amount = _money(allocation, "amount", f"{where}.discount_allocations")
-        discount += amount
-        allocations.append((_application(allocation, applications), amount))
+    discount = ZERO
+    allocations: tuple[tuple[Mapping[str, Any] | None, Decimal], ...] = ()
+    if found := item.get("discount_allocations"):
+        listed = []
+        for allocation in found:
+            amount = _money(allocation, "amount", where, ".discount_allocations")
+            discount += amount
+            listed.append((_application(allocation, applications) if applications else None, amount))
+        allocations = tuple(listed)
     tax = ZERO
     for tax_line in item.get("tax_lines") or ():
-        tax += _money(tax_line, "price", f"{where}.tax_lines")
+        tax += _money(tax_line, "price", where, ".tax_lines")
     return OrderLine(
-        id=item["id"],
-        product_id=product_id if type(product_id) is int else None,
-        quantity=quantity,
-        gone=max(quantity - current, refunded),
-        gross=gross,
-        discount=discount,
-        tax=tax,
-        allocations=tuple(allocations),
-        gift_card=item.get("gift_card") is True,
-        requires_shipping=item.get("requires_shipping") is not False,
+        item["id"],
+        product_id if type(product_id) is int else None,
+        quantity,
+        max(quantity - current, refunded),
+        gross,
+        discount,
+        tax,
+        allocations,
+        item.get("gift_card") is True,
+        item.get("requires_shipping") is not False,
     )
 
 
@@ -185,7 +189,7 @@ def _amount_of(item: Mapping[str, Any], key: str) -> Decimal:
     return _money(item, key, "order: refunds") if key in item else ZERO
 
 
-def _money(data: Any, key: str, where: str) -> Decimal:
+def _money(data: Any, key: str, where: str, within: str = "") -> Decimal:
     value = data.get(key) if isinstance(data, dict) else None
     if type(value) is str or type(value) is int:
         try:
@@ -195,4 +199,4 @@ def _money(data: Any, key: str, where: str) -> Decimal:
         else:
             if amount.is_finite():
                 return amount
-    raise ReturnRequestError(f"{where}.{key}: expected an amount, got {value!r}")
+    raise ReturnRequestError(f"{where}{within}.{key}: expected an amount, got {value!r}")
