@@ -28,6 +28,7 @@ JOB_FOR_TOPIC: dict[str, str] = {
     "returns/decline": RETURN_JOB,
     "returns/cancel": RETURN_JOB,
     "returns/close": RETURN_JOB,
+    "returns/reopen": RETURN_JOB,
     "app/uninstalled": COMPLIANCE_JOB,
     "customers/data_request": COMPLIANCE_JOB,
     "customers/redact": COMPLIANCE_JOB,

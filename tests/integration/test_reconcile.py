@@ -214,7 +214,7 @@ def test_a_missed_fulfillment_is_recorded_as_the_update_webhook_would_have(conne
     assert topics["fulfillments/update"] == "reconcile"
 
 
-def test_a_return_requested_without_a_webhook_is_judged_and_a_later_status_is_caught_up(connected, shop):
+def test_a_return_requested_without_a_webhook_is_judged_and_later_statuses_are_caught_up(connected, shop):
     returned = order(5, at_minute(0))
     seed(shop, [returned])
     return_gid = shop.state.add_return(returned["id"], [(returned["line_items"][0]["id"], 1, "defective")])
@@ -233,6 +233,16 @@ def test_a_return_requested_without_a_webhook_is_judged_and_a_later_status_is_ca
     assert record["shopify_status"] == "closed"
     logged = {event.topic for event in connected.services.records.list_events(shop=SHOP) if event.source == "reconcile"}
     assert {"returns/request", "returns/close"} <= logged
+
+    shop.state.returns[return_id].status = "OPEN"
+    shop.state.orders[returned["id"]]["updated_at"] = at_minute(120)
+
+    reconcile_and_work(connected)
+
+    (record,) = connected.rows(returns)
+    assert record["shopify_status"] == "open"
+    logged = {event.topic for event in connected.services.records.list_events(shop=SHOP) if event.source == "reconcile"}
+    assert "returns/reopen" in logged
 
 
 def test_missing_webhook_subscriptions_are_a_warning_on_readyz_that_stays_ready(connected, shop):

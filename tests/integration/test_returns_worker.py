@@ -281,6 +281,30 @@ def test_shopify_statuses_arriving_out_of_order_never_move_back(stack):
     assert (found.status, found.shopify_status, found.order_id) == ("not_evaluated", "closed", 6001)
 
 
+def test_a_closed_return_reopened_in_shopify_is_open_again_and_a_reopen_never_undoes_a_later_status(stack):
+    body = lambda status: json.dumps({"id": 778, "order_id": 6001, "status": status}).encode()  # noqa: E731
+    stack.deliver("returns/approve", body("open"), "approved", shop=domain("starlow"))
+    stack.deliver("returns/close", body("closed"), "closed", shop=domain("starlow"))
+    stack.deliver("returns/reopen", body("open"), "reopened", shop=domain("starlow"))
+    stack.work()
+    assert record(stack, "starlow", 778).shopify_status == "open"
+
+    # a reopen reaching a return that is not closed (its close still on the way) changes nothing
+    declined = json.dumps({"id": 779, "status": "declined"}).encode()
+    stack.deliver("returns/decline", declined, "d", shop=domain("starlow"))
+    stack.deliver("returns/reopen", json.dumps({"id": 779, "status": "open"}).encode(), "r", shop=domain("starlow"))
+    stack.work()
+    assert record(stack, "starlow", 779).shopify_status == "declined"
+
+
+def test_a_reopen_of_a_return_we_never_saw_leaves_a_record_saying_so(stack):
+    stack.deliver("returns/reopen", json.dumps({"id": 780, "status": "open"}).encode(), "r", shop=domain("starlow"))
+    stack.work()
+    found = record(stack, "starlow", 780)
+    assert (found.status, found.shopify_status) == ("not_evaluated", "open")
+    assert found.reason == "Shopify reported the return as reopened before its request reached us."
+
+
 def test_a_refund_is_recorded_with_exact_amounts_and_linked_to_the_open_return_of_its_lines(stack, shop):
     return_id = ask(stack, shop, "charms-fr", [(DRESS, 1, "defective")])
     stack.deliver("refunds/create", (FIXTURES / "refund.json").read_bytes(), "refund", shop=domain("charms-fr"))

@@ -152,6 +152,17 @@ class ReturnsStore:
             current = self._claim(connection, ref, now, NOT_EVALUATED, reason)
             self._advance(connection, current, ref.shopify_status, now)
 
+    def note_reopened(self, ref: ReturnRef, now: datetime) -> None:
+        """Shopify reopened the return. Only a closed return can be reopened, so a reopen reaching a return that
+        is not closed (its close is still on the way, or the return is unknown) moves nothing back."""
+        reason = "Shopify reported the return as reopened before its request reached us."
+        with self.engine.begin() as connection:
+            current = self._claim(connection, ref, now, NOT_EVALUATED, reason)
+            if current.shopify_status == "closed":
+                self._set(connection, current, shopify_status="open", updated_at=now)
+            else:
+                self._advance(connection, current, ref.shopify_status, now)
+
     def override(
         self, return_id: int, decision: str, by: str, why: str, now: datetime, shop: str | None = None
     ) -> ReturnRecord:

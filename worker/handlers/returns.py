@@ -12,6 +12,8 @@ def handle(ctx: Services, event: Event) -> str:
         returns.judge_request(ctx, event)
     elif event.topic in returns.SHOPIFY_STATUS_OF_TOPIC:
         returns.note_shopify_status(ctx, event)
+    elif event.topic == "returns/reopen":
+        returns.note_reopened(ctx, event)
     elif event.topic == "refunds/create":
         returns.record_refund(ctx, event)
     return "processed"

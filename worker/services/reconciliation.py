@@ -188,7 +188,11 @@ def feed_page(ctx: Services, shopify: ShopifyPort, shop: str, orders: list[Order
                     "status": found.status,
                     "order": {"id": order_id, "admin_graphql_api_id": order.id},
                 }
-                queued += _feed(ctx, shop, topic, f"{return_id}:{found.status}", payload)
+                # A return reopens as often as it closes: each reopen is told apart by the order's version.
+                event_id = f"{return_id}:{found.status}"
+                if topic == "returns/reopen":
+                    event_id = f"{return_id}:reopened:{order.updated_at.isoformat()}"
+                queued += _feed(ctx, shop, topic, event_id, payload)
     return queued
 
 
@@ -205,9 +209,12 @@ def _read(fetch: Callable[[str], dict[str, Any]], gid: str) -> dict[str, Any] | 
 
 
 def _return_topic(held: dict[int, str | None], return_id: int, status: str) -> str | None:
-    """returns/request for a return we have no record of; the topic of Shopify's status when ours is behind."""
+    """returns/request for a return we have no record of; the topic of Shopify's status when ours is behind;
+    returns/reopen for a return we hold as closed that Shopify has open again."""
     if return_id not in held:
         return "returns/request"
+    if held[return_id] == "closed" and status == "open":
+        return "returns/reopen"
     if SHOPIFY_STATUS_RANK.get(status, 0) > SHOPIFY_STATUS_RANK.get(held[return_id] or "", 0):
         return TOPIC_OF_RETURN_STATUS.get(status)
     return None

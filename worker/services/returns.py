@@ -63,6 +63,11 @@ def note_shopify_status(ctx: Services, event: Event) -> None:
     ctx.returns.note_shopify_status(ref, ctx.now())
 
 
+def note_reopened(ctx: Services, event: Event) -> None:
+    """Shopify reopened a closed return: the one move back its status makes, and only from closed."""
+    ctx.returns.note_reopened(_reference(event, "open"), ctx.now())
+
+
 def judge_request(ctx: Services, event: Event) -> None:
     """Gather what Shopify and our records know, let the policy engine decide, record it with its action."""
     store, now = ctx.returns, ctx.now()
