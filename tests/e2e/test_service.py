@@ -61,7 +61,7 @@ def test_replayed_fixtures_reach_the_records_and_the_event_log(service):
 
 def test_every_shopify_sample_is_taken_and_processed_without_credentials(service):
     service.start_web()
-    replayed = service.shopworker("replay", str(SAMPLES), "--url", service.url, "--shop", SHOP)
+    replayed = service.shopworker("replay", str(SAMPLES), "--url", service.url, "--shop", SHOP, "--allow-destructive")
     assert "HTTP" not in replayed.stdout
     service.shopworker("worker", "--burst")
     assert FailedJobRegistry("shopworker", connection=Redis.from_url(service.redis.url)).count == 0

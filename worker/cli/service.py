@@ -10,7 +10,6 @@ import secrets
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -65,35 +64,68 @@ def worker(burst: bool, scheduler: bool) -> None:
 
 
 TOPIC = re.compile(r"[a-z_]+/[a-z_]+")
+# What these do cannot be undone: every record of the shop, or of a customer, is deleted or scrubbed.
+DESTRUCTIVE_TOPICS = frozenset({"shop/redact", "customers/redact", "app/uninstalled"})
 
 
-def _topic_of(path: Path) -> str:
-    """`orders__create.json` (Shopify's sample naming) or `.../orders/create/<case>.json` (our fixtures)."""
-    topic = path.stem.replace("__", "/") if "__" in path.stem else f"{path.parent.parent.name}/{path.parent.name}"
-    if not TOPIC.fullmatch(topic):
-        raise InputError(f"cannot tell the topic of {path} from its path; pass --topic")
-    return topic
+def topic_of(path: Path) -> str:
+    """The topic a payload file names: Shopify's sample naming (`orders__create.json`), or our fixtures' folders
+    (`.../orders/create/<case>.json`) when they name a topic shopworker acts on. Nothing is guessed from any other
+    path: a folder pair that happens to look like a topic is not one."""
+    from queueing.topics import JOB_FOR_TOPIC
+
+    if "__" in path.stem and TOPIC.fullmatch(topic := path.stem.replace("__", "/")):
+        return topic
+    if (topic := f"{path.parent.parent.name}/{path.parent.name}") in JOB_FOR_TOPIC:
+        return topic
+    raise InputError(
+        f"{path} names no topic (orders__create.json, or .../orders/create/NAME.json for a topic shopworker acts "
+        "on); pass --topic"
+    )
 
 
-def _payload_files(paths: tuple[Path, ...]) -> Iterator[Path]:
-    for path in paths:
-        yield from sorted(path.rglob("*.json")) if path.is_dir() else [path]
+def _deliveries(paths: tuple[Path, ...], topic: str | None, allow_destructive: bool) -> list[tuple[Path, str]]:
+    """Every file with its topic, all checked before the first is sent."""
+    files = [file for path in paths for file in (sorted(path.rglob("*.json")) if path.is_dir() else [path])]
+    deliveries = [(file, topic or topic_of(file)) for file in files]
+    destructive = [f"{file.name} ({named})" for file, named in deliveries if named in DESTRUCTIVE_TOPICS]
+    if destructive and not allow_destructive:
+        raise InputError(
+            f"{', '.join(destructive)}: "
+            + (
+                "this deletes records for good; pass --allow-destructive to send it"
+                if len(destructive) == 1
+                else "these delete records for good; pass --allow-destructive to send them"
+            )
+        )
+    return deliveries
 
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--url", default="http://127.0.0.1:8000/webhooks", show_default=True, help="The receiver to post to.")
 @click.option("--shop", default=DEMO_SHOP, show_default=True, help="The X-Shopify-Shop-Domain to send.")
-@click.option("--topic", help="Topic for every file (default: from each file's path).")
+@click.option("--topic", help="Topic for every file (default: the one each file's name or folders give).")
 @click.option("--direct", is_flag=True, help="Queue straight into Redis instead of posting over HTTP.")
 @click.option("--fresh", is_flag=True, help="New event ids, so nothing is taken as a duplicate.")
-def replay(paths: tuple[Path, ...], url: str, shop: str, topic: str | None, direct: bool, fresh: bool) -> None:
+@click.option("--allow-destructive", is_flag=True, help="Also send shop/redact, customers/redact and app/uninstalled.")
+def replay(
+    paths: tuple[Path, ...],
+    url: str,
+    shop: str,
+    topic: str | None,
+    direct: bool,
+    fresh: bool,
+    allow_destructive: bool,
+) -> None:
     """Sign payload files with the configured secret and deliver them as Shopify would."""
+    if topic is not None and not TOPIC.fullmatch(topic):
+        raise InputError(f"--topic takes a topic such as orders/create, got {topic!r}")
+    deliveries = _deliveries(paths, topic, allow_destructive)
     settings = settings_from_env()
     deliver = _direct_delivery(settings) if direct else _http_delivery(url, settings.api_secrets[0])
     failures = 0
-    for path in _payload_files(paths):
-        file_topic = topic or _topic_of(path)
+    for path, file_topic in deliveries:
         body = path.read_bytes()
         digest = hashlib.sha256(file_topic.encode() + body).hexdigest()[:24]
         event_id = str(uuid.uuid4()) if fresh else f"replay-{digest}"
@@ -236,9 +268,8 @@ def web_command(port: int) -> list[str]:
 
 def _run_demo(port: int, settings) -> None:  # noqa: ANN001
     deliver = _http_delivery(f"http://127.0.0.1:{port}/webhooks", settings.api_secrets[0])
-    files = list(_payload_files((DEMO_FIXTURES,)))
-    for path in files:
-        topic = _topic_of(path)
+    files = _deliveries((DEMO_FIXTURES,), None, allow_destructive=False)
+    for path, topic in files:
         status = deliver(topic, DEMO_SHOP, f"demo-{topic}-{path.stem}", path.read_bytes())
         click.echo(f"replayed {topic:<28} {path.name:<36} {status}")
     with services_from_env(settings) as services:
