@@ -10,7 +10,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 MIN_DEDUP_SECONDS = 48 * 3600
-DEFAULT_DATABASE_URL = "sqlite:///var/shopworker.db"
 
 
 class SettingsError(ValueError):
@@ -21,7 +20,7 @@ class SettingsError(ValueError):
 class Settings:
     api_secrets: tuple[str, ...]
     redis_url: str | None = None
-    database_url: str = DEFAULT_DATABASE_URL
+    database_url: str = "sqlite://"  # load_settings gives the default file; a Settings built by hand, memory
     database_schema: str | None = None
     allowed_shops: frozenset[str] = frozenset()
     max_body_bytes: int = 5 * 1024 * 1024
@@ -128,6 +127,13 @@ def _app_url(env: Mapping[str, str], name: str) -> str | None:
     return raw
 
 
+def default_database_url(env: Mapping[str, str]) -> str:
+    """SQLite in the user's data folder (XDG_DATA_HOME, else ~/.local/share), so every command finds the same
+    records whichever folder it runs from."""
+    data_home = Path(env.get("XDG_DATA_HOME") or Path(env.get("HOME") or Path.home()) / ".local" / "share")
+    return f"sqlite:///{data_home.absolute() / 'shopworker' / 'shopworker.db'}"
+
+
 def normalize_database_url(url: str) -> str:
     """Heroku hands out postgres:// URLs; SQLAlchemy wants a driver-qualified scheme."""
     for prefix in ("postgres://", "postgresql://"):
@@ -136,11 +142,12 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
-def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Read and check every variable at once, so a misconfigured process fails at start, not mid-request."""
+def load_settings(env: Mapping[str, str] | None = None, require_secret: bool = True) -> Settings:
+    """Read and check every variable at once, so a misconfigured process fails at start, not mid-request.
+    Commands that only read the records pass `require_secret=False`: they verify no webhook."""
     env = os.environ if env is None else env
     secrets = tuple(s for s in (env.get("SHOPIFY_API_SECRET"), env.get("SHOPIFY_API_SECRET_PREVIOUS")) if s)
-    if not secrets:
+    if not secrets and require_secret:
         raise SettingsError("SHOPIFY_API_SECRET is not set: webhooks cannot be verified without it")
     level = env.get("LOG_LEVEL", "INFO").upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -152,7 +159,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         api_secrets=secrets,
         redis_url=env.get("REDIS_URL") or None,
-        database_url=normalize_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL),
+        database_url=normalize_database_url(env.get("DATABASE_URL") or default_database_url(env)),
         database_schema=env.get("DATABASE_SCHEMA") or None,
         allowed_shops=frozenset(s.lower() for s in _list(env, "ALLOWED_SHOPS")),
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 5 * 1024 * 1024),

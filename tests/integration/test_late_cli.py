@@ -60,7 +60,7 @@ def test_report_lists_the_shipments_late_now_with_their_orders_state_and_writes_
 
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["shop", "order", "fulfillment", "state", "order", "is", "elapsed", "since"]
+    assert lines[0].split() == ["shop", "order", "fulfillment", "state", "order", "is", "elapsed", "since", "(UTC)"]
     assert [line.split()[:7] for line in lines[1:]] == [
         [TWINKLE, "5001", "7102", "late", "escalated", "24", "business"],
         [TWINKLE, "5001", "7103", "escalated", "escalated", "35", "business"],

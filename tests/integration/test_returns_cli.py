@@ -106,8 +106,10 @@ def test_list_prints_one_line_per_record_and_filters_by_shop_and_status(stack, s
     everything = shopworker("list")
     overridden = shopworker("list", "--status", "overridden")
     starlow = shopworker("list", "--shop", SHOP)
-    assert everything.exit_code == 0 and len(everything.stdout.splitlines()) == 2
-    (line,) = overridden.stdout.splitlines()
-    assert line.startswith("905  charms-fr.myshopify.com  order 6001  overridden") and "by Ana" in line
-    (line,) = starlow.stdout.splitlines()
-    assert line.startswith("904  starlow.myshopify.com  order 6001  needs_details") and "Admin API" in line
+    assert everything.exit_code == 0 and len(everything.stdout.splitlines()) == 3  # a header and two records
+    header, line = overridden.stdout.splitlines()
+    assert header.split() == ["return", "shop", "order", "status", "decision", "shopify", "policy", "by", "why"]
+    assert line.split()[:5] == ["905", "charms-fr.myshopify.com", "6001", "overridden", "declined"]
+    assert line[header.index("by") :].startswith("Ana ")
+    _header, line = starlow.stdout.splitlines()
+    assert line.split()[:4] == ["904", "starlow.myshopify.com", "6001", "needs_details"] and "Admin API" in line

@@ -29,11 +29,10 @@ def check() -> Check:
     return lambda *args: runner.invoke(cli, ["late", "check", *args])
 
 
-def test_check_prints_the_contract_object_on_one_line(check: Check) -> None:
+def test_check_prints_the_contract_object(check: Check) -> None:
     result = check("--store", "starlow", "--shipped-at", "2024-11-01T15:00:00Z", "--now", "2024-12-04T20:00:00Z")
 
     assert result.exit_code == 0, result.output
-    assert result.stdout.count("\n") == 1
     report = json.loads(result.stdout)
     assert list(report) == CONTRACT_KEYS
     assert report == {

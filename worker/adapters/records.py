@@ -143,6 +143,26 @@ class Records:
 
     # Orders and fulfillments ---------------------------------------------------------------------------------
 
+    def find_orders(self, name: str, shop: str | None = None) -> list[tuple[str, int]]:
+        """(shop, order id) of the orders with this name (`#1001`), as Shopify shows them; one per shop at most."""
+        query = select(orders.c.shop, orders.c.id).where(orders.c.name == name).order_by(orders.c.shop)
+        if shop is not None:
+            query = query.where(orders.c.shop == shop)
+        with self.engine.connect() as connection:
+            return [(row.shop, row.id) for row in connection.execute(query)]
+
+    def order_names(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], str]:
+        """The names of the orders held among these (shop, order id) pairs."""
+        wanted = set(keys)
+        if not wanted:
+            return {}
+        query = select(orders.c.shop, orders.c.id, orders.c.name).where(
+            orders.c.id.in_({order_id for _shop, order_id in wanted})
+        )
+        with self.engine.connect() as connection:
+            rows = connection.execute(query)
+            return {(row.shop, row.id): row.name for row in rows if (row.shop, row.id) in wanted and row.name}
+
     def save_order(self, shop: str, order: dict[str, Any]) -> bool:
         """Upsert the order and its lines; False when the stored order is newer (a stale event changes nothing)."""
         updated_at = parse_time(order.get("updated_at")) or parse_time(order.get("created_at"))

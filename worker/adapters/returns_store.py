@@ -201,12 +201,16 @@ class ReturnsStore:
             found = row.first()
         return _record(found) if found else None
 
-    def list_returns(self, shop: str | None = None, status: str | None = None, limit: int = 100) -> list[ReturnRecord]:
+    def list_returns(
+        self, shop: str | None = None, status: str | None = None, limit: int = 100, order_id: int | None = None
+    ) -> list[ReturnRecord]:
         query = select(returns).order_by(returns.c.updated_at.desc(), returns.c.id.desc()).limit(limit)
         if shop:
             query = query.where(returns.c.shop == shop)
         if status:
             query = query.where(returns.c.status == status)
+        if order_id is not None:
+            query = query.where(returns.c.order_id == order_id)
         with self.engine.connect() as connection:
             return [_record(row) for row in connection.execute(query)]
 

@@ -57,9 +57,10 @@ class _OneLineErrors(click.Group):
         sys.exit(result if isinstance(result, int) else 0)
 
 
-@click.group(cls=_OneLineErrors)
+@click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="shopworker", prog_name="shopworker", message="%(prog)s %(version)s")
 def cli() -> None:
-    """Run and inspect shopworker."""
+    """Run and inspect shopworker: the receiver and worker, their records, and dry runs of the store policies."""
 
 
 def register() -> click.Group:

@@ -16,7 +16,7 @@ def group() -> None:
 @group.command(name="upgrade")
 def upgrade_command() -> None:
     """Apply every pending migration (runs on each release)."""
-    settings = settings_from_env()
+    settings = settings_from_env(require_secret=False)
     engine = make_engine(settings.database_url, settings.database_schema)
     upgrade(engine)
     click.echo(f"database at revision {current_revision(engine)}")

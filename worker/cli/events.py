@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from worker.cli import InputError
+from worker.cli.output import OrderParam, OrderRef, print_table, resolve_order
 from worker.cli.settings import services_from_env, settings_from_env
 
 
@@ -17,18 +18,33 @@ def group() -> None:
 @click.option("--shop")
 @click.option("--topic")
 @click.option("--status", type=click.Choice(["received", "processing", "processed", "stale", "failed"]))
-@click.option("--order", "order_id", type=int, help="Only events about this order id.")
+@click.option("--order", "order", type=OrderParam(), help="Only events about this order (#1001, or its id).")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
-def list_events(shop: str | None, topic: str | None, status: str | None, order_id: int | None, limit: int) -> None:
-    """Newest first: id, when received, shop, topic, status, attempts, last error."""
-    with services_from_env() as services:
-        listed = services.records.list_events(shop, topic, status, order_id, limit)
-    for event in listed:
-        error = f"  {event.last_error}" if event.last_error else ""
-        click.echo(
-            f"{event.id:>6}  {event.received_at:%Y-%m-%d %H:%M:%S}  {event.shop}  {event.topic:<28} "
-            f"{event.status:<10} x{event.attempts}{error}"
-        )
+def list_events(shop: str | None, topic: str | None, status: str | None, order: OrderRef | None, limit: int) -> None:
+    """Newest first: id, when received (UTC), shop, topic, order, status, attempts, last error."""
+    with services_from_env(read_only=True) as services:
+        records = services.records
+        order_id = None
+        if order is not None:
+            shop, order_id = resolve_order(records, order, shop)
+        listed = records.list_events(shop, topic, status, order_id, limit)
+        names = records.order_names((event.shop, event.order_id) for event in listed if event.order_id)
+    print_table(
+        ("id", "received", "shop", "topic", "order", "status", "attempts", "last error"),
+        (
+            (
+                event.id,
+                f"{event.received_at:%Y-%m-%d %H:%M:%S}",
+                event.shop,
+                event.topic,
+                names.get((event.shop, event.order_id), event.order_id),
+                event.status,
+                event.attempts,
+                event.last_error.splitlines()[0] if event.last_error else None,
+            )
+            for event in listed
+        ),
+    )
 
 
 @group.command(name="replay")

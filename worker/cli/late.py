@@ -3,7 +3,6 @@ shipments late now, or run the sweep that records them."""
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +11,7 @@ import click
 
 from config.policies import load_policy, store_names
 from worker.cli import InputError, Moment
+from worker.cli.output import OrderParam, OrderRef, print_json, print_table, resolve_order
 from worker.cli.settings import services_from_env, settings_from_env
 from worker.domain.clock import BusinessCalendar, ClockError, classify
 from worker.domain.policy import PolicyError
@@ -45,7 +45,7 @@ def check(store: str, shipped_at: datetime, delivered_at: datetime | None, now: 
         "escalate_after": policy.late.escalate_after,
         "day_kind": policy.late.day_kind,
     }
-    click.echo(json.dumps(report))
+    print_json(report)
 
 
 def _store_option(function: Any) -> Any:
@@ -70,39 +70,51 @@ def _stores(store: str | None) -> list[str] | None:
 
 @group.command()
 @_store_option
+@click.option("--shop", help="Only this shop.")
+@click.option("--order", type=OrderParam(), help="Only this order's shipments (#1001, or its id).")
 @_now_option
-def report(store: str | None, now: datetime | None) -> None:
-    """List the shipments late or escalated now, recorded yet or not: order, fulfillment, state, elapsed, since.
+def report(store: str | None, shop: str | None, order: OrderRef | None, now: datetime | None) -> None:
+    """List the shipments late or escalated now, recorded yet or not: shop, order, fulfillment, state, elapsed, since.
 
-    Reads every undelivered shipment of the watched shops (a progress bar on stderr) and writes nothing."""
-    from sqlalchemy.exc import OperationalError
-
+    Reads every undelivered shipment of the watched shops (a progress bar on stderr) and writes nothing; needs only
+    the database."""
     from worker.domain.late import worst
     from worker.services.late_deliveries import count_in_transit, late_shipments
 
-    stores, moment, settings = _stores(store), _moment(now), settings_from_env()
-    try:
-        with services_from_env(settings) as services:
+    stores, moment = _stores(store), _moment(now)
+    with services_from_env(settings_from_env(require_secret=False), read_only=True) as services:
+        order_id = None
+        if order is not None:
+            shop, order_id = resolve_order(services.records, order, shop)
+        try:
             total = count_in_transit(services, stores)
             with click.progressbar(length=total, label="shipments in transit", file=sys.stderr) as bar:
                 late = late_shipments(services, moment, stores, progress=bar.update)
-    except (PolicyError, ClockError) as error:
-        raise InputError(str(error)) from None
-    except OperationalError as error:
-        raise click.ClickException(f"the records database cannot be read: {str(error.orig).splitlines()[0]}") from None
+        except (PolicyError, ClockError) as error:
+            raise InputError(str(error)) from None
+        late = [s for s in late if (shop is None or s.shop == shop) and order_id in (None, s.order_id)]
+        names = services.records.order_names((s.shop, s.order_id) for s in late)
     if not late:
         click.echo(f"no shipment is late at {moment.isoformat()}")
         return
     orders: dict[tuple[str, int], list[Any]] = {}
     for shipment in late:
         orders.setdefault((shipment.shop, shipment.order_id), []).append(shipment.state)
-    click.echo(f"{'shop':<36}{'order':>14}  {'fulfillment':>14}  {'state':<10}{'order is':<10}{'elapsed':<20}since")
-    for s in late:
-        click.echo(
-            f"{s.shop:<36}{s.order_id:>14}  {s.fulfillment_id:>14}  {s.state:<10}"
-            f"{worst(orders[s.shop, s.order_id]):<10}{f'{s.elapsed_days} {s.day_kind} days':<20}"
-            f"{s.since.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
-        )
+    print_table(
+        ("shop", "order", "fulfillment", "state", "order is", "elapsed", "since (UTC)"),
+        (
+            (
+                s.shop,
+                names.get((s.shop, s.order_id), s.order_id),
+                s.fulfillment_id,
+                s.state,
+                worst(orders[s.shop, s.order_id]),
+                f"{s.elapsed_days} {s.day_kind} days",
+                f"{s.since.astimezone(UTC):%Y-%m-%d %H:%M}",
+            )
+            for s in late
+        ),
+    )
 
 
 @group.command(name="sweep")

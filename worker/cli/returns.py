@@ -14,6 +14,7 @@ from config.policies import load_policy
 from worker.adapters.returns_store import UnknownReturn
 from worker.adapters.shopify import legacy_id
 from worker.cli import InputError
+from worker.cli.output import OrderParam, OrderRef, print_json, print_table, resolve_order
 from worker.cli.settings import services_from_env
 from worker.domain.policy import PolicyError
 from worker.domain.returns import (
@@ -49,25 +50,39 @@ def evaluate(store: str, order_path: str, request_path: str, products_path: str 
         decision = evaluate_return(policy, order, request, products, moment)
     except (PolicyError, ReturnRequestError) as error:
         _fail(str(error))
-    click.echo(json.dumps(decision_to_json(decision), indent=2))
+    print_json(decision_to_json(decision))
 
 
 @group.command(name="list")
 @click.option("--shop", help="Only this shop's returns.")
 @click.option("--status", help="Only records in this status, e.g. awaiting_review or needs_details.")
+@click.option("--order", type=OrderParam(), help="Only this order's returns (#1001, or its id).")
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000))
-def list_returns(shop: str | None, status: str | None, limit: int) -> None:
+def list_returns(shop: str | None, status: str | None, order: OrderRef | None, limit: int) -> None:
     """Most recently changed first: return id, shop, order, status, decision, Shopify's status, policy, why."""
-    with services_from_env() as services:
-        records = services.returns.list_returns(shop, status, limit)
-    for record in records:
-        policy = f"{record.policy_name}@{record.policy_version}" if record.policy_name else "-"
-        why = f"  {record.reason}" if record.reason else ""
-        staff = f"  by {record.overrides[-1]['by']}" if record.overrides else ""
-        click.echo(
-            f"{record.return_id}  {record.shop}  order {record.order_id or '-'}  {record.status:<15} "
-            f"{record.decision or '-':<8} shopify:{record.shopify_status or '-':<9} {policy}{staff}{why}"
-        )
+    with services_from_env(read_only=True) as services:
+        order_id = None
+        if order is not None:
+            shop, order_id = resolve_order(services.records, order, shop)
+        listed = services.returns.list_returns(shop, status, limit, order_id)
+        names = services.records.order_names((record.shop, record.order_id) for record in listed if record.order_id)
+    print_table(
+        ("return", "shop", "order", "status", "decision", "shopify", "policy", "by", "why"),
+        (
+            (
+                record.return_id,
+                record.shop,
+                names.get((record.shop, record.order_id), record.order_id),
+                record.status,
+                record.decision,
+                record.shopify_status,
+                f"{record.policy_name}@{record.policy_version}" if record.policy_name else None,
+                record.overrides[-1]["by"] if record.overrides else None,
+                record.reason,
+            )
+            for record in listed
+        ),
+    )
 
 
 @group.command(name="override")

@@ -9,6 +9,7 @@ import click
 
 from config.policies import load_policy
 from worker.cli import InputError
+from worker.cli.output import print_json
 from worker.domain.policy import PolicyError
 from worker.domain.split import SplitInputError, plan_input_from_json, plan_split, plan_to_json
 
@@ -33,7 +34,7 @@ def plan(order_path: str, inventory_path: str, store: str | None) -> None:
         plan_input = plan_input_from_json(order, inventory)
     except SplitInputError as error:
         raise InputError(str(error)) from None
-    click.echo(json.dumps(plan_to_json(plan_split(plan_input, objective=objective)), indent=2))
+    print_json(plan_to_json(plan_split(plan_input, objective=objective)))
 
 
 def _read_json(path: str) -> Any:
