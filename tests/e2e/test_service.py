@@ -77,8 +77,8 @@ def test_an_event_can_be_replayed_from_the_log(service):
     event_id = line.split()[0]
     assert "queued again" in service.shopworker("events", "replay", event_id).stdout
     service.shopworker("worker", "--burst")
-    _header, line = service.shopworker("events", "list").stdout.splitlines()
-    assert line.split()[-1] == "2"  # attempts
+    header, line = service.shopworker("events", "list").stdout.splitlines()
+    assert line[: header.index("attempts") + len("attempts")].split()[-1] == "2"
     missing = service.shopworker("events", "replay", "999999", check=False)
     assert (missing.returncode, missing.stderr.strip()) == (2, "error: no event with id 999999")
 
