@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 MIN_DEDUP_SECONDS = 48 * 3600
+DEFAULT_EVENT_RETENTION_DAYS = 30
 
 
 class SettingsError(ValueError):
@@ -44,6 +45,7 @@ class Settings:
     operator_secret_key: str | None = field(default=None, repr=False)
     session_cookie_secure: bool = True
     worker_maintenance_seconds: int = 60
+    event_retention_days: int = DEFAULT_EVENT_RETENTION_DAYS  # processed events' payloads are pruned after this
 
     def secret_values(self) -> tuple[str, ...]:
         """What must never appear in a log line, whichever process writes it."""
@@ -183,4 +185,5 @@ def load_settings(env: Mapping[str, str] | None = None, require_secret: bool = T
         operator_secret_key=env.get("OPERATOR_SECRET_KEY") or None,
         session_cookie_secure=_flag(env, "SESSION_COOKIE_SECURE", True),
         worker_maintenance_seconds=_int(env, "WORKER_MAINTENANCE_SECONDS", 60),
+        event_retention_days=_int(env, "EVENT_RETENTION_DAYS", DEFAULT_EVENT_RETENTION_DAYS),
     )

@@ -10,7 +10,7 @@ from worker import metrics, periodic
 from worker.bootstrap import Services, services
 from worker.domain.events import Event
 from worker.handlers import compliance, fulfillments, orders, returns
-from worker.services import late_deliveries, outbox, reconciliation
+from worker.services import events, late_deliveries, outbox, reconciliation
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Services, Event], str]
@@ -77,6 +77,10 @@ def sweep_late_deliveries() -> int:
 def publish_metrics() -> dict[str, Any]:
     ctx = services()
     return metrics.publish_figures(ctx.jobs.redis, ctx.engine, ctx.now())
+
+
+def prune_event_payloads() -> int:
+    return events.prune_payloads(services())
 
 
 def reconcile_shops() -> int:

@@ -18,6 +18,7 @@ SCHEDULE: dict[str, tuple[str, int]] = {
     "publish-metrics": ("publish_metrics", 60),
     "late-sweep": ("sweep_late_deliveries", 3600),
     "reconcile": ("reconcile_shops", 900),
+    "prune-event-payloads": ("prune_event_payloads", 3600),
 }
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Engine, and_, delete, func, or_, select, update
+from sqlalchemy import JSON, Engine, and_, delete, func, null, or_, select, update
 
 from worker.adapters.db import insert_for, upsert
 from worker.adapters.tables import data_exports, events, fulfillments, line_items, metadata, orders, outbox
@@ -69,7 +69,7 @@ class EventRecord:
     received_at: datetime
     processed_at: datetime | None
     last_error: str | None
-    payload: dict[str, Any]
+    payload: dict[str, Any] | None  # None once pruned after EVENT_RETENTION_DAYS
 
 
 def _event_record(row: Any) -> EventRecord:
@@ -140,6 +140,28 @@ class Records:
                 query = query.where(events.c[column] == value)
         with self.engine.connect() as connection:
             return [_event_record(row) for row in connection.execute(query)]
+
+    def prune_payloads(self, processed_before: datetime, batch: int = 1000) -> int:
+        """Drop the payloads of events processed (or found stale) before the moment, keeping their records; a
+        failed or unfinished event keeps its payload for replay. Batches of its own transaction each, so the log
+        is never locked for long. Returns how many payloads were dropped."""
+        due = (
+            select(events.c.id)
+            .where(
+                events.c.payload.isnot(None),
+                events.c.processed_at < processed_before,
+                events.c.status.in_(("processed", "stale")),
+            )
+            .limit(batch)
+            .scalar_subquery()
+        )
+        pruned = 0
+        while True:
+            with self.engine.begin() as connection:
+                done = connection.execute(update(events).where(events.c.id.in_(due)).values(payload=null())).rowcount
+            pruned += done
+            if done < batch:
+                return pruned
 
     # Orders and fulfillments ---------------------------------------------------------------------------------
 
@@ -332,7 +354,7 @@ class Records:
         for row in connection.execute(
             select(events.c.id, events.c.payload).where(events.c.shop == shop, events.c.topic.in_(PRIVACY_TOPICS))
         ):
-            customer = row.payload.get("customer")
+            customer = (row.payload or {}).get("customer")  # a pruned payload holds nothing to scrub
             if isinstance(customer, dict) and customer.get("id") == customer_id:
                 payload = {**scrub_personal_data(row.payload), "customer": {"id": customer_id}}
                 connection.execute(update(events).where(events.c.id == row.id).values(payload=payload))

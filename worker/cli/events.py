@@ -51,7 +51,7 @@ def list_events(shop: str | None, topic: str | None, status: str | None, order: 
 @click.argument("event_ids", nargs=-1, type=int, required=True)
 def replay_events(event_ids: tuple[int, ...]) -> None:
     """Queue logged events again, exactly as received; their handlers are idempotent."""
-    from worker.services.events import replay
+    from worker.services.events import PayloadPruned, replay
 
     settings = settings_from_env()
     if not settings.redis_url:
@@ -61,6 +61,10 @@ def replay_events(event_ids: tuple[int, ...]) -> None:
         for event_id, logged in logged_events.items():
             if logged is None:
                 raise InputError(f"no event with id {event_id}")
-            if not replay(services, logged):
+            try:
+                queued = replay(services, logged)
+            except PayloadPruned as error:
+                raise InputError(str(error)) from None
+            if not queued:
                 raise InputError(f"event {event_id}: topic {logged.topic} is no longer handled")
             click.echo(f"event {event_id} ({logged.topic}) queued again")

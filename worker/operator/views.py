@@ -14,6 +14,7 @@ from worker.adapters.returns_store import UnknownReturn
 from worker.bootstrap import Services
 from worker.operator import reads
 from worker.operator.auth import local_target
+from worker.services.events import PayloadPruned
 from worker.services.events import replay as replay_event
 from worker.services.returns import override as override_return
 
@@ -154,7 +155,12 @@ def replay(event_id: int) -> Response:
     logged = services.records.get_event(event_id)
     if logged is None:
         abort(404, f"no event with id {event_id}")
-    if not replay_event(services, logged):
+    try:
+        queued = replay_event(services, logged)
+    except PayloadPruned as error:
+        flash(f"{str(error).capitalize()}, nothing queued.", "error")
+        return redirect(local_target(request.form.get("next")))
+    if not queued:
         flash(f"Event {event_id}: topic {logged.topic} is no longer handled, nothing queued.", "error")
     else:
         log.info("event replayed from the operator pages", extra={"event": event_id, "topic": logged.topic})

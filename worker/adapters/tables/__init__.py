@@ -12,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Index,
     Integer,
     MetaData,
     String,
@@ -61,8 +62,16 @@ events = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text),
     Column("processed_at", UTCDateTime),
-    Column("payload", Document, nullable=False),
+    Column("payload", Document),  # None once pruned (EVENT_RETENTION_DAYS after it was processed)
     UniqueConstraint("shop", "topic", "event_id", name="uq_events_delivery"),
+)
+# The events whose payload is still held, by when they were processed: what the prune looks for, and an index that
+# holds only the retention window, not the whole log.
+Index(
+    "ix_events_payload_held",
+    events.c.processed_at,
+    postgresql_where=events.c.payload.isnot(None),
+    sqlite_where=events.c.payload.isnot(None),
 )
 
 orders = Table(
