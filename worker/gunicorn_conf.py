@@ -22,17 +22,23 @@ _made_here: list[str] = []
 
 def on_starting(server: Any) -> None:  # noqa: ARG001 - gunicorn's hook signature
     from config.settings import SettingsError, load_settings
-    from worker.web import check_settings
 
     try:
         settings = load_settings()
+        # Before anything the check imports could bring in prometheus-client with its in-memory storage.
+        _multiprocess_directory(settings.prometheus_multiproc_dir)
+        from worker.web import check_settings
+
         check_settings(settings)
     except SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
-    if settings.prometheus_multiproc_dir:
+
+
+def _multiprocess_directory(named: str | None) -> None:
+    if named:
         # Files left by an earlier run would be counted again: prometheus-client asks for an empty directory.
-        directory = Path(settings.prometheus_multiproc_dir)
+        directory = Path(named)
         directory.mkdir(parents=True, exist_ok=True)
         for stale in directory.glob("*.db"):
             stale.unlink()

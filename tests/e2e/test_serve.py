@@ -156,6 +156,8 @@ def test_the_web_process_refuses_a_password_without_a_signing_key_in_one_line(se
 def test_every_scrape_counts_every_webhook_whichever_gunicorn_worker_answers(service):
     port = free_port()
     env = {key: value for key, value in service.env.items() if key != "PROMETHEUS_MULTIPROC_DIR"}
+    # With the operator pages mounted, as `serve` runs it: their imports must not choose the metrics' storage.
+    env |= {"OPERATOR_PASSWORD": "a-password-for-the-pages", "OPERATOR_SECRET_KEY": "a-signing-key"}
     web = gunicorn(env, port)
     service.children.append(web)
     assert answers(f"http://127.0.0.1:{port}/healthz")
