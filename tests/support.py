@@ -27,9 +27,25 @@ SHOP = "little-twinkle-stars.myshopify.com"
 TEST_SECRET = "test-secret"
 
 
-def shopify_samples() -> list[tuple[str, bytes]]:
-    """(topic, body) for each of Shopify's published sample payloads (a copy of shared/shopify-samples)."""
-    return [(path.stem.replace("__", "/"), path.read_bytes()) for path in sorted(SAMPLES.glob("*.json"))]
+def shopify_samples(shop: str = SHOP) -> list[tuple[str, bytes]]:
+    """(topic, body) for each of Shopify's published sample payloads (a copy of shared/shopify-samples), the
+    privacy topics' `{shop}.myshopify.com` made the shop they are delivered for."""
+    return [
+        (path.stem.replace("__", "/"), path.read_bytes().replace(b"{shop}.myshopify.com", shop.encode()))
+        for path in sorted(SAMPLES.glob("*.json"))
+    ]
+
+
+DEPARTED = "departed.myshopify.com"
+
+
+def sample_deliveries() -> list[tuple[str, str, bytes]]:
+    """(topic, shop, body) for every sample, `shop/redact` for another shop so that SHOP's records remain."""
+    departed = dict(shopify_samples(DEPARTED))
+    return [
+        (topic, DEPARTED, departed[topic]) if topic == "shop/redact" else (topic, SHOP, body)
+        for topic, body in shopify_samples()
+    ]
 
 
 def fixture_deliveries() -> list[tuple[str, str, bytes]]:

@@ -16,9 +16,11 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from queueing.intake import Intake
 from queueing.keys import DeliveryKey
+from queueing.payloads import PayloadError, check_payload
 from queueing.topics import JOB_FOR_TOPIC
 from webhooks import metrics
 from webhooks.depth import MAX_JSON_DEPTH, nests_deeper_than
+from webhooks.headers import HeaderError, read_delivery_headers
 from webhooks.verify import is_authentic
 
 log = logging.getLogger(__name__)
@@ -84,6 +86,10 @@ def receive() -> Response:
         return _answer(400, status="rejected", error=f"{raw_shop[:100]!r} is not a valid *.myshopify.com domain")
     if settings.allowed_shops and shop not in settings.allowed_shops:
         return _answer(403, status="rejected", error=f"{shop} is not one of the shops this worker serves")
+    try:
+        delivery = read_delivery_headers(request.headers)
+    except HeaderError as error:
+        return _answer(400, status="rejected", error=str(error))
     if nests_deeper_than(body, MAX_JSON_DEPTH):
         return _answer(400, status="rejected", error=f"body is JSON nested deeper than {MAX_JSON_DEPTH} levels")
     try:
@@ -93,21 +99,24 @@ def receive() -> Response:
     if not isinstance(payload, dict):
         return _answer(400, status="rejected", error="body is not a JSON object")
 
-    headers = request.headers
-    event_id = headers.get("X-Shopify-Event-Id") or headers.get("X-Shopify-Webhook-Id")
+    event_id = delivery.event_id or delivery.webhook_id
     key = DeliveryKey(shop, topic, event_id or "sha256:" + hashlib.sha256(body).hexdigest())
     job_path = JOB_FOR_TOPIC.get(topic)
     if job_path is None:
         log.info("webhook ignored: topic not handled", extra={"shop": shop, "topic": topic, "event": key.event_id})
         return _answer(200, status="ignored")
+    try:
+        check_payload(topic, shop, body, payload)
+    except PayloadError as error:
+        return _answer(400, status="rejected", error=str(error))
 
     envelope = {
         "shop": shop,
         "topic": topic,
         "event_id": key.event_id,
-        "webhook_id": headers.get("X-Shopify-Webhook-Id"),
-        "triggered_at": headers.get("X-Shopify-Triggered-At"),
-        "api_version": headers.get("X-Shopify-API-Version"),
+        "webhook_id": delivery.webhook_id,
+        "triggered_at": delivery.triggered_at,
+        "api_version": delivery.api_version,
         "received_at": datetime.now(UTC).isoformat(),
         "source": "webhook",
         "body": body.decode("utf-8"),

@@ -17,7 +17,7 @@ from rq.job import Job
 from config.settings import Settings
 from queueing.serializer import JobSerializer
 from tests.fakeshopify import FakeShop, serve_fake_shop
-from tests.support import FIXTURES, SHOP, Stack, body_of, shopify_samples
+from tests.support import FIXTURES, SHOP, Stack, body_of, sample_deliveries
 from worker import jobs
 from worker.adapters import tables
 from worker.adapters.tables.late import late_cases, late_flags
@@ -132,7 +132,7 @@ def test_a_shipment_is_flagged_after_21_business_days_then_escalated_after_30_ea
     assert (f"late:{SHOP}:7102:escalated", "add_tags", {"tags": ["late-delivery-escalated"]}) in outbox(stack)
 
     before = outbox(stack)
-    stack.deliver("fulfillments/create", china_shipment(), "created again")
+    stack.deliver("fulfillments/create", china_shipment(), "created-again")
     jobs.sweep_late_deliveries()
     at(stack, datetime(2026, 5, 15, 15, 0, tzinfo=UTC))
     assert (len(stack.rows(late_flags)), len(stack.rows(late_cases)), outbox(stack)) == (1, 1, before)
@@ -267,8 +267,7 @@ def test_a_shop_without_a_store_policy_is_not_watched_and_says_so(stack, caplog)
 
 def test_every_shopify_sample_is_processed_without_a_failed_job_when_the_shop_is_watched(stack):
     stack.services.settings = replace(stack.services.settings, default_policy="starlow")
-    for topic, body in shopify_samples():
-        shop = "departed.myshopify.com" if topic == "shop/redact" else SHOP
+    for topic, shop, body in sample_deliveries():
         stack.deliver(topic, body, f"sample:{topic}", shop=shop)
     stack.work()
     assert stack.failed_jobs() == []

@@ -81,7 +81,7 @@ def test_a_queued_job_carries_the_delivery_for_its_handler(client, redis):
     assert job.func_name == JOB_FOR_TOPIC["orders/create"]
     assert (envelope["shop"], envelope["topic"], envelope["event_id"]) == (SHOP, "orders/create", "evt-1")
     assert json.loads(envelope["body"])["id"] == 1001
-    assert envelope["triggered_at"] == "2026-03-01T12:00:00Z"
+    assert envelope["triggered_at"] == "2026-03-01T12:00:00+00:00"
 
 
 def test_a_second_delivery_of_the_same_event_is_answered_duplicate_and_not_queued(client, redis):

@@ -12,7 +12,7 @@ import pytest
 
 from queueing.topics import JOB_FOR_TOPIC
 from tests.fakeshopify import FakeShop, RunningFakeShop, serve_fake_shop
-from tests.support import SHOP, Stack, fake_shop_clients, fixture_deliveries, shopify_samples
+from tests.support import SHOP, Stack, fake_shop_clients, fixture_deliveries, sample_deliveries
 from worker import jobs
 from worker.domain.events import Event
 
@@ -217,10 +217,8 @@ def test_without_credentials_the_plan_is_recorded_as_skipped_and_no_job_fails(st
 def test_with_credentials_every_shopify_sample_is_processed_without_a_failed_job(stack):
     with serve_fake_shop(FakeShop()) as empty_shop:
         connect(stack, empty_shop)
-        for topic, body in shopify_samples():
-            stack.deliver(
-                topic, body, f"sample:{topic}", shop="departed.myshopify.com" if topic == "shop/redact" else SHOP
-            )
+        for topic, shop, body in sample_deliveries():
+            stack.deliver(topic, body, f"sample:{topic}", shop=shop)
         stack.work()
 
     assert stack.failed_jobs() == []
