@@ -132,7 +132,7 @@ def create_fake_app(
         with shop.lock:
             shop.received.append(name)
             fault = shop.next_fault(name)
-            if fault:
+            if fault and fault != "lost":
                 return _fault_response(fault, shop, requested)
             token = request.headers.get("X-Shopify-Access-Token") or ""
             from_grant = oauth is not None and oauth.accepts(domain, token)
@@ -158,6 +158,8 @@ def create_fake_app(
                 return jsonify({"errors": [{"message": misfit, "extensions": {"code": "FAKE_ANSWER_OUTSIDE_SCHEMA"}}]})
             actual = costs.actual_cost(document, variables, version, data)
             shop.bucket.give_back(requested - actual)  # Shopify refunds what the answer did not use
+            if fault == "lost":  # carried out, then the answer is lost on the way back
+                return "Bad Gateway", 502
             shop.answered.append(name)
             return jsonify({"data": data, "extensions": _cost(shop, requested, actual)})
 

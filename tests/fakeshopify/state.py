@@ -18,7 +18,7 @@ from typing import Any
 from tests.fakeshopify.costs import CostBucket
 from worker.adapters.shopify.shapes import RETURN_REASON_HANDLES
 
-FAULTS = ("429", "throttled", "500")
+FAULTS = ("429", "throttled", "500", "lost")
 
 
 def instant(value: str) -> datetime:
@@ -174,7 +174,8 @@ class FakeShop:
             self.inventory[(variant_id, location_id)] = available
 
     def inject(self, fault: str, count: int = 1, operation: str | None = None, skip: int = 0) -> None:
-        """The next `count` requests answer with `fault`: "429", "throttled" (HTTP 200) or "500". With an
+        """The next `count` requests answer with `fault`: "429", "throttled" (HTTP 200), "500", or "lost" (the
+        request is carried out, then answered 502, as when Shopify's answer is lost on the way back). With an
         `operation` (e.g. "OrdersUpdatedSince"), only that operation's requests, once `skip` of them went through."""
         if fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}; expected one of {FAULTS}")

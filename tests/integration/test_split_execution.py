@@ -129,3 +129,26 @@ def test_a_run_cut_short_after_shopify_moved_is_finished_by_the_next_run_without
         (fo.status, fo.location_id, [(line.line_item_id, line.remaining_quantity) for line in fo.lines])
         for fo in shop.state.fulfillment_orders_of(5001)
     ) == [("ON_HOLD", int(US), [(LIGHT, 1)]), ("OPEN", int(US), [(LIGHT, 1)]), ("OPEN", int(CHINA), [(PLUSH, 1)])]
+
+
+def test_a_move_whose_answer_is_lost_is_not_sent_again_and_the_run_continues_from_what_shopify_shows(shop):
+    """Shopify moved the fulfillment order, then answered 502: the move is not repeated (which would split the
+    fulfillment order again); the runner reads the fulfillment orders and goes on to the hold."""
+    client = ShopifyClient(
+        "fake-shop.myshopify.com", shop.access_token, "2026-04", base_url=shop.base_url, sleep=lambda _: None
+    )
+    params = {"plan": PLAN, "locations": sorted(SCOPE), "hold_note": "Star night light x1 (only 1 in stock)"}
+    shop.state.inject("lost", operation="MoveFulfillmentOrder")
+
+    outcome = apply_split_plan(client, "gid://shopify/Order/5001", params)
+
+    assert [(step["step"], step.get("outcome")) for step in outcome["steps"]] == [
+        ("move", "answer lost"),
+        ("hold", None),
+    ]
+    assert outcome["state"] == "applied"
+    assert len(shop.state.mutations_named("MoveFulfillmentOrder")) == 1
+    assert sorted(
+        (fo.status, fo.location_id, [(line.line_item_id, line.remaining_quantity) for line in fo.lines])
+        for fo in shop.state.fulfillment_orders_of(5001)
+    ) == [("ON_HOLD", int(US), [(LIGHT, 1)]), ("OPEN", int(US), [(LIGHT, 1)]), ("OPEN", int(CHINA), [(PLUSH, 1)])]

@@ -11,7 +11,7 @@ import requests
 import responses
 
 from tests.shopify_schema import assert_answer_fits
-from worker.adapters.shopify import ShopifyClient, ShopifyError, ShopifyUserError
+from worker.adapters.shopify import ShopifyClient, ShopifyError, ShopifyOutcomeUnknown, ShopifyUserError
 from worker.adapters.shopify.port import ReturnLine
 from worker.domain.split.execution import FulfillmentOrder, FulfillmentOrderLine
 
@@ -142,6 +142,41 @@ def test_server_errors_and_dropped_connections_are_retried_with_growing_waits(
 
     assert client.graphql(PING) == SHOP_NAME
     assert sleep.waits == [0.5, 1.0]
+
+
+@pytest.mark.parametrize(
+    "failure", [500, 502, 503, requests.ConnectionError("reset"), requests.ReadTimeout("read timed out")], ids=str
+)
+def test_a_mutation_whose_answer_is_lost_is_not_sent_again(
+    client: ShopifyClient, api: Any, sleep: RecordedSleep, failure: Any
+) -> None:
+    """Shopify may have moved the fulfillment order before the 502: sending it again would move it twice."""
+    if isinstance(failure, Exception):
+        api.post(ENDPOINT, body=failure)
+    else:
+        api.post(ENDPOINT, status=failure, body="Bad Gateway")
+
+    with pytest.raises(ShopifyOutcomeUnknown, match="MoveFulfillmentOrder: the answer was lost"):
+        client.move_fulfillment_order("gid://shopify/FulfillmentOrder/1", 66, {"7": 1})
+    assert len(api.calls) == 1
+    assert sleep.waits == []
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        {"status": 429, "body": "slow down", "headers": {"Retry-After": "2"}},
+        {"status": 200, "json": THROTTLED},
+        {"body": requests.ConnectTimeout("no connection")},
+    ],
+    ids=["429", "throttled", "never connected"],
+)
+def test_a_mutation_shopify_did_not_run_is_sent_again(client: ShopifyClient, api: Any, failure: Any) -> None:
+    api.post(ENDPOINT, **failure)
+    api.post(ENDPOINT, json=answer({"tagsAdd": {"node": {"id": "gid://shopify/Order/1"}, "userErrors": []}}))
+
+    client.add_tags("gid://shopify/Order/1", ["late-delivery"])
+    assert len(api.calls) == 2
 
 
 def test_when_every_attempt_fails_the_error_says_what_and_how_often(

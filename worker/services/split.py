@@ -20,7 +20,14 @@ from typing import Any
 
 from config.locations import locations_for
 from config.policies import load_policy
-from worker.adapters.shopify import FulfillmentOrder, ShopifyNotFound, ShopifyPort, legacy_id, to_gid
+from worker.adapters.shopify import (
+    FulfillmentOrder,
+    ShopifyNotFound,
+    ShopifyOutcomeUnknown,
+    ShopifyPort,
+    legacy_id,
+    to_gid,
+)
 from worker.adapters.split_store import PLANNED, SKIPPED, Decision
 from worker.bootstrap import Services
 from worker.domain.actions import PlannedAction
@@ -244,7 +251,12 @@ def apply_split_plan(shopify: ShopifyPort, order_gid: str, params: Mapping[str, 
         step = next_step(plan, scope, shopify.fetch_fulfillment_orders(order_gid))
         if isinstance(step, Finished):
             return {"state": step.state, "detail": step.detail, "steps": steps}
-        _perform(shopify, step, hold_note)
+        try:
+            _perform(shopify, step, hold_note)
+        except ShopifyOutcomeUnknown:
+            # Shopify may have done it: the next read shows whether, and the step after is decided from that.
+            steps.append({**step.describe(), "outcome": "answer lost"})
+            continue
         steps.append(step.describe())
     return {"state": "unfinished", "detail": "Shopify did not reach the plan in the expected steps", "steps": steps}
 

@@ -14,6 +14,7 @@ from worker.adapters.shopify.port import (
 from worker.adapters.shopify.transport import (
     ShopifyError,
     ShopifyNotFound,
+    ShopifyOutcomeUnknown,
     ShopifyUnauthorized,
     ShopifyUserError,
     TokenSource,
@@ -33,6 +34,7 @@ __all__ = [
     "ShopifyClient",
     "ShopifyError",
     "ShopifyNotFound",
+    "ShopifyOutcomeUnknown",
     "ShopifyPort",
     "ShopifyUnauthorized",
     "ShopifyUserError",

@@ -3,6 +3,11 @@
 Shopify signals "slow down" three ways: HTTP 429 with Retry-After, HTTP 200 whose errors carry
 `extensions.code == "THROTTLED"` (the cost bucket is empty), and 5xx or dropped connections. The first two
 say how long to wait; the last gets a bounded exponential backoff. Everything else is an answer, good or bad.
+
+A 5xx or a connection lost after the request went out says nothing about whether Shopify did the work, so a
+mutation is never sent again on one: it raises ShopifyOutcomeUnknown, and the caller reads Shopify's state to
+find out (the split runner re-reads the fulfillment orders before its next step). A 429, a throttled answer and a
+connection never made are safe to retry: Shopify did not run anything.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any, Protocol
 import requests
 import shopify  # type: ignore[import-untyped]
 from shopify.utils.shop_url import sanitize_shop_domain  # type: ignore[import-untyped]
+from urllib3.exceptions import NewConnectionError
 
 DEFAULT_MAX_ATTEMPTS = 5
 BACKOFF_BASE_SECONDS = 0.5
@@ -22,6 +28,7 @@ MAX_WAIT_SECONDS = 30.0
 REQUEST_TIMEOUT_SECONDS = 30.0
 
 _OPERATION_NAME = re.compile(r"^\s*(?:query|mutation)\s+(\w+)")
+_MUTATION = re.compile(r"^\s*mutation\b")
 
 
 class ShopifyError(Exception):
@@ -30,6 +37,11 @@ class ShopifyError(Exception):
 
 class ShopifyUnauthorized(ShopifyError):
     """Shopify refused the access token (HTTP 401) and renewing it did not help."""
+
+
+class ShopifyOutcomeUnknown(ShopifyError):
+    """A mutation's answer was lost (a 5xx, a timeout, a connection dropped after sending): Shopify may have done
+    it. It is not sent again; read Shopify's state to know."""
 
 
 class ShopifyNotFound(ShopifyError):
@@ -131,6 +143,7 @@ class GraphQLTransport:
 
     def execute(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
         operation = operation_name(query)
+        mutation = _MUTATION.match(query) is not None
         body: dict[str, Any] = {"query": query, "variables": dict(variables or {})}
         token, renewed = self._tokens.token(), False
         reason, attempt = "", 0
@@ -143,6 +156,8 @@ class GraphQLTransport:
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
                 reason, wait = f"connection failed ({type(exc).__name__})", _backoff(attempt)
+                if mutation and not _never_sent(exc):
+                    raise ShopifyOutcomeUnknown(_lost(operation, reason)) from None
             else:
                 if response.status_code == 401:
                     # An expired or revoked token: renewed once, then the request is sent again at once.
@@ -159,6 +174,8 @@ class GraphQLTransport:
                 if isinstance(outcome, dict):
                     return outcome
                 reason, wait = outcome
+                if mutation and response.status_code >= 500:
+                    raise ShopifyOutcomeUnknown(_lost(operation, reason))
             if attempt < self._max_attempts:
                 self._sleep(wait)
         raise ShopifyError(f"Shopify {operation} failed after {self._max_attempts} attempts: {reason}")
@@ -193,6 +210,18 @@ def _errors_of(response: requests.Response) -> Any:
     except ValueError:
         return None
     return payload.get("errors") if isinstance(payload, dict) else None
+
+
+def _never_sent(error: Exception) -> bool:
+    """True when the connection was never made, so Shopify cannot have seen the request."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    cause = error.args[0] if error.args else None
+    return isinstance(getattr(cause, "reason", None), NewConnectionError)
+
+
+def _lost(operation: str, reason: str) -> str:
+    return f"Shopify {operation}: the answer was lost ({reason}); it may have been done, so it is not sent again"
 
 
 def _backoff(attempt: int) -> float:
