@@ -117,3 +117,22 @@ def test_an_operator_logs_in_overrides_a_return_and_replays_an_event(service, op
     assert "/operator/rq/" in page.url
     page.screenshot(path=str(ARTIFACTS / "operator-queues.png"), full_page=True)
     services.engine.dispose()
+
+
+def test_a_hostile_event_id_in_a_job_description_shows_as_text_and_runs_nothing(service, operator_url, browser):
+    """An event id written as markup (a job queued before the receiver limited ids, or by anything else) reaches
+    the job's description; rq-dashboard's job page must show it, not run it."""
+    hostile = "<img src=x onerror=window.__ran=1>"
+    queue = Queue("shopworker", connection=Redis.from_url(service.redis.url), serializer=JobSerializer)
+    job = queue.enqueue("worker.jobs.order_event", {"shop": SHOP}, description=f"orders/create {SHOP} {hostile}")
+    page = browser.new_page()
+    page.goto(operator_url + "/login")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+
+    page.goto(f"{operator_url}/rq/0/view/job/{job.id}")
+    page.wait_for_selector(".description-scroll")
+
+    assert page.locator(".description-scroll").inner_text().strip() == f"orders/create {SHOP} {hostile}"
+    assert page.evaluate("window.__ran") is None
+    assert page.locator(".description-scroll img").count() == 0

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask
+from flask import Flask, Response, request
 from redis import Redis
 
 from config.settings import Settings, SettingsError, load_settings
+from worker.operator.sessions import OperatorSessions
 
 SESSION_HOURS = 12
 
@@ -37,6 +38,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     # A page waits seconds at most for Redis, not a worker's patience.
     redis = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
     app.extensions["shopworker_operator"] = bootstrap.build(settings, redis=redis)
+    app.extensions["shopworker_sessions"] = OperatorSessions(redis, settings.operator_password, SESSION_HOURS * 3600)
+    app.after_request(_security_headers)
     auth.init_app(app)
     CSRFProtect(app)
     app.register_blueprint(views.bp)
@@ -56,3 +59,20 @@ def check_settings(settings: Settings) -> None:
         )
     if not settings.redis_url:
         raise SettingsError("REDIS_URL is not set: the operator pages show and replay queued work")
+
+
+# rq-dashboard's pages run inline scripts of their own and compile underscore templates (new Function); its JSON
+# is escaped (queues.py), so no job text reaches them as markup.
+_SCRIPTS = {"rq_dashboard": "'self' 'unsafe-inline' 'unsafe-eval'"}
+
+
+def _security_headers(response: Response) -> Response:
+    scripts = _SCRIPTS.get(request.blueprint or "", "'self'")
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response

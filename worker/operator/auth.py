@@ -1,4 +1,5 @@
-"""One admin password from the environment; every other page, rq-dashboard's included, wants a login first."""
+"""One admin password from the environment; every other page, rq-dashboard's included, wants a login first.
+Sessions live in Redis (worker/operator/sessions.py): the cookie only names one."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, current_app, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
+
+from worker.operator.sessions import OperatorSessions
 
 log = logging.getLogger(__name__)
 
@@ -21,9 +24,14 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_refused)
 
 
+def _sessions() -> OperatorSessions:
+    return current_app.extensions["shopworker_sessions"]
+
+
 def _require_login() -> Response | None:
-    if request.endpoint in OPEN_ENDPOINTS or session.get("operator"):
+    if request.endpoint in OPEN_ENDPOINTS or _sessions().is_open(session.get("sid")):
         return None
+    session.clear()
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
@@ -45,18 +53,26 @@ def login() -> Response | str | tuple[str, int]:
     if request.method == "GET":
         return render_template("operator/login.html", failed=False)
     password = current_app.config["SHOPWORKER_SETTINGS"].operator_password
+    client = request.remote_addr or "unknown"
+    wait = _sessions().attempt(client)
+    if wait:
+        log.warning("operator login throttled", extra={"remote_addr": client})
+        page = render_template("operator/login.html", failed=False, wait=wait)
+        return page, 429, {"Retry-After": str(wait)}  # type: ignore[return-value]
     given = request.form.get("password", "")
     if not hmac.compare_digest(given.encode(), password.encode()):
-        log.warning("operator login refused", extra={"remote_addr": request.remote_addr})
+        log.warning("operator login refused", extra={"remote_addr": client})
         return render_template("operator/login.html", failed=True), 401
+    _sessions().succeeded(client)
     session.clear()
     session.permanent = True
-    session["operator"] = True
-    log.info("operator logged in", extra={"remote_addr": request.remote_addr})
+    session["sid"] = _sessions().start()
+    log.info("operator logged in", extra={"remote_addr": client})
     return redirect(local_target(request.args.get("next")))
 
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
+    _sessions().end(session.get("sid"))
     session.clear()
     return redirect(url_for("auth.login"))

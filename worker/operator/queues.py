@@ -1,13 +1,21 @@
 """rq-dashboard (queues, workers, failed jobs) mounted under the operator's login at /rq.
 
+Its pages fill their HTML from its JSON with templates that do not escape (`<%= %>`), so a job's description (which
+names the delivery's event id) or its error text could run as script: every string in its JSON answers is
+HTML-escaped here before it leaves, and the text shows as written.
+
 Its pages post with jQuery, sending the CSRF token from a `_csrf_token` cookie as X-CSRFToken; the cookie is set
 here for its pages only. Its "requeue all" link also answers GET, which is refused so a link cannot trigger it.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
 from flask import Flask, Response, abort, current_app, request
 from flask_wtf.csrf import generate_csrf
+from markupsafe import escape
 
 from queueing.serializer import JobSerializer
 
@@ -25,6 +33,7 @@ def mount(app: Flask, redis_url: str) -> None:
     app.register_blueprint(rq_dashboard.blueprint, url_prefix=PREFIX)
     app.before_request(_no_state_change_by_get)
     app.after_request(_csrf_cookie)
+    app.after_request(_escape_json)
 
 
 def _no_state_change_by_get() -> None:
@@ -42,3 +51,19 @@ def _csrf_cookie(response: Response) -> Response:
             samesite="Strict",
         )
     return response
+
+
+def _escape_json(response: Response) -> Response:
+    if request.blueprint == "rq_dashboard" and response.mimetype == "application/json":
+        response.set_data(orjson.dumps(_escaped(orjson.loads(response.get_data()))))
+    return response
+
+
+def _escaped(value: Any) -> Any:
+    if isinstance(value, str):
+        return str(escape(value))
+    if isinstance(value, list):
+        return [_escaped(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _escaped(item) for key, item in value.items()}
+    return value

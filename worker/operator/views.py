@@ -42,8 +42,15 @@ def _services() -> Services:
     return current_app.extensions["shopworker_operator"]
 
 
+TEXT_MAX_CHARS = 255  # the longest text column a filter is compared with
+INT64_MAX = 2**63 - 1
+
+
 def _text(name: str) -> str | None:
-    return request.args.get(name, "").strip() or None
+    value = request.args.get(name, "").strip()
+    if "\x00" in value or len(value) > TEXT_MAX_CHARS:
+        abort(400, f"{name} must be at most {TEXT_MAX_CHARS} characters, without NUL")
+    return value or None
 
 
 def _number(name: str) -> int | None:
@@ -51,8 +58,8 @@ def _number(name: str) -> int | None:
     if raw is None:
         return None
     digits = raw.lstrip("#")
-    if not digits.isdigit():
-        abort(400, f"{name} must be a number")
+    if not (digits.isascii() and digits.isdigit()) or int(digits) > INT64_MAX:
+        abort(400, f"{name} must be a whole number below 2^63")
     return int(digits)
 
 
@@ -93,12 +100,12 @@ def returns() -> str:
     )
 
 
-@bp.route("/returns/<shop>/<int:return_id>/override", methods=["POST"])
+@bp.route("/returns/<shop>/<int(max=9223372036854775807):return_id>/override", methods=["POST"])
 def override(shop: str, return_id: int) -> Response:
     decision = request.form.get("decision", "")
     by, why = request.form.get("by", "").strip(), request.form.get("why", "").strip()
     back = local_target(request.form.get("next")) + f"#return-{return_id}"
-    if decision not in OVERRIDE_DECISIONS or not by or not why:
+    if decision not in OVERRIDE_DECISIONS or not by or not why or "\x00" in by + why + shop or len(by) > 255:
         flash("An override needs a decision (approved, declined or partial), who decides and why.", "error")
         return redirect(back)
     try:
@@ -148,7 +155,7 @@ def events() -> str:
     )
 
 
-@bp.route("/events/<int:event_id>/replay", methods=["POST"])
+@bp.route("/events/<int(max=2147483647):event_id>/replay", methods=["POST"])
 def replay(event_id: int) -> Response:
     """Queue the logged event again exactly as received; its handler is idempotent."""
     services = _services()

@@ -1,0 +1,144 @@
+"""The operator login against guessing, sessions that end when they should, headers that keep the pages in their own
+frame, odd query values answered 400, and job text that never runs as script on rq-dashboard's pages."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from rq import Queue
+
+from queueing.serializer import JobSerializer
+from tests.integration.test_operator import close, csrf_token, log_in
+from tests.operator_seed import PASSWORD
+from worker.operator.sessions import FREE_ATTEMPTS_OVERALL, FREE_ATTEMPTS_PER_CLIENT
+from worker.web import create_app
+
+HOSTILE = "<img src=x onerror=alert(document.cookie)>"
+COOKIE = "shopworker_operator"
+
+
+@pytest.fixture
+def operator_settings(settings):
+    return replace(settings, operator_password=PASSWORD, operator_secret_key="operator-test-key")
+
+
+@pytest.fixture
+def app(operator_settings):
+    app = create_app(operator_settings)
+    yield app
+    close(app)
+
+
+@pytest.fixture
+def clock(app):
+    """The throttle's clock, moved by hand."""
+    now = [1_000_000.0]
+    app.wsgi_app.mounts["/operator"].extensions["shopworker_sessions"].clock = lambda: now[0]
+    return now
+
+
+def attempt(app, password: str, client: str = "203.0.113.7"):
+    web = app.test_client()
+    web.environ_base["REMOTE_ADDR"] = client
+    return web.post("/operator/login", data={"password": password, "csrf_token": csrf_token(web)})
+
+
+def test_300_wrong_passwords_from_one_client_are_mostly_not_even_checked(app, clock):
+    answers = [attempt(app, f"guess-{n}").status_code for n in range(300)]
+    assert answers.count(401) == FREE_ATTEMPTS_PER_CLIENT + 1
+    assert answers.count(429) == 300 - FREE_ATTEMPTS_PER_CLIENT - 1
+
+
+def test_each_further_wrong_password_waits_twice_as_long_and_the_right_one_waits_too(app, clock):
+    for n in range(FREE_ATTEMPTS_PER_CLIENT + 1):
+        assert attempt(app, f"guess-{n}").status_code == 401
+    waits = []
+    for _ in range(4):
+        refused = attempt(app, "another guess")
+        assert refused.status_code == 429
+        waits.append(int(refused.headers["Retry-After"]))
+        clock[0] += waits[-1]
+        assert attempt(app, "yet another guess").status_code == 401
+    assert waits == [1, 2, 4, 8]
+
+    assert attempt(app, PASSWORD).status_code == 429  # the right password is not checked either
+    assert "try again in 16 s" in attempt(app, PASSWORD).get_data(as_text=True)
+    clock[0] += 16
+    assert attempt(app, PASSWORD).status_code == 302
+    assert attempt(app, PASSWORD, client="198.51.100.1").status_code == 302  # another client was never slowed
+
+
+def test_wrong_passwords_from_many_clients_slow_every_login(app, clock):
+    for n in range(FREE_ATTEMPTS_OVERALL + 1):
+        assert attempt(app, "guess", client=f"10.0.{n // 250}.{n % 250}").status_code == 401
+    assert attempt(app, PASSWORD, client="192.0.2.1").status_code == 429
+
+
+def test_logging_out_ends_the_session_even_for_a_copy_of_its_cookie(app):
+    web = app.test_client()
+    log_in(web)
+    copied = web.get_cookie(COOKIE).value
+    web.post("/operator/logout", data={"csrf_token": csrf_token(web, "/operator/")})
+
+    thief = app.test_client()
+    thief.set_cookie(COOKIE, copied)
+    assert thief.get("/operator/").status_code == 302
+
+
+def test_a_password_change_ends_the_sessions_opened_with_the_old_one(app, operator_settings):
+    web = app.test_client()
+    log_in(web)
+    copied = web.get_cookie(COOKIE).value
+    assert web.get("/operator/").status_code == 200
+
+    restarted = create_app(replace(operator_settings, operator_password="a new password, long enough"))
+    try:
+        old = restarted.test_client()
+        old.set_cookie(COOKIE, copied)
+        assert old.get("/operator/").status_code == 302
+    finally:
+        close(restarted)
+
+
+@pytest.mark.parametrize("path", ["/operator/login", "/operator/events", "/operator/rq/"])
+def test_pages_forbid_framing_sniffing_and_foreign_scripts(app, path):
+    web = app.test_client()
+    log_in(web)
+    headers = web.get(path).headers
+    policy = headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy and "default-src 'self'" in policy
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "/events?order=99999999999999999999",
+        "/split?order=%C2%B2",
+        "/events?shop=little%00twinkle",
+        "/returns?status=" + "x" * 300,
+    ],
+    ids=["an order beyond its column", "a digit that is not ASCII", "a NUL in shop", "a status too long"],
+)
+def test_odd_query_values_are_a_400_not_a_500(app, query):
+    web = app.test_client()
+    log_in(web)
+    assert web.get("/operator" + query).status_code == 400
+
+
+def test_a_hostile_job_description_is_shown_as_text_by_rq_dashboard(app, redis):
+    """A job queued before the receiver checked event ids (or by anything else) names the event in its
+    description; rq-dashboard's pages put its JSON into HTML unescaped, so the JSON is escaped."""
+    queue = Queue("shopworker", connection=redis, serializer=JobSerializer)
+    job = queue.enqueue("worker.jobs.order_event", {"shop": "x"}, description=f"orders/create shop {HOSTILE}")
+    web = app.test_client()
+    log_in(web)
+
+    single = web.get(f"/operator/rq/0/data/job/{job.id}.json").get_data(as_text=True)
+    listed = web.get("/operator/rq/0/data/jobs/shopworker/queued/8/asc/1.json").get_data(as_text=True)
+
+    for answer in (single, listed):
+        assert "<img" not in answer
+        assert "&lt;img src=x onerror=alert(document.cookie)&gt;" in answer
