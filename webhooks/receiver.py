@@ -12,7 +12,7 @@ import orjson
 from flask import Blueprint, Response, current_app, g, request
 from redis.exceptions import RedisError
 from shopify.utils.shop_url import sanitize_shop_domain
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
 from queueing.intake import Intake
 from queueing.keys import DeliveryKey
@@ -66,7 +66,10 @@ def _too_large(_error: RequestEntityTooLarge) -> Response:
 @bp.post("/webhooks")
 def receive() -> Response:
     settings = current_app.config["SHOPWORKER_SETTINGS"]
-    body = request.get_data(cache=False)
+    try:
+        body = request.get_data(cache=False)
+    except (ClientDisconnected, OSError):  # the body did not arrive within the read deadline (read_deadline.py)
+        return _answer(408, status="rejected", error="the body was not sent in time")
     if not is_authentic(body, request.headers.get("X-Shopify-Hmac-Sha256"), settings.api_secrets):
         claimed = valid_shop_domain(request.headers.get("X-Shopify-Shop-Domain", "")) or "invalid"
         if metrics.count_verification_failure(claimed, time.time()) == 1:

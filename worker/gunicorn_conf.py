@@ -16,6 +16,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+# Threads with a read deadline per request (webhooks/read_deadline.py): a client trickling its request holds a
+# thread a few seconds at most.
+worker_class = "webhooks.read_deadline.ReadDeadlineWorker"
+threads = 4
+
 MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 _made_here: list[str] = []
 
