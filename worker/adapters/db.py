@@ -19,9 +19,30 @@ from sqlalchemy.engine import Connection
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
+# A database that was read-only (a failover, a replica, a volume remounted) or full refuses writes on connections
+# opened meanwhile, and keeps refusing on them after it recovers: PostgreSQL keeps a session's read-only default,
+# SQLite a read-only open. Such an error is therefore treated like a dropped connection: the pool's connections
+# are discarded and the job's retry writes on a fresh one, so workers recover without a restart.
+_UNWRITABLE_SQLSTATES = frozenset({"25006", "53100", "53200"})  # read-only transaction, disk full, out of memory
+_UNWRITABLE_SQLITE = ("attempt to write a readonly database", "database or disk is full")
+
+
+def _discard_connections_after_unwritable(context: Any) -> None:
+    error = context.original_exception
+    sqlstate = getattr(error, "sqlstate", None) or getattr(getattr(error, "diag", None), "sqlstate", None)
+    if sqlstate in _UNWRITABLE_SQLSTATES or any(text in str(error) for text in _UNWRITABLE_SQLITE):
+        context.is_disconnect = True
+
+
 def make_engine(url: str, schema: str | None = None) -> Engine:
     """SQLite gets WAL and a busy timeout so web and worker processes can share the file; PostgreSQL may be
-    pinned to one schema (each test gets its own)."""
+    pinned to one schema (each test gets its own). Both recover from a spell of being unwritable (above)."""
+    engine = _make_engine(url, schema)
+    event.listen(engine, "handle_error", _discard_connections_after_unwritable)
+    return engine
+
+
+def _make_engine(url: str, schema: str | None) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
