@@ -76,7 +76,7 @@ def test_with_credentials_the_action_is_performed_once_even_if_the_job_runs_twic
 def test_a_transient_shopify_failure_keeps_the_action_pending_and_is_raised_for_retry(services, shop):
     services = connect(services, shop)
     action_id = tag_order(services)
-    shop.state.inject("500", 3)
+    shop.state.inject("500")  # a mutation is not sent again by the client: the job's retry sends it
     with pytest.raises(Exception, match="500"):
         jobs.send_action({"action_id": action_id})
     action = services.outbox.get(action_id)
