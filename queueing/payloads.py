@@ -184,8 +184,12 @@ _SUSPECT = re.compile(rb"\\u0000|\d{19,}")
 
 def check_storable(body: bytes, payload: Any) -> None:
     """No string with a NUL (PostgreSQL refuses it in text and JSON) and no integer beyond 64 bits anywhere."""
-    if _SUSPECT.search(body) is None:
-        return
+    if _SUSPECT.search(body) is not None:
+        check_values(payload)
+
+
+def check_values(payload: Any) -> None:
+    """check_storable for a payload without its raw body (a job's): every value is looked at."""
     for where, value in _walk(payload, "$"):
         if isinstance(value, str) and "\x00" in value:
             raise PayloadError(f"{where} contains a NUL character, which the records cannot hold")
@@ -238,3 +242,17 @@ def _is_time(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def storable_copy(value: Any) -> Any:
+    """`value` with NULs replaced by U+FFFD and integers beyond 64 bits written as strings: what the event log can
+    keep of a payload that failed check_values, so that a person can still read it."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, bool) or not isinstance(value, int | list | dict):
+        return value
+    if isinstance(value, int):
+        return value if -INT64_MAX - 1 <= value <= INT64_MAX else str(value)
+    if isinstance(value, list):
+        return [storable_copy(item) for item in value]
+    return {storable_copy(key): storable_copy(item) for key, item in value.items()}

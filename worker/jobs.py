@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
+from sqlalchemy.exc import DataError
+
+from queueing.payloads import PayloadError, check_values, storable_copy
 from worker import metrics, periodic
 from worker.bootstrap import Services, services
 from worker.domain.events import Event
@@ -16,15 +20,28 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Services, Event], str]
 
 
+# Errors no retry can cure: a value the records cannot hold (a NUL, an integer beyond 64 bits, a string longer
+# than its column). The receiver refuses such bodies; a replay or a job queued before it did can still hold one.
+PERMANENT_ERRORS = (PayloadError, DataError, OverflowError)
+
+
 def _run(envelope: dict[str, Any], handle: Handler) -> str:
     """Log the event first (so it can be replayed whatever happens), run its handler, record the outcome.
-    A failure is recorded and re-raised so RQ retries it with backoff and keeps it in the failed registry."""
+    A failure is recorded and re-raised so RQ retries it with backoff and keeps it in the failed registry; a
+    permanent one is recorded `failed` with its reason at once and not retried."""
     ctx = services()
     event = Event.from_envelope(envelope)
-    row = ctx.records.begin_event(event)
     handler = handle.__module__.rpartition(".")[2]
     try:
+        check_values(event.payload)
+        row = ctx.records.begin_event(event)
+    except PERMANENT_ERRORS as error:
+        unreadable = replace(event, payload=storable_copy(event.payload))
+        return _give_up(ctx, unreadable, ctx.records.begin_event(unreadable), handler, error)
+    try:
         outcome = handle(ctx, event)
+    except PERMANENT_ERRORS as error:
+        return _give_up(ctx, event, row, handler, error)
     except Exception as error:
         ctx.records.finish_event(row, "failed", f"{type(error).__name__}: {error}")
         metrics.count_job(ctx.jobs.redis, handler, "failed")
@@ -33,6 +50,19 @@ def _run(envelope: dict[str, Any], handle: Handler) -> str:
     metrics.count_job(ctx.jobs.redis, handler, outcome)
     log.info("event %s", outcome, extra={"shop": event.shop, "topic": event.topic, "event": event.event_id})
     return outcome
+
+
+def _give_up(ctx: Services, event: Event, row: int, handler: str, error: Exception) -> str:
+    # The driver's own words (a DataError's text would quote the statement and its parameters, personal data).
+    reason = str(getattr(error, "orig", None) or error).splitlines()[0].replace("\x00", "")
+    ctx.records.finish_event(row, "failed", f"{type(error).__name__}: {reason} (permanent: not retried)")
+    metrics.count_job(ctx.jobs.redis, handler, "failed")
+    log.warning(
+        "event failed for good, not retried: %s",
+        type(error).__name__,
+        extra={"shop": event.shop, "topic": event.topic, "event": event.event_id},
+    )
+    return "failed"
 
 
 def order_event(envelope: dict[str, Any]) -> str:

@@ -162,7 +162,7 @@ def test_every_scrape_counts_every_webhook_whichever_gunicorn_worker_answers(ser
     service.children.append(web)
     assert answers(f"http://127.0.0.1:{port}/healthz")
     for number in range(5):
-        body = f'{{"id": {number}, "name": "#{1000 + number}"}}'.encode()
+        body = f'{{"id": {number + 1}, "name": "#{1000 + number}", "line_items": []}}'.encode()
         headers = headers_for(body, "orders/create", SECRET, shop=SHOP, event_id=f"scrape-{number}")
         assert requests.post(f"http://127.0.0.1:{port}/webhooks", data=body, headers=headers, timeout=10).ok
     counted = set()
