@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -126,4 +127,28 @@ def test_a_worker_killed_mid_job_loses_nothing(service):
     service.wait_for(lambda: records.count("orders", SHOP) == 300, seconds=120)
     service.wait_for(lambda: [e.status for e in records.list_events(limit=1000)] == ["processed"] * 300, seconds=120)
     assert FailedJobRegistry("shopworker", connection=redis).count == 0
+    records.engine.dispose()
+
+
+def test_a_job_whose_worker_is_killed_is_retried_within_about_two_minutes(service):
+    """No shortcuts: the default maintenance interval, and RQ left to declare the job abandoned on its own."""
+    service.start_web()
+    assert {post_order(service, n) for n in range(1, 301)} == {200}
+    redis = Redis.from_url(service.redis.url)
+    started = StartedJobRegistry("shopworker", connection=redis, serializer=JobSerializer)
+    worker = service.start_worker()
+    records = service.records()
+    service.wait_for(lambda: records.count("orders", SHOP) >= 20 and started.get_job_ids())
+    os.killpg(worker.pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    worker.wait()
+    (abandoned,) = started.get_job_ids()
+    service.start_worker()  # the platform restarts the worker
+
+    service.wait_for(lambda: records.count("orders", SHOP) == 300, seconds=150)
+    service.wait_for(lambda: started.get_job_ids() == [] or abandoned not in started.get_job_ids(), seconds=150)
+    service.wait_for(lambda: [e.status for e in records.list_events(limit=1000)] == ["processed"] * 300, seconds=150)
+    retried_after = time.monotonic() - killed_at
+    print(f"the killed worker's job was retried and every event processed {retried_after:.0f} s after the kill")
+    assert retried_after < 150
     records.engine.dispose()

@@ -38,18 +38,17 @@ def worker(burst: bool, scheduler: bool) -> None:
 
     Jobs run in this process (no fork per job), so database connections are pooled across jobs.
     """
-    from rq import SimpleWorker
-
     from config.logs import configure_logging
     from queueing.serializer import JobSerializer
     from worker import bootstrap, periodic
+    from worker.rq_worker import HeartbeatWorker
 
     settings = settings_from_env()
     configure_logging(settings.log_level, settings.log_format, settings.secret_values())
     services = bootstrap.build(settings)
     bootstrap.install(services)
     periodic.seed(services.jobs, services.now())
-    rq_worker = SimpleWorker(
+    rq_worker = HeartbeatWorker(
         [services.jobs.queue],
         connection=services.jobs.redis,
         serializer=JobSerializer,
