@@ -47,24 +47,17 @@ class DeadlineSocket:
         return remaining
 
     def recv(self, size: int, *flags: int) -> bytes:
-        remaining = self._remaining()
-        if remaining is not None:
-            self._sock.settimeout(remaining)
-        try:
-            return self._sock.recv(size, *flags)
-        except TimeoutError:
-            self._remaining()
-            raise
-        finally:
-            if remaining is not None:
-                self._sock.settimeout(None)
+        return self._read(self._sock.recv, size, *flags)  # type: ignore[no-any-return]
 
     def recv_into(self, buffer: Any, *args: int) -> int:
+        return self._read(self._sock.recv_into, buffer, *args)  # type: ignore[no-any-return]
+
+    def _read(self, read: Any, *args: Any) -> Any:
         remaining = self._remaining()
         if remaining is not None:
             self._sock.settimeout(remaining)
         try:
-            return self._sock.recv_into(buffer, *args)
+            return read(*args)
         except TimeoutError:
             self._remaining()
             raise
