@@ -28,7 +28,7 @@ from config.settings import Settings, SettingsError
 from worker.adapters.shopify.grants import AUTHORIZATION_CODE, TokenEndpoint, TokenRefused
 from worker.adapters.shopify.scopes import SCOPES
 from worker.adapters.shopify.transport import ShopifyError, validated_shop_domain
-from worker.services.credentials import ShopCredentials
+from worker.adapters.tokens import ShopCredentials
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from worker.adapters.shopify import ShopifyClient
 from worker.adapters.shopify.grants import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, STATIC
 from worker.adapters.shopify.scopes import SCOPES
 from worker.adapters.tables.credentials import shop_credentials
-from worker.services.credentials import NeedsReinstall, NoCredentials, ShopCredentials
+from worker.adapters.tokens import NeedsReinstall, NoCredentials, ShopCredentials
 
 OWNED = "charms-fr.myshopify.com"  # client credentials
 INSTALLED = "starlow.myshopify.com"  # authorization code

@@ -20,9 +20,9 @@ from worker.adapters.shopify import ShopifyClient, ShopifyError
 from worker.adapters.shopify.grants import CLIENT_CREDENTIALS, STATIC, Grant
 from worker.adapters.shopify.scopes import SCOPES, missing
 from worker.adapters.shopify.transport import validated_shop_domain
+from worker.adapters.tokens import NoCredentials, ShopCredentials
 from worker.cli import InputError
 from worker.cli.settings import settings_from_env
-from worker.services.credentials import NoCredentials, ShopCredentials
 from worker.services.subscriptions import subscribe as subscribe_shop
 
 GRANT_CHOICES = {"client-credentials": CLIENT_CREDENTIALS, "authorization-code": "authorization_code", "static": STATIC}
