@@ -19,8 +19,9 @@ from worker.adapters.outbox import Outbox
 from worker.adapters.reconcile_store import ReconcileStore
 from worker.adapters.records import Records
 from worker.adapters.returns_store import ReturnsStore
-from worker.adapters.shopify import ShopifyClient, ShopifyPort
+from worker.adapters.shopify import ShopifyClient, ShopifyPort, TokenSource
 from worker.adapters.split_store import SplitStore
+from worker.adapters.tokens import ShopCredentials
 
 SEND_ACTION_JOB = "worker.jobs.send_action"
 
@@ -48,6 +49,7 @@ class Services:
     split: SplitStore
     reconcile: ReconcileStore
     queue: Intake | None
+    credentials: ShopCredentials | None  # every shop's tokens; None without Redis (renewals lock in Redis)
     shopify_client: ShopifyFactory
     now: Clock = field(default=utc_now)
     _shopify: dict[str, ShopifyPort] = field(default_factory=dict, repr=False)
@@ -59,7 +61,11 @@ class Services:
         return self.queue
 
     def shopify_for(self, shop: str) -> ShopifyPort | None:
-        """The shop's Admin API, one client per shop per process; None without credentials for the shop."""
+        """The shop's Admin API, one client per shop per process; None without credentials for the shop (none
+        configured, or the app uninstalled)."""
+        if self.credentials is not None and not self.credentials.can_act_for(shop):
+            self._shopify.pop(shop, None)
+            return None
         if shop not in self._shopify:
             client = self.shopify_client(shop)
             if client is None:
@@ -67,20 +73,29 @@ class Services:
             self._shopify[shop] = client
         return self._shopify[shop]
 
+    def uninstalled(self, shop: str) -> bool:
+        """The app was uninstalled from the shop: nothing more is done for it until it is installed again."""
+        return self.credentials is not None and self.credentials.uninstalled(shop)
+
     def dispatch(self, action_ids: Iterable[int]) -> None:
         """Queue a sender job for each action still pending; called after the transaction that wrote them."""
         for action_id in self.outbox.pending(ids=action_ids):
             self.jobs.enqueue(SEND_ACTION_JOB, {"action_id": action_id}, f"outbox action {action_id}")
 
 
-def shopify_clients(settings: Settings) -> ShopifyFactory:
-    """The Admin API clients the settings give credentials for: today one access token for every shop."""
+def shopify_clients(settings: Settings, credentials: ShopCredentials | None) -> ShopifyFactory:
+    """Each shop's Admin API client with its own tokens, renewed as they expire. Without Redis (a command run
+    without REDIS_URL) only static tokens can be used: nothing can be renewed safely."""
 
     def client(shop: str) -> ShopifyPort | None:
-        token = settings.shopify_access_token
-        if not token:
-            return None
-        return ShopifyClient(shop, token, settings.shopify_api_version, base_url=settings.shopify_admin_url)
+        if credentials is not None:
+            tokens: str | TokenSource = credentials.source(shop)
+        else:
+            static = settings.shopify_access_tokens.get(shop) or settings.shopify_access_token
+            if not static:
+                return None
+            tokens = static
+        return ShopifyClient(shop, tokens, settings.shopify_api_version, base_url=settings.shopify_admin_url)
 
     return client
 
@@ -99,6 +114,8 @@ def build(
     engine = engine or make_engine(settings.database_url, settings.database_schema)
     if redis is None and settings.redis_url:
         redis = Redis.from_url(settings.redis_url)
+    # Tokens expire in Shopify's time, whatever clock the use cases are handed.
+    credentials = ShopCredentials.build(settings, engine, redis) if redis is not None else None
     return Services(
         settings=settings,
         engine=engine,
@@ -109,7 +126,8 @@ def build(
         split=SplitStore(engine),
         reconcile=ReconcileStore(engine),
         queue=Intake(redis, settings.queue_name, settings.dedup_seconds) if redis is not None else None,
-        shopify_client=shopify or shopify_clients(settings),
+        credentials=credentials,
+        shopify_client=shopify or shopify_clients(settings, credentials),
         now=now or utc_now,
     )
 

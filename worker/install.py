@@ -25,10 +25,13 @@ from redis import Redis
 from werkzeug.wrappers import Response
 
 from config.settings import Settings, SettingsError
+from worker import bootstrap
 from worker.adapters.shopify.grants import AUTHORIZATION_CODE, TokenEndpoint, TokenRefused
 from worker.adapters.shopify.scopes import SCOPES
 from worker.adapters.shopify.transport import ShopifyError, validated_shop_domain
 from worker.adapters.tokens import ShopCredentials
+from worker.bootstrap import Services
+from worker.services import credentials
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +50,19 @@ class BadCallback(ValueError):
 
 @dataclass
 class Installer:
-    settings: Settings
-    credentials: ShopCredentials
+    services: Services
     endpoint: TokenEndpoint
     redis: Redis
     clock: Callable[[], float] = time.time
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def credentials(self) -> ShopCredentials:
+        assert self.services.credentials is not None
+        return self.services.credentials
 
     @property
     def redirect_uri(self) -> str:
@@ -103,8 +114,10 @@ class Installer:
         return shop, params["code"]
 
     def install(self, shop: str, code: str) -> None:
+        """Trade the code, keep the tokens, and send whatever waited for the shop's credentials."""
         grant = self.endpoint.authorization_code(shop, code)
         self.credentials.install(shop, AUTHORIZATION_CODE, grant)
+        credentials.resume(self.services, shop)
 
     def _use_state(self, state: str, shop: str) -> None:
         payload = self._verified(state)
@@ -184,16 +197,13 @@ def callback() -> Response:
 
 def init_app(app: Flask, settings: Settings, redis: Redis | None = None) -> None:
     """Serve /auth and /auth/callback from `app`; tests pass their own settings and Redis."""
-    from worker.adapters.db import make_engine
-
     if not settings.shopify_api_key or not settings.shopify_app_url:
         raise SettingsError("SHOPIFY_API_KEY and SHOPIFY_APP_URL are needed to install the app on a shop")
     if redis is None:
         if not settings.redis_url:
             raise SettingsError("REDIS_URL is not set: the install's state is kept in Redis")
         redis = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
-    engine = make_engine(settings.database_url, settings.database_schema)
-    credentials = ShopCredentials.build(settings, engine, redis)
-    assert credentials.endpoint is not None
-    app.extensions["shopworker_installer"] = Installer(settings, credentials, credentials.endpoint, redis)
+    services = bootstrap.build(settings, redis=redis)
+    assert services.credentials is not None and services.credentials.endpoint is not None
+    app.extensions["shopworker_installer"] = Installer(services, services.credentials.endpoint, redis)
     app.register_blueprint(bp, url_prefix="/auth")

@@ -14,6 +14,8 @@ from config.settings import Settings
 from queueing.serializer import JobSerializer
 from tests.operator_seed import CUSTOMER_TEXTS, EXPLANATION, ORDER, PASSWORD, RETURN_ID, seed
 from tests.support import FIXTURES, SHOP, TEST_SECRET
+from worker.adapters.shopify.grants import STATIC, Grant
+from worker.adapters.tokens import ShopCredentials
 from worker.web import create_app
 
 PAGES = ["/", "/late", "/returns", "/split", "/events", "/rq/", "/rq/0/view/workers", "/rq/0/data/queues.json"]
@@ -282,3 +284,14 @@ def test_the_receiver_still_takes_webhooks_with_the_operator_mounted(web, stack)
     body = json.dumps(ORDER).encode()
     response = web.post("/webhooks", data=body, headers=headers_for(body, "orders/create", TEST_SECRET, SHOP, "e1"))
     assert response.status_code == 200
+
+
+def test_the_dashboard_names_a_shop_to_reinstall_and_shows_no_token(web, stack, operator_settings):
+    credentials = ShopCredentials.build(operator_settings, stack.services.engine, stack.redis)
+    credentials.install(SHOP, STATIC, Grant(access_token=ACCESS_TOKEN, scopes=()))
+    credentials.refused(SHOP, STATIC, "Shopify refused the static access token (revoked)")
+    log_in(web)
+    text = re.sub(r"\s+", " ", page(web, "/"))
+    assert f"{SHOP} needs_reinstall: Shopify refused the static access token (revoked)." in text
+    assert f"<td>{SHOP}</td><td>static</td><td>needs_reinstall</td>" in text.replace("> <", "><")
+    assert ACCESS_TOKEN not in text

@@ -81,11 +81,16 @@ def test_bad_input_exits_2_with_one_line(env, args, message):
     assert message in result.stderr
 
 
-def test_without_an_access_token_it_says_what_is_missing_and_exits_2(env):
+def test_without_credentials_it_says_what_is_missing_and_exits_2(env):
     result = run({**env, "SHOPIFY_ACCESS_TOKEN": ""})
+    named = run({**env, "SHOPIFY_ACCESS_TOKEN": ""}, "--shop", SHOP)
 
     assert result.exit_code == 2
-    assert result.stderr == "error: SHOPIFY_ACCESS_TOKEN is not set: reconciliation reads the Admin API\n"
+    assert result.stderr == "error: no shop has credentials to reconcile with: see `shopworker shops list`\n"
+    assert (named.exit_code, named.stderr) == (
+        2,
+        f"error: {SHOP}: no credentials (or the app was uninstalled): reconciliation reads the Admin API\n",
+    )
 
 
 def test_the_command_is_listed_in_the_help():

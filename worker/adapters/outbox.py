@@ -87,8 +87,12 @@ class Outbox:
             row = connection.execute(select(outbox).where(outbox.c.id == action_id)).first()
         return Action(**{f: getattr(row, f) for f in Action.__dataclass_fields__}) if row else None
 
-    def pending(self, ids: Iterable[int] | None = None, created_before: datetime | None = None) -> list[int]:
+    def pending(
+        self, ids: Iterable[int] | None = None, created_before: datetime | None = None, shop: str | None = None
+    ) -> list[int]:
         query = select(outbox.c.id).where(outbox.c.status == "pending").order_by(outbox.c.id)
+        if shop is not None:
+            query = query.where(outbox.c.shop == shop)
         if ids is not None:
             query = query.where(outbox.c.id.in_(list(ids)))
         if created_before is not None:
@@ -106,6 +110,17 @@ class Outbox:
             return [
                 Action(**{f: getattr(r, f) for f in Action.__dataclass_fields__}) for r in connection.execute(query)
             ]
+
+    def cancel_pending(self, shop: str, reason: str) -> int:
+        """Every action toward the shop not yet sent is cancelled, with the reason; returns how many."""
+        with self.engine.begin() as connection:
+            return int(
+                connection.execute(
+                    update(outbox)
+                    .where(outbox.c.shop == shop, outbox.c.status == "pending")
+                    .values(status="cancelled", last_error=reason)
+                ).rowcount
+            )
 
     def settle(self, action_id: int, status: str, now: datetime, error: str | None = None, result: Any = None) -> None:
         """Record an attempt's outcome; `pending` with an error means it will be tried again."""

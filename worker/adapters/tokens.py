@@ -114,6 +114,10 @@ class ShopCredentials:
             return stored.status != UNINSTALLED
         return self._client_credentials_shop(shop)
 
+    def uninstalled(self, shop: str) -> bool:
+        stored = self.store.get(shop)
+        return stored is not None and stored.status == UNINSTALLED
+
     def shops(self) -> list[str]:
         """Every shop we hold or are configured to hold credentials for."""
         configured = set(self.settings.shop_policies) | set(self.settings.shopify_access_tokens)

@@ -48,6 +48,8 @@ def worker(burst: bool, scheduler: bool) -> None:
     services = bootstrap.build(settings)
     bootstrap.install(services)
     periodic.seed(services.jobs, services.now())
+    if services.credentials is not None:
+        services.credentials.publish()  # /readyz's list of shops to reinstall, should Redis have lost it
     rq_worker = HeartbeatWorker(
         [services.jobs.queue],
         connection=services.jobs.redis,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from worker.bootstrap import Services
 from worker.domain.events import Event
-from worker.services import privacy
+from worker.services import credentials, privacy
 
 
 def handle(ctx: Services, event: Event) -> str:
@@ -14,4 +14,6 @@ def handle(ctx: Services, event: Event) -> str:
         privacy.export_customer(ctx, event.shop, event.payload)
     elif event.topic == "shop/redact":
         privacy.redact_shop(ctx, event.shop)
+    elif event.topic == "app/uninstalled":
+        credentials.uninstall(ctx, event.shop)
     return "processed"

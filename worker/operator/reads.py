@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from worker.adapters.late_store import OpenRecord
@@ -63,6 +64,26 @@ def counts(services: Services) -> list[tuple[str, str, str]]:
         ("Shopify actions refused by Shopify", capped(services.outbox.list(status="failed", limit=COUNT_CAP)), ""),
         ("Jobs queued", str(queue.count), "rq_dashboard.queues_overview"),
         ("Jobs failed", str(queue.failed_job_registry.count), "rq_dashboard.queues_overview"),
+    ]
+
+
+@dataclass(frozen=True)
+class ShopRow:
+    shop: str
+    grant: str
+    status: str
+    reason: str | None
+    token_until: datetime | None
+
+
+def shop_rows(services: Services) -> list[ShopRow]:
+    """Each shop's credentials as the merchant needs to see them: how granted, whether they work, why not. Never a
+    token."""
+    if services.credentials is None:
+        return []
+    return [
+        ShopRow(c.shop, c.grant_type, c.status, c.status_reason, c.access_expires_at)
+        for c in services.credentials.store.list()
     ]
 
 

@@ -72,7 +72,8 @@ def _when(moment: datetime | str | None) -> str:
 
 @bp.route("/")
 def dashboard() -> str:
-    return render_template("operator/dashboard.html", counts=reads.counts(_services()))
+    services = _services()
+    return render_template("operator/dashboard.html", counts=reads.counts(services), shops=reads.shop_rows(services))
 
 
 @bp.route("/late")

@@ -97,6 +97,8 @@ def check_shipment(ctx: Services, shop: str, fulfillment_id: int) -> str:
     watch = watch_for(ctx.settings, shop)
     if watch is None:
         return "unwatched"
+    if ctx.uninstalled(shop):
+        return "uninstalled"
     store = ctx.late
     shipment = store.shipment(shop, fulfillment_id)
     if shipment is None:
@@ -124,8 +126,23 @@ def _schedule_next_check(ctx: Services, watch: Watch, shipment: Shipment, now: d
         {"shop": shop, "fulfillment_id": fulfillment_id},
         f"late check {shop} {fulfillment_id} {state}",
         at=at.astimezone(UTC),
-        job_id=f"late-{re.sub(r'[^A-Za-z0-9-]', '_', shop)}-{fulfillment_id}-{state}",
+        job_id=f"{_checks_of(shop)}{fulfillment_id}-{state}",
     )
+
+
+def _checks_of(shop: str) -> str:
+    """What the ids of the shop's scheduled checks start with."""
+    return f"late-{re.sub(r'[^A-Za-z0-9-]', '_', shop)}-"
+
+
+def cancel_checks(ctx: Services, shop: str) -> int:
+    """Take the shop's scheduled checks off the schedule (the app was uninstalled); returns how many."""
+    registry = ctx.jobs.queue.scheduled_job_registry
+    prefix = _checks_of(shop)
+    mine = [job_id for job_id in registry.get_job_ids() if job_id.startswith(prefix)]
+    for job_id in mine:
+        registry.remove(job_id, delete_job=True)
+    return len(mine)
 
 
 # The sweep ---------------------------------------------------------------------------------------------------
@@ -174,6 +191,8 @@ def sweep(ctx: Services, now: datetime | None = None, stores: Iterable[str] | No
     watched = _watched_shops(store, ctx.settings, stores)
     total.unwatched = [shop for shop in store.shops_in_transit() if ctx.settings.policy_for(shop) is None]
     for shop, watch in watched.items():
+        if ctx.uninstalled(shop):
+            continue
         counts = sweep_shop(store, shop, watch, now, dispatch=ctx.dispatch)
         total.flags, total.cases = total.flags + counts.flags, total.cases + counts.cases
         total.actions += counts.actions

@@ -9,7 +9,9 @@ from typing import Any
 
 from worker.adapters.outbox import DONE
 from worker.adapters.shopify import ShopifyError, ShopifyPort, ShopifyUserError
+from worker.adapters.tokens import NeedsReinstall
 from worker.bootstrap import Services
+from worker.services.credentials import UNINSTALLED
 from worker.services.split import apply_split_plan
 
 # An action whose sender job was never queued (Redis was down after the commit) or was lost is sent after this.
@@ -35,6 +37,9 @@ def send(ctx: Services, action_id: int) -> str:
     action = ctx.outbox.get(action_id)
     if action is None or action.status in DONE:
         return action.status if action else "missing"
+    if ctx.uninstalled(action.shop):  # written after the uninstall took the others: cancelled the same way
+        ctx.outbox.settle(action.id, "cancelled", ctx.now(), error=UNINSTALLED)
+        return "cancelled"
     shopify = ctx.shopify_for(action.shop)
     if shopify is None:
         ctx.outbox.settle(action.id, "dry_run", ctx.now())
@@ -44,6 +49,10 @@ def send(ctx: Services, action_id: int) -> str:
     except ShopifyUserError as refusal:
         ctx.outbox.settle(action.id, "failed", ctx.now(), error=str(refusal))
         return "failed"
+    except NeedsReinstall as waiting:
+        # Not this action's fault: it waits, pending, and is sent once the shop's credentials work again.
+        ctx.outbox.settle(action.id, "pending", ctx.now(), error=str(waiting))
+        return "needs_reinstall"
     except ShopifyError as error:
         ctx.outbox.settle(action.id, "pending", ctx.now(), error=str(error))
         raise

@@ -31,6 +31,7 @@ from worker.adapters.shopify import (
     legacy_id,
     topic_enum_name,
 )
+from worker.adapters.tokens import NeedsReinstall
 from worker.bootstrap import Services
 from worker.domain.events import Event
 from worker.services.returns import SHOPIFY_STATUS_OF_TOPIC
@@ -84,28 +85,36 @@ class Report:
 
 
 def shops_to_reconcile(ctx: Services, only: str | None = None) -> list[str]:
-    """The shops with a store policy configured by name, or the one asked for."""
-    return [only] if only else sorted(ctx.settings.shop_policies)
+    """The shops we hold (or are configured to get) credentials for, installed, or the one asked for."""
+    if only:
+        return [only]
+    if ctx.credentials is None:
+        return sorted(ctx.settings.shop_policies)
+    return [shop for shop in ctx.credentials.shops() if ctx.credentials.can_act_for(shop)]
 
 
 def shopify_of(ctx: Services, shop: str) -> ShopifyPort:
     shopify = ctx.shopify_for(shop)
     if shopify is None:
-        raise NoCredentials("SHOPIFY_ACCESS_TOKEN is not set: reconciliation reads the Admin API")
+        raise NoCredentials(f"{shop}: no credentials (or the app was uninstalled): reconciliation reads the Admin API")
     return shopify
 
 
 def reconcile_all(ctx: Services) -> int:
-    """The periodic run: every configured shop, one after the other; a shop Shopify fails on does not keep the
-    others from their turn, and fails the run afterwards so it is seen. Returns the number of events queued."""
-    if not ctx.settings.shopify_access_token:
-        log.info("no SHOPIFY_ACCESS_TOKEN: reconciliation has nothing to read and does nothing")
-        return 0
+    """The periodic run: every shop with credentials, one after the other; a shop Shopify fails on does not keep
+    the others from their turn, and fails the run afterwards so it is seen (a shop waiting for a reinstall is only
+    logged: /readyz already says so). Returns the number of events queued."""
     queued, failed = 0, []
-    for shop in shops_to_reconcile(ctx):
+    shops = [shop for shop in shops_to_reconcile(ctx) if ctx.shopify_for(shop) is not None]
+    if not shops:
+        log.info("no shop has credentials: reconciliation has nothing to read and does nothing")
+    for shop in shops:
         try:
             check_subscriptions(ctx, shop)
             report = reconcile_shop(ctx, shop)
+        except NeedsReinstall as waiting:
+            log.warning("reconciliation waits: %s", waiting, extra={"shop": shop})
+            continue
         except ShopifyError as error:
             log.warning("reconciliation stopped: %s", error, extra={"shop": shop})
             failed.append(shop)
