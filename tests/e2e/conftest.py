@@ -43,7 +43,8 @@ class Service:
             timeout=timeout,
         )
 
-    def start_web(self) -> None:
+    def start_web(self, app: str = "webhooks:create_app()") -> None:
+        """gunicorn serving `app`: the receiver alone, or `worker.web:create_app()` as the Procfile deploys it."""
         self.children.append(
             subprocess.Popen(
                 [
@@ -54,7 +55,7 @@ class Service:
                     f"127.0.0.1:{self.port}",
                     "--workers",
                     "2",
-                    "webhooks:create_app()",
+                    app,
                 ],
                 env=self.env,
                 cwd=ROOT,

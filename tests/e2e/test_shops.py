@@ -82,7 +82,7 @@ def deployment(service, fake: RunningFakeShop, tmp_path: Path):  # noqa: ANN001,
         }
     )
     service.env.pop("SHOPIFY_ACCESS_TOKEN", None)
-    service.start_web()
+    service.start_web("worker.web:create_app()")
     return service
 
 
