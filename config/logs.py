@@ -21,6 +21,8 @@ SECRET_KEYS = frozenset(
         "api_secret",
         "token",
         "access_token",
+        "refresh_token",
+        "client_secret",
         "api_key",
         "authorization",
         "cookie",
@@ -53,11 +55,12 @@ PERSONAL_KEYS = frozenset(
 )
 SENSITIVE_KEYS = SECRET_KEYS | PERSONAL_KEYS
 
-# Values that look like these are masked even inside free text: e-mail addresses, Shopify access tokens and
-# secrets (shpat_, shpca_, shppa_, shpss_), bearer credentials, and phone numbers in international form.
+# Values that look like these are masked even inside free text: e-mail addresses, Shopify access tokens, refresh
+# tokens and secrets (shpat_, shpca_, shppa_, shprt_, shpss_), bearer credentials, and phone numbers in
+# international form.
 _SENSITIVE_TEXT = re.compile(
     r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
-    r"|\bshp(?:at|ca|pa|ss)_[0-9a-fA-F]{8,}"
+    r"|\bshp(?:at|ca|pa|ss|rt)_[0-9a-fA-F]{8,}"
     r"|\b[Bb]earer\s+\S+"
     r"|\+\d[\d ().-]{7,}\d"
 )

@@ -106,8 +106,9 @@ def test_an_order_id_beside_a_redacted_customer_is_kept(lines):
         ("customer %s asked for a return", "jane.doe+shop@example.co.uk"),
         ("call back %s", "+44 20 7946 0958"),
         ("header was %s", "Bearer eyJhbGciOi.payload.sig"),
+        ("renewing with %s", "shprt_0123456789abcdef0123456789abcdef"),
     ],
-    ids=["access token", "configured secret", "email", "phone", "bearer credential"],
+    ids=["access token", "configured secret", "email", "phone", "bearer credential", "refresh token"],
 )
 def test_secrets_and_personal_data_in_the_message_text_are_masked(lines, message, hidden):
     logging.getLogger("worker").error(message, hidden)
