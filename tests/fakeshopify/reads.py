@@ -292,12 +292,6 @@ def _refund(refund: dict[str, Any]) -> dict[str, Any]:
                 for item in refund.get("refund_line_items") or []
             ]
         },
-        "refundShippingLines": {
-            "nodes": [
-                {"subtotalAmountSet": _money(line["subtotal_amount_set"]["shop_money"]["amount"])}
-                for line in refund.get("refund_shipping_lines") or []
-            ]
-        },
     }
 
 

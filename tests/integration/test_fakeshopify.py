@@ -321,8 +321,8 @@ def test_a_query_the_bucket_cannot_pay_for_waits_exactly_until_it_can(
 
     client.fetch_order(ORDER_GID)
 
-    # FetchOrder requests 608 points; 100 are left, refilling at 50 a second
-    assert waits == [pytest.approx((608 - 100) / 50, abs=0.02)]
+    # FetchOrder requests 984 points; 100 are left, refilling at 50 a second
+    assert waits == [pytest.approx((984 - 100) / 50, abs=0.02)]
     assert fake.state.received == ["FetchOrder", "FetchOrder"]
 
 

@@ -327,7 +327,6 @@ def _order_node(line_items: list[dict[str, Any]], has_next_page: bool = False) -
         "refunds": [
             {
                 "refundLineItems": {"nodes": [{"lineItem": {"id": "gid://shopify/LineItem/2"}, "quantity": 1}]},
-                "refundShippingLines": {"nodes": [{"subtotalAmountSet": {"shopMoney": {"amount": "7.90"}}}]},
             }
         ],
         "lineItems": {"pageInfo": {"hasNextPage": has_next_page, "endCursor": "c1"}, "nodes": line_items},
@@ -401,7 +400,6 @@ def test_an_order_is_read_in_shopifys_rest_shape(client: ShopifyClient, api: Any
     assert order["refunds"] == [
         {
             "refund_line_items": [{"line_item_id": 2, "quantity": 1}],
-            "refund_shipping_lines": [{"subtotal_amount_set": {"shop_money": {"amount": "7.90"}}}],
         }
     ]
 

@@ -70,10 +70,7 @@ query FetchOrder($id: ID!) {
     taxesIncluded
     customAttributes { key value }
     shippingAddress { countryCodeV2 }
-    refunds(first: 10) {
-      refundLineItems(first: 20) { nodes { lineItem { id } quantity } }
-      refundShippingLines(first: 5) { nodes { subtotalAmountSet { shopMoney { amount } } } }
-    }
+    refunds(first: 5) { refundLineItems(first: 10) { nodes { lineItem { id } quantity } } }
     discountApplications(first: 20) {
       nodes {
         __typename
@@ -100,14 +97,14 @@ query FetchOrder($id: ID!) {
         }
       }
     }
-    fulfillments(first: 20) {
+    fulfillments(first: 10) {
       id
       status
       displayStatus
       createdAt
       updatedAt
       deliveredAt
-      fulfillmentLineItems(first: 10) { pageInfo { hasNextPage } nodes { lineItem { id } quantity } }
+      fulfillmentLineItems(first: 5) { pageInfo { hasNextPage } nodes { lineItem { id } quantity } }
     }
     lineItems(first: 50) {"""
     + _LINE_ITEM_FIELDS

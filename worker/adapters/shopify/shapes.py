@@ -228,15 +228,12 @@ def _rest_line_item(node: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _rest_refund(node: Mapping[str, Any]) -> dict[str, Any]:
-    """What the returns engine reads of an earlier refund: the units and the shipping it gave back."""
+    """What the returns engine reads of an earlier refund: the units it gave back (shipping refunded before is read
+    from the order's webhook payloads; asking for it here would take the query over Shopify's cost limit)."""
     return {
         "refund_line_items": [
             {"line_item_id": legacy_id(item["lineItem"]["id"]), "quantity": int(item["quantity"])}
             for item in node["refundLineItems"]["nodes"]
-        ],
-        "refund_shipping_lines": [
-            {"subtotal_amount_set": {"shop_money": {"amount": _money(line["subtotalAmountSet"])}}}
-            for line in (node.get("refundShippingLines") or {}).get("nodes", [])
         ],
     }
 
