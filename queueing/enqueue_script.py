@@ -25,7 +25,8 @@ GUARDED_ENQUEUE = """
 --            with rq 3.0:
 --              3, SADD rq:queues rq:queue:{queue}
 --              4, HSET rq:job:{id} status queued
---              n, HSET rq:job:{id} created_at ... data ... description ... enqueued_at ... (the job hash)
+--              n, HSET rq:job:{id} created_at ... data ... description ... enqueued_at ... (the job hash,
+--                 less the fields RQ writes empty)
 --              3, RPUSH rq:queue:{queue} {id}
 
 -- Mark the delivery seen; when it already was, enqueue nothing
@@ -49,8 +50,10 @@ PLACEHOLDER = "shopworker-placeholder"
 class EnqueueTemplate:
     """The commands RQ sends to enqueue one of our jobs, captured once from RQ itself, as the guarded-enqueue
     script reads them (each command's length, then its arguments). A webhook fills in only what is its own: the
-    job id and the job hash's data, description and times. The data goes uncompressed, which RQ reads as it is
-    (the worker compresses it when it saves the finished job)."""
+    job id and the job hash's data, description and times. The data goes as the serializer wrote it (zstd), which
+    RQ reads as it is. The fields RQ writes empty at enqueue (the callbacks, worker name, start and end times: 8 of
+    its 19) are left out, as RQ reads a missing field as an empty one: in a hash holding one large value, each field
+    costs Redis about 60 bytes, 10 % of a queued order."""
 
     def __init__(self, queue: Queue, job: Job) -> None:
         pipe = queue.connection.pipeline(transaction=False)
@@ -59,6 +62,9 @@ class EnqueueTemplate:
         self.id_slots: list[int] = []
         self.field_slots: dict[str, int] = {}
         for args, _options in pipe.command_stack:
+            if args[0] == "HSET":
+                pairs = zip(args[2::2], args[3::2], strict=True)
+                args = (*args[:2], *(item for pair in pairs if pair[1] != "" for item in pair))
             self.argv.append(len(args))
             start = len(self.argv)
             self.argv.extend(args)

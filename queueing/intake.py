@@ -22,9 +22,12 @@ from queueing.serializer import JobSerializer
 
 
 class Intake:
-    def __init__(self, redis: Redis, queue_name: str, dedup_seconds: int) -> None:
+    def __init__(
+        self, redis: Redis, queue_name: str, dedup_seconds: int, serializer: type[JobSerializer] = JobSerializer
+    ) -> None:
         self.redis = redis
-        self.queue = Queue(queue_name, connection=redis, serializer=JobSerializer)
+        self.serializer = serializer
+        self.queue = Queue(queue_name, connection=redis, serializer=serializer)
         self.dedup_seconds = dedup_seconds
         self._guarded_enqueue = redis.register_script(GUARDED_ENQUEUE)
         self._per_thread = threading.local()
@@ -41,7 +44,7 @@ class Intake:
     @cached_property
     def _webhook_job(self) -> EnqueueTemplate:
         """Captured at the first webhook rather than at start: RQ asks the Redis server its version on the way."""
-        return EnqueueTemplate(self.queue, self._job(PLACEHOLDER, {}, "", PLACEHOLDER))
+        return EnqueueTemplate(self.queue, self._job(PLACEHOLDER, {}, PLACEHOLDER, PLACEHOLDER))
 
     def _job(self, job_path: str, payload: dict[str, Any], description: str, job_id: str | None = None) -> Job:
         return self.queue.create_job(
@@ -61,7 +64,7 @@ class Intake:
         enqueued_at = utcformat(now())
         commands = self._webhook_job.fill(
             job_id,
-            data=JobSerializer.dumps((job_path, None, (envelope,), {})),
+            data=self.serializer.dumps((job_path, None, (envelope,), {})),
             description=f"{key.topic} {key.shop} {key.event_id}",
             created_at=enqueued_at,
             enqueued_at=enqueued_at,
