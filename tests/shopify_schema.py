@@ -280,19 +280,26 @@ def _resolve_type(value: Any, info: GraphQLResolveInfo, abstract_type: GraphQLAb
     return best
 
 
+def fragment_part(selection: Any, fragments: Mapping[str, Any]) -> tuple[Any, SelectionSetNode] | None:
+    """An inline fragment's or a fragment spread's type condition and selections; None for anything else."""
+    if isinstance(selection, InlineFragmentNode):
+        return selection.type_condition, selection.selection_set
+    if isinstance(selection, FragmentSpreadNode):
+        fragment = fragments[selection.name.value]
+        return fragment.type_condition, fragment.selection_set
+    return None
+
+
 def _response_keys(selection_set: SelectionSetNode, object_type: GraphQLObjectType, info: GraphQLResolveInfo) -> set:
     keys: set[str] = set()
     for selection in selection_set.selections:
         if isinstance(selection, FieldNode):
             keys.add(selection.alias.value if selection.alias else selection.name.value)
             continue
-        if isinstance(selection, InlineFragmentNode):
-            condition, inner = selection.type_condition, selection.selection_set
-        elif isinstance(selection, FragmentSpreadNode):
-            fragment = info.fragments[selection.name.value]
-            condition, inner = fragment.type_condition, fragment.selection_set
-        else:
+        part = fragment_part(selection, info.fragments)
+        if part is None:
             continue
+        condition, inner = part
         if condition is None or _applies(condition.name.value, object_type, info.schema):
             keys |= _response_keys(inner, object_type, info)
     return keys

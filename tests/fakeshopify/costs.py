@@ -20,14 +20,12 @@ from typing import Any
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNamedType,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
-    InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
@@ -37,7 +35,7 @@ from graphql import (
     value_from_ast_untyped,
 )
 
-from tests.shopify_schema import parsed, schema
+from tests.shopify_schema import fragment_part, parsed, schema
 
 MUTATION_COST = 10
 SINGLE_QUERY_LIMIT = 1000
@@ -82,13 +80,10 @@ class _Reckoner:
             if isinstance(selection, FieldNode):
                 shared += self._field(selection, parent, data, requested)
                 continue
-            if isinstance(selection, InlineFragmentNode):
-                condition, inner = selection.type_condition, selection.selection_set
-            elif isinstance(selection, FragmentSpreadNode):
-                fragment = self.fragments[selection.name.value]
-                condition, inner = fragment.type_condition, fragment.selection_set
-            else:
+            part = fragment_part(selection, self.fragments)
+            if part is None:
                 continue
+            condition, inner = part
             on_type = self.schema.get_type(condition.name.value) if condition else parent
             assert on_type is not None
             key = on_type.name
