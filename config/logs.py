@@ -50,7 +50,20 @@ PERSONAL_KEYS = frozenset(
         "shipping_address",
         "destination",
         "zip",
+        "city",
+        "company",
+        "latitude",
+        "longitude",
         "browser_ip",
+        "client_details",
+        "default_address",
+        "addresses",
+        "note",
+        "note_attributes",
+        "customer_note",
+        "properties",
+        "order_status_url",
+        "body",  # a webhook's body as received, in a job's argument
     }
 )
 SENSITIVE_KEYS = SECRET_KEYS | PERSONAL_KEYS
@@ -65,6 +78,11 @@ _SENSITIVE_TEXT = re.compile(
     r"|\+\d[\d ().-]{7,}\d"
 )
 
+# A value an exception's message quotes, which is where a payload's data would show: KeyError('Camille'),
+# invalid input syntax for type bigint: "12 rue des Lilas".
+_QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"")
+ERROR_TEXT_LIMIT = 200
+
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
 _HANDLER_NAME = "shopworker"
@@ -72,6 +90,15 @@ _HANDLER_NAME = "shopworker"
 
 def _is_sensitive(key: object) -> bool:
     return isinstance(key, str) and key.lower() in SENSITIVE_KEYS
+
+
+def error_summary(error: BaseException) -> str:
+    """An exception as a log line may show it: its type and the first line of its message, the values it quotes
+    masked. A database error is read in the driver's own words: SQLAlchemy's text adds the statement and its
+    parameters, which are a payload's fields."""
+    text = str(getattr(error, "orig", None) or error).replace("\x00", "")
+    first = _QUOTED.sub(REDACTED, text.splitlines()[0] if text else "")[:ERROR_TEXT_LIMIT]
+    return f"{type(error).__name__}: {first}" if first else type(error).__name__
 
 
 class Redactor(logging.Filter):

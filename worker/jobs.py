@@ -43,7 +43,7 @@ def _run(envelope: dict[str, Any], handle: Handler) -> str:
     except PERMANENT_ERRORS as error:
         return _give_up(ctx, event, row, handler, error)
     except Exception as error:
-        ctx.records.finish_event(row, "failed", f"{type(error).__name__}: {error}")
+        ctx.records.finish_event(row, "failed", _error_text(error))
         metrics.count_job(ctx.jobs.redis, handler, "failed")
         raise
     ctx.records.finish_event(row, outcome)
@@ -53,9 +53,7 @@ def _run(envelope: dict[str, Any], handle: Handler) -> str:
 
 
 def _give_up(ctx: Services, event: Event, row: int, handler: str, error: Exception) -> str:
-    # The driver's own words (a DataError's text would quote the statement and its parameters, personal data).
-    reason = str(getattr(error, "orig", None) or error).splitlines()[0].replace("\x00", "")
-    ctx.records.finish_event(row, "failed", f"{type(error).__name__}: {reason} (permanent: not retried)")
+    ctx.records.finish_event(row, "failed", f"{_error_text(error)} (permanent: not retried)")
     metrics.count_job(ctx.jobs.redis, handler, "failed")
     log.warning(
         "event failed for good, not retried: %s",
@@ -63,6 +61,13 @@ def _give_up(ctx: Services, event: Event, row: int, handler: str, error: Excepti
         extra={"shop": event.shop, "topic": event.topic, "event": event.event_id},
     )
     return "failed"
+
+
+def _error_text(error: Exception) -> str:
+    """The failure as the event log keeps it, one line: a database error in the driver's own words (SQLAlchemy's
+    text quotes the statement and its parameters, which are the payload's personal data)."""
+    lines = str(getattr(error, "orig", None) or error).replace("\x00", "").splitlines()
+    return f"{type(error).__name__}: {lines[0] if lines else ''}"
 
 
 def order_event(envelope: dict[str, Any]) -> str:

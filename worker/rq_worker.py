@@ -1,5 +1,5 @@
 """The RQ worker class `shopworker worker` runs: RQ's SimpleWorker (jobs run in the worker process, no fork per job)
-with heartbeats while a job runs.
+with heartbeats while a job runs, and a failure line that holds no payload.
 
 SimpleWorker sends no heartbeat during a job, so it registers each job as running for the job's whole timeout plus
 a minute (6 minutes here): a worker killed mid-job left that job looking alive for 6 minutes before any other worker
@@ -12,13 +12,21 @@ from __future__ import annotations
 
 import logging
 import threading
+import traceback
+from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from redis.exceptions import RedisError
 from rq import SimpleWorker
+from rq.exceptions import DeserializationError
 from rq.job import Job
+from rq.job_lifecycle import call_exception_handlers
 from rq.worker import WorkerStatus
 
+from config.logs import error_summary
+
+PROJECT = str(Path(__file__).resolve().parent.parent)
 HEARTBEAT_TTL_SECONDS = 40  # four heartbeats of 10 s may be missed before a running job is taken for abandoned
 
 log = logging.getLogger(__name__)
@@ -46,3 +54,37 @@ class HeartbeatWorker(SimpleWorker):
                 self.maintain_heartbeats(job, execution)
             except RedisError as error:  # the job goes on; the next beat tries again
                 log.warning("job heartbeat not sent: %s", error)
+
+    def handle_exception(self, job: Job, *exc_info: Any) -> None:
+        """RQ's own failure line holds the job's whole argument (a webhook's body: names, street addresses, phone
+        numbers) and the exception's full text; this one names the job, its event and the error, and where it was
+        raised."""
+        _kind, error, trace = exc_info
+        log.error("job failed: %s", error_summary(error), extra={**_job_fields(job), "raised_in": _our_frame(trace)})
+        call_exception_handlers(self._exc_handlers, job, *exc_info)
+
+
+def _our_frame(trace: TracebackType | None) -> str | None:
+    """The innermost line of the project's own code the error passed through: where to start reading."""
+    ours = [
+        frame
+        for frame in traceback.extract_tb(trace)
+        if frame.filename.startswith(PROJECT) and "site-packages" not in frame.filename
+    ]
+    if not ours:
+        return None
+    return f"{Path(ours[-1].filename).relative_to(PROJECT)}:{ours[-1].lineno} {ours[-1].name}"
+
+
+def _job_fields(job: Job) -> dict[str, Any]:
+    """The job's id, and the shop, topic and event id its argument names (the receiver checked their form)."""
+    fields: dict[str, Any] = {"job": job.id}
+    try:
+        argument = job.args[0] if job.args else None
+    except DeserializationError:
+        return fields
+    if isinstance(argument, dict):
+        for name, key in (("shop", "shop"), ("topic", "topic"), ("event", "event_id")):
+            if isinstance(argument.get(key), str):
+                fields[name] = argument[key]
+    return fields

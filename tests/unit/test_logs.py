@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from config.logs import REDACTED, configure_logging
+from config.logs import REDACTED, configure_logging, error_summary
 
 SECRET = "shpss_0123456789abcdef0123456789abcdef"
 
@@ -70,6 +70,8 @@ def test_a_production_line_is_one_json_object_with_shop_topic_and_event(lines):
         {"shipping_address": {"address1": "1 Main St", "city": "Springfield"}},
         {"payload": {"customer": {"id": 7, "first_name": "Jane"}, "id": 5001}},
         {"headers": [{"password": "hunter22"}]},
+        {"job": {"topic": "orders/create", "body": '{"billing_address": {"first_name": "Jane", "zip": "555 010"}}'}},
+        {"destination": {"latitude": 45.7597113, "longitude": 4.8422777}, "note": "Jane Doe works nights"},
     ],
     ids=[
         "hmac",
@@ -82,12 +84,15 @@ def test_a_production_line_is_one_json_object_with_shop_topic_and_event(lines):
         "address",
         "customer nested in a payload",
         "inside a list",
+        "a webhook's body as text",
+        "coordinates and notes",
     ],
 )
 def test_sensitive_fields_are_redacted_wherever_they_sit(lines, extra):
     logging.getLogger("webhooks.receiver").warning("rejected", extra=extra)
     text = lines.getvalue()
-    for secret in ("bm90IHRoZSBz", "shpat_", "abc.def", "jane.doe", "555 010", "Jane", "Doe", "Main St", "hunter22"):
+    for secret in ("bm90IHRoZSBz", "shpat_", "abc.def", "jane.doe", "555 010", "Jane", "Doe", "Main St", "hunter22",
+                   "45.759", "4.842"):  # fmt: skip
         assert secret not in text
     assert REDACTED in text
 
@@ -164,3 +169,11 @@ def test_the_level_is_honoured(lines):
     logging.getLogger("worker").info("chatter")
     logging.getLogger("worker").warning("worth reading")
     assert [line["message"] for line in logged(lines)] == ["worth reading"]
+
+
+def test_an_error_is_summed_up_by_its_type_and_first_line_without_the_values_it_quotes():
+    assert error_summary(KeyError("12 rue des Lilas")) == f"KeyError: {REDACTED}"
+    assert error_summary(ValueError('invalid input for type bigint: "Camille"\nLINE 1: ...')) == (
+        f"ValueError: invalid input for type bigint: {REDACTED}"
+    )
+    assert error_summary(TimeoutError()) == "TimeoutError"
