@@ -128,6 +128,70 @@ def test_odd_query_values_are_a_400_not_a_500(app, query):
     assert web.get("/operator" + query).status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("/events/99999999999/replay", "must be a whole number from 0 to 2147483647"),
+        ("/events/12abc/replay", "must be a whole number from 0 to 2147483647"),
+        ("/events/%C2%B2/replay", "must be a whole number from 0 to 2147483647"),
+        ("/returns/little-twinkle-stars.myshopify.com/99999999999999999999/override", "must be a whole number"),
+        ("/returns/little-twinkle-stars.myshopify.com/-1/override", "must be a whole number"),
+        ("/returns/little%00twinkle/901/override", "without NUL"),
+        ("/returns/" + "x" * 300 + "/901/override", "at most 255 characters"),
+    ],
+    ids=[
+        "an event id beyond its column",
+        "an event id not a number",
+        "a digit that is not ASCII",
+        "a return id beyond 64 bits",
+        "a negative return id",
+        "a NUL in the shop",
+        "a shop too long",
+    ],  # fmt: skip
+)
+def test_an_odd_id_or_shop_in_a_form_address_is_a_400_that_says_why_not_a_404(app, path, reason):
+    """A replay or an override posted to an id no record could have is the sender's mistake, not a missing page."""
+    web = app.test_client()
+    log_in(web)
+    answer = web.post("/operator" + path, data={"csrf_token": csrf_token(web, "/operator/events"), "by": "x"})
+    assert answer.status_code == 400
+    assert reason in answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/rq/1/view/jobs",
+        "/rq/99999999999999999999/data/queues.json",
+        "/rq/0/view/job/%3Cimg%3E",
+        "/rq/0/data/job/a%00b.json",
+        "/rq/0/data/jobs/shopworker/queued/8/asc/99999999999999999999.json",
+        "/rq/0/data/jobs/shopworker/queued/0/asc/1.json",
+        "/rq/0/view/jobs/shopworker/lost/8/asc/1",
+    ],
+    ids=[
+        "an instance it does not have",
+        "an instance beyond any integer",
+        "a job id RQ refuses",
+        "a NUL in a job id",
+        "a page beyond Redis's integers",
+        "pages of no jobs",
+        "a registry it does not have",
+    ],  # fmt: skip
+)
+def test_odd_values_in_the_queue_dashboards_addresses_are_a_400_not_a_500(app, path):
+    web = app.test_client()
+    log_in(web)
+    assert web.get("/operator" + path).status_code == 400
+
+
+def test_a_job_that_is_not_there_is_a_404_on_the_queue_dashboard(app):
+    web = app.test_client()
+    log_in(web)
+    assert web.get("/operator/rq/0/view/job/no-such-job").status_code == 404
+    assert web.get("/operator/rq/0/data/job/no-such-job.json").status_code == 404
+
+
 def test_a_hostile_job_description_is_shown_as_text_by_rq_dashboard(app, redis):
     """A job queued before the receiver checked event ids (or by anything else) names the event in its
     description; rq-dashboard's pages put its JSON into HTML unescaped, so the JSON is escaped."""

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Engine, and_, delete, func, null, or_, select, update
+from sqlalchemy import JSON, Engine, Table, and_, delete, func, null, or_, select, update
 
 from worker.adapters.db import insert_for, upsert
 from worker.adapters.tables import data_exports, events, fulfillments, line_items, metadata, orders, outbox
 from worker.domain.events import Event, parse_time
+from worker.domain.ids import to_gid
 
 PERSONAL_KEYS = frozenset(
     {
@@ -74,6 +75,42 @@ class EventRecord:
 
 def _event_record(row: Any) -> EventRecord:
     return EventRecord(**{name: getattr(row, name) for name in EventRecord.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class ExportRecord:
+    """A customer's data export, written for one of Shopify's data requests; `content` only when read alone."""
+
+    id: int
+    shop: str
+    customer_id: int
+    data_request_id: int | None
+    requested_at: datetime
+    order_count: int
+    content: dict[str, Any] | None = None
+
+
+_EXPORT_COLUMNS = tuple(data_exports.c[name] for name in list(ExportRecord.__dataclass_fields__)[:-1])
+
+
+def _export_record(row: Any, content: dict[str, Any] | None = None) -> ExportRecord:
+    return ExportRecord(*(row[index] for index in range(len(_EXPORT_COLUMNS))), content=content)
+
+
+def _tables_by_order() -> Iterator[tuple[Table, Any]]:
+    """Each table holding rows about a shop's orders, with the column naming the order."""
+    for table in metadata.sorted_tables:
+        order_column = table.c.id if table is orders else table.c.get("order_id")
+        if order_column is not None and "shop" in table.c:
+            yield table, order_column
+
+
+def _plain(rows: Iterable[Any]) -> list[dict[str, Any]]:
+    """Rows as JSON can hold them: times in ISO-8601."""
+    return [
+        {key: value.isoformat() if isinstance(value, datetime) else value for key, value in row._mapping.items()}
+        for row in rows
+    ]
 
 
 @functools.cache
@@ -351,13 +388,19 @@ class Records:
     def _redact_requests(connection: Any, shop: str, customer_id: int) -> None:
         """Shopify's privacy requests name the customer by e-mail and phone too; their logged copies keep only the
         customer's id and the orders listed, enough to replay the redaction."""
-        for row in connection.execute(
-            select(events.c.id, events.c.payload).where(events.c.shop == shop, events.c.topic.in_(PRIVACY_TOPICS))
-        ):
-            customer = (row.payload or {}).get("customer")  # a pruned payload holds nothing to scrub
-            if isinstance(customer, dict) and customer.get("id") == customer_id:
-                payload = {**scrub_personal_data(row.payload), "customer": {"id": customer_id}}
-                connection.execute(update(events).where(events.c.id == row.id).values(payload=payload))
+        for row in Records._requests_of(connection, shop, customer_id):
+            payload = {**scrub_personal_data(row.payload), "customer": {"id": customer_id}}
+            connection.execute(update(events).where(events.c.id == row.id).values(payload=payload))
+
+    @staticmethod
+    def _requests_of(connection: Any, shop: str, customer_id: int) -> list[Any]:
+        """The logged privacy requests naming the customer (a pruned payload names no one)."""
+        rows = connection.execute(select(events).where(events.c.shop == shop, events.c.topic.in_(PRIVACY_TOPICS)))
+        return [
+            row
+            for row in rows
+            if isinstance(customer := (row.payload or {}).get("customer"), dict) and customer.get("id") == customer_id
+        ]
 
     @staticmethod
     def _redact_actions(connection: Any, shop: str, order_gids: list[str]) -> None:
@@ -380,29 +423,57 @@ class Records:
                 if "shop" in table.c:
                     connection.execute(delete(table).where(table.c.shop == shop))
 
-    def export_customer(self, shop: str, customer_id: int, order_ids: Iterable[int], request_id: int | None) -> int:
-        """Write what we hold about the customer (their orders as stored) for the merchant to hand over."""
+    def export_customer(
+        self, shop: str, customer_id: int, order_ids: Iterable[int], request_id: int | None, requested_at: datetime
+    ) -> ExportRecord:
+        """Write everything we hold about the customer for the merchant to hand over: each row about their orders
+        in every area's table (the orders as stored, their lines, fulfillments, returns, refunds, late flags and
+        cases, split plans, the logged events with their payloads), the Shopify actions aimed at those orders and
+        their returns (notes, tags, decisions), and the customer's own privacy requests. The orders are those held
+        under the customer's id and those Shopify lists, held as an order or not. A replay writes it again."""
+        listed = list(order_ids)
         with self.engine.begin() as connection:
-            ids = self._customer_orders(connection, shop, customer_id, order_ids)
-            held = connection.execute(
-                select(orders.c.payload).where(orders.c.shop == shop, orders.c.id.in_(ids)).order_by(orders.c.id)
-            ).scalars()
-            content = {"customer_id": customer_id, "orders": list(held)}
-            upsert(
-                connection,
-                data_exports,
-                [
-                    {
-                        "shop": shop,
-                        "customer_id": customer_id,
-                        "data_request_id": request_id,
-                        "created_at": datetime.now(UTC),
-                        "content": content,
-                    }
-                ],
-                ["shop", "customer_id", "data_request_id"],
+            ids = sorted({*self._customer_orders(connection, shop, customer_id, listed), *listed})
+            content: dict[str, Any] = {
+                "shop": shop,
+                "customer_id": customer_id,
+                "data_request_id": request_id,
+                "requested_at": requested_at.isoformat(),
+                "orders_requested": listed,
+            }
+            for table, order_column in _tables_by_order():
+                query = select(table).where(table.c.shop == shop, order_column.in_(ids))
+                content[table.name] = _plain(connection.execute(query.order_by(*table.primary_key.columns)))
+            returns = [row["return_id"] for row in content.get("returns", [])]
+            targets = [to_gid("Order", order_id) for order_id in ids] + [to_gid("Return", r) for r in returns]
+            content[outbox.name] = _plain(
+                connection.execute(
+                    select(outbox).where(outbox.c.shop == shop, outbox.c.target.in_(targets)).order_by(outbox.c.id)
+                )
             )
-        return len(ids)
+            content["privacy_requests"] = _plain(self._requests_of(connection, shop, customer_id))
+            key = {"shop": shop, "customer_id": customer_id, "data_request_id": request_id}
+            row = {**key, "created_at": datetime.now(UTC), "requested_at": requested_at, "content": content}
+            upsert(connection, data_exports, [{**row, "order_count": len(content[orders.name])}], list(key))
+            written = connection.execute(
+                select(*_EXPORT_COLUMNS).where(*(data_exports.c[name] == value for name, value in key.items()))
+            ).one()
+        return _export_record(written)
+
+    def list_exports(self, shop: str | None = None, limit: int = 50) -> list[ExportRecord]:
+        """Newest request first, without their content."""
+        query = select(*_EXPORT_COLUMNS).order_by(data_exports.c.requested_at.desc(), data_exports.c.id.desc())
+        if shop is not None:
+            query = query.where(data_exports.c.shop == shop)
+        with self.engine.connect() as connection:
+            return [_export_record(row) for row in connection.execute(query.limit(limit))]
+
+    def get_export(self, export_id: int) -> ExportRecord | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(*_EXPORT_COLUMNS, data_exports.c.content).where(data_exports.c.id == export_id)
+            ).first()
+        return _export_record(row, row.content) if row else None
 
     def count(self, table_name: str, shop: str | None = None) -> int:
         table = metadata.tables[table_name]

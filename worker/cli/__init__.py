@@ -65,7 +65,7 @@ def cli() -> None:
 
 def register() -> click.Group:
     """Attach every area's commands; imports happen here so `--help` stays quick and import-time stays free of I/O."""
-    from worker.cli import db, events, late, reconcile, returns, service, shops, split
+    from worker.cli import db, events, late, privacy, reconcile, returns, service, shops, split
 
     for command in (
         service.serve,
@@ -79,6 +79,7 @@ def register() -> click.Group:
         reconcile.command,
         shops.group,
         shops.subscribe,
+        privacy.group,
     ):
         cli.add_command(command)
     return cli

@@ -11,7 +11,7 @@ def handle(ctx: Services, event: Event) -> str:
     if event.topic == "customers/redact":
         privacy.redact_customer(ctx, event.shop, event.payload)
     elif event.topic == "customers/data_request":
-        privacy.export_customer(ctx, event.shop, event.payload)
+        privacy.export_customer(ctx, event)
     elif event.topic == "shop/redact":
         privacy.redact_shop(ctx, event.shop)
     elif event.topic == "app/uninstalled":

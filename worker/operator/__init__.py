@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.after_request(_security_headers)
     auth.init_app(app)
     CSRFProtect(app)
+    app.url_map.converters.update(views.CONVERTERS)
     app.register_blueprint(views.bp)
     queues.mount(app, settings.redis_url)
     return app

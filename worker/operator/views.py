@@ -3,19 +3,23 @@ by queueing a logged event again (a replay, as `shopworker events replay` does).
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request
+from werkzeug.routing import BaseConverter, Map
 
 from queueing.topics import JOB_FOR_TOPIC
+from worker.adapters.records import ExportRecord
 from worker.adapters.returns_store import UnknownReturn
 from worker.bootstrap import Services
 from worker.operator import reads
 from worker.operator.auth import local_target
 from worker.services.events import PayloadPruned
 from worker.services.events import replay as replay_event
+from worker.services.privacy import hand_over_by
 from worker.services.returns import override as override_return
 
 log = logging.getLogger(__name__)
@@ -36,6 +40,7 @@ RETURN_STATUSES = (
 OVERRIDE_DECISIONS = ("approved", "declined", "partial")
 EVENT_STATUSES = ("received", "processing", "processed", "stale", "failed")
 PAGE_SIZE = 100
+PERSONAL = {"Cache-Control": "no-store"}  # a customer's data stays out of every cache
 
 
 def _services() -> Services:
@@ -46,21 +51,47 @@ TEXT_MAX_CHARS = 255  # the longest text column a filter is compared with
 INT64_MAX = 2**63 - 1
 
 
-def _text(name: str) -> str | None:
-    value = request.args.get(name, "").strip()
+def _checked_text(name: str, value: str) -> str:
     if "\x00" in value or len(value) > TEXT_MAX_CHARS:
         abort(400, f"{name} must be at most {TEXT_MAX_CHARS} characters, without NUL")
-    return value or None
+    return value
+
+
+def _whole(name: str, digits: str, highest: int = INT64_MAX) -> int:
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 19 or int(digits) > highest:
+        abort(400, f"{name} must be a whole number from 0 to {highest}")
+    return int(digits)
+
+
+def _text(name: str) -> str | None:
+    return _checked_text(name, request.args.get(name, "").strip()) or None
 
 
 def _number(name: str) -> int | None:
     raw = _text(name)
-    if raw is None:
-        return None
-    digits = raw.lstrip("#")
-    if not (digits.isascii() and digits.isdigit()) or int(digits) > INT64_MAX:
-        abort(400, f"{name} must be a whole number below 2^63")
-    return int(digits)
+    return None if raw is None else _whole(name, raw.lstrip("#"))
+
+
+class WholeNumber(BaseConverter):
+    """An id in the address. Flask's int converter answers 404 for one too long or not a number at all, as if the
+    page were missing; this one answers 400 with what it takes."""
+
+    def __init__(self, url_map: Map, highest: int = INT64_MAX) -> None:
+        super().__init__(url_map)
+        self.highest = highest
+
+    def to_python(self, value: str) -> int:
+        return _whole("the id in the address", value, self.highest)
+
+
+class Text(BaseConverter):
+    """A name in the address (a shop), held to what a filter takes."""
+
+    def to_python(self, value: str) -> str:
+        return _checked_text("the name in the address", value)
+
+
+CONVERTERS = {"whole": WholeNumber, "text": Text}  # on the app's map before the blueprint's rules
 
 
 @bp.app_template_filter("when")
@@ -101,12 +132,12 @@ def returns() -> str:
     )
 
 
-@bp.route("/returns/<shop>/<int(max=9223372036854775807):return_id>/override", methods=["POST"])
+@bp.route("/returns/<text:shop>/<whole:return_id>/override", methods=["POST"])
 def override(shop: str, return_id: int) -> Response:
     decision = request.form.get("decision", "")
     by, why = request.form.get("by", "").strip(), request.form.get("why", "").strip()
     back = local_target(request.form.get("next")) + f"#return-{return_id}"
-    if decision not in OVERRIDE_DECISIONS or not by or not why or "\x00" in by + why + shop or len(by) > 255:
+    if decision not in OVERRIDE_DECISIONS or not by or not why or "\x00" in by + why or len(by) > 255:
         flash("An override needs a decision (approved, declined or partial), who decides and why.", "error")
         return redirect(back)
     try:
@@ -156,7 +187,7 @@ def events() -> str:
     )
 
 
-@bp.route("/events/<int(max=2147483647):event_id>/replay", methods=["POST"])
+@bp.route("/events/<whole(highest=2147483647):event_id>/replay", methods=["POST"])
 def replay(event_id: int) -> Response:
     """Queue the logged event again exactly as received; its handler is idempotent."""
     services = _services()
@@ -174,3 +205,40 @@ def replay(event_id: int) -> Response:
         log.info("event replayed from the operator pages", extra={"event": event_id, "topic": logged.topic})
         flash(f"Event {event_id} ({logged.topic}) queued again.", "done")
     return redirect(local_target(request.form.get("next")))
+
+
+@bp.route("/privacy")
+def privacy() -> str:
+    shop = _text("shop")
+    shown = [
+        (export, hand_over_by(export.requested_at)) for export in _services().records.list_exports(shop, PAGE_SIZE)
+    ]
+    return render_template("operator/privacy.html", shown=shown, shop=shop)
+
+
+@bp.route("/privacy/exports/<whole(highest=2147483647):export_id>")
+def data_export(export_id: int) -> Response:
+    export = _export(export_id)
+    page = render_template(
+        "operator/export.html", export=export, due=hand_over_by(export.requested_at), document=_document(export)
+    )
+    return Response(page, headers=PERSONAL)
+
+
+@bp.route("/privacy/exports/<whole(highest=2147483647):export_id>/download")
+def download_export(export_id: int) -> Response:
+    """The JSON to give the customer, as a file."""
+    export = _export(export_id)
+    attachment = {"Content-Disposition": f'attachment; filename="customer-data-export-{export_id}.json"'}
+    return Response(_document(export), mimetype="application/json", headers={**PERSONAL, **attachment})
+
+
+def _export(export_id: int) -> ExportRecord:
+    export = _services().records.get_export(export_id)
+    if export is None:
+        abort(404, f"no data export with id {export_id}")
+    return export
+
+
+def _document(export: ExportRecord) -> str:
+    return json.dumps(export.content, indent=2, ensure_ascii=False)

@@ -134,7 +134,9 @@ data_exports = Table(
     Column("shop", String(255), nullable=False, index=True),
     Column("customer_id", BigInteger, nullable=False),
     Column("data_request_id", BigInteger),
-    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),  # when written (again, by a replay)
+    Column("requested_at", UTCDateTime, nullable=False),  # when the customer asked: Shopify's 30 days count from it
+    Column("order_count", Integer, nullable=False),
     Column("content", Document, nullable=False),
     UniqueConstraint("shop", "customer_id", "data_request_id", name="uq_data_exports_request"),
 )

@@ -1,0 +1,227 @@
+"""customers/data_request: an export of everything held about the customer, a log line that says where it is and by
+when to give it, and the ways out: `shopworker privacy exports|export` and the operator pages."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+from click.testing import CliRunner
+
+from tests.integration.test_operator import close, log_in
+from tests.operator_seed import ORDER, PASSWORD, RETURN_ID, seed
+from tests.support import SAMPLES, SHOP, TEST_SECRET, Stack, headers_for
+from worker.adapters.outbox import add_actions
+from worker.cli import register
+from worker.domain.actions import PlannedAction
+from worker.web import create_app
+
+CUSTOMER = ORDER["customer"]["id"]
+SHIPMENT = {"id": 7101, "order_id": ORDER["id"], "status": "success", "created_at": "2026-03-03T10:00:00Z",
+            "updated_at": "2026-03-03T10:00:00Z", "tracking_company": "La Poste", "line_items": []}  # fmt: skip
+HOSTILE_NOTE = "<script>alert('note')</script>"
+TRIGGERED = "2026-03-25T08:00:00Z"
+
+
+def refund() -> dict:
+    sample = json.loads((SAMPLES / "refunds__create.json").read_text())
+    line = {**sample["refund_line_items"][0], "line_item_id": ORDER["line_items"][0]["id"]}
+    return {**sample, "order_id": ORDER["id"], "refund_line_items": [line]}
+
+
+def data_request(request_id: int = 42) -> dict:
+    return {
+        "shop_id": 1,
+        "shop_domain": SHOP,
+        "customer": {"id": CUSTOMER, "email": "camille@example.fr", "phone": "+33 6 12 34 56 78"},
+        "orders_requested": [ORDER["id"]],
+        "data_request": {"id": request_id},
+    }
+
+
+def deliver(stack: Stack, topic: str, payload: dict, event_id: str) -> None:
+    assert stack.deliver(topic, json.dumps(payload).encode(), event_id) == "queued"
+
+
+def held_about_camille(stack: Stack) -> None:
+    """Her order with a return, a late flag and case and a split plan, a shipment, a refund, a note to Shopify,
+    and someone else's order beside it."""
+    seed(stack.services)
+    deliver(stack, "fulfillments/create", SHIPMENT, "shipment")
+    deliver(stack, "refunds/create", refund(), "refund")
+    other = {**ORDER, "id": 6001, "name": "#6001", "customer": {"id": 7002}, "line_items": []}
+    deliver(stack, "orders/create", other, "other")
+    stack.work()
+    note = PlannedAction(SHOP, "set_order_note", f"gid://shopify/Order/{ORDER['id']}", {"note": HOSTILE_NOTE}, "n")
+    with stack.services.engine.begin() as connection:
+        add_actions(connection, [note], datetime.now(UTC))
+
+
+def asked_for(stack: Stack, request_id: int = 42) -> dict:
+    """The request as Shopify sends it (triggered at TRIGGERED), worked; the export's content."""
+    body = json.dumps(data_request(request_id)).encode()
+    headers = {"X-Shopify-Triggered-At": TRIGGERED}
+    signed = headers_for(body, "customers/data_request", TEST_SECRET, SHOP, f"request-{request_id}")
+    response = stack.client.post("/webhooks", data=body, headers={**signed, **headers})
+    assert response.status_code == 200, response.json
+    stack.work()
+    assert stack.failed_jobs() == []
+    (export,) = [e for e in stack.services.records.list_exports() if e.data_request_id == request_id]
+    return stack.services.records.get_export(export.id).content
+
+
+def test_the_export_holds_every_record_about_the_customers_orders_and_nothing_of_anyone_else(stack):
+    held_about_camille(stack)
+
+    content = asked_for(stack)
+
+    assert (content["shop"], content["customer_id"], content["data_request_id"]) == (SHOP, CUSTOMER, 42)
+    assert content["requested_at"] == "2026-03-25T08:00:00+00:00"
+    assert [order["id"] for order in content["orders"]] == [ORDER["id"]]
+    assert content["orders"][0]["payload"]["customer"]["id"] == CUSTOMER  # the order as stored, personal data and all
+    assert [f["id"] for f in content["fulfillments"]] == [SHIPMENT["id"]]
+    assert [r["return_id"] for r in content["returns"]] == [RETURN_ID]
+    assert [r["id"] for r in content["refunds"]] == [refund()["id"]]
+    assert [f["fulfillment_id"] for f in content["late_flags"]] == [7102]
+    assert [c["fulfillment_id"] for c in content["late_cases"]] == [7101]
+    assert [p["order_id"] for p in content["split_plans"]] == [ORDER["id"]]
+    logged = {(e["topic"], e["event_id"]) for e in content["events"]}
+    assert {("orders/create", "evt-seeded"), ("fulfillments/create", "shipment"), ("refunds/create", "refund")} <= (
+        logged
+    )
+    assert all(e["payload"] for e in content["events"])
+    assert [(a["action"], a["params"]) for a in content["outbox"]] == [("set_order_note", {"note": HOSTILE_NOTE})]
+    assert [r["topic"] for r in content["privacy_requests"]] == ["customers/data_request"]
+    assert "6001" not in json.dumps([content[name] for name in ("orders", "events", "line_items")])
+
+
+def test_the_data_request_logs_where_the_export_is_and_by_when_without_naming_the_customer(stack, caplog):
+    held_about_camille(stack)
+    caplog.set_level(logging.INFO, logger="worker.services.privacy")
+
+    asked_for(stack)
+
+    (export,) = stack.services.records.list_exports()
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "worker.services.privacy"]
+    assert f"export {export.id} of {SHOP}" in line
+    assert "by 2026-04-24" in line  # 30 days after the request
+    assert f"`shopworker privacy export {export.id}`" in line
+    assert str(CUSTOMER) not in line and "camille" not in line.lower()
+
+
+def test_a_replayed_request_writes_the_same_export_again_not_a_second_one(stack):
+    held_about_camille(stack)
+    first = asked_for(stack)
+    (logged,) = stack.services.records.list_events(topic="customers/data_request")
+
+    from worker.services.events import replay
+
+    assert replay(stack.services, logged)
+    stack.work()
+
+    (export,) = stack.services.records.list_exports()
+    assert stack.services.records.get_export(export.id).content["orders"] == first["orders"]
+
+
+# The command ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def read(settings):
+    env = {"SHOPIFY_API_SECRET": None, "REDIS_URL": None, "DATABASE_URL": settings.database_url,
+           "DATABASE_SCHEMA": settings.database_schema or ""}  # fmt: skip
+    return lambda *args: CliRunner().invoke(register(), list(args), env=env)
+
+
+def test_exports_are_listed_in_aligned_columns_and_as_json(stack, read):
+    held_about_camille(stack)
+    asked_for(stack, 42)
+    asked_for(stack, 43)
+
+    table = read("privacy", "exports")
+    as_json = read("privacy", "exports", "--json")
+
+    assert table.exit_code == 0 and as_json.exit_code == 0, table.output + as_json.output
+    header, *rows = table.stdout.splitlines()
+    assert header.split() == ["id", "shop", "customer", "requested", "due", "orders"]
+    assert len(rows) == 2 and len({len(row) for row in [header, *rows]}) == 1  # aligned: one width
+    assert rows[0].split()[1:] == [SHOP, str(CUSTOMER), "2026-03-25", "08:00:00", "2026-04-24", "1"]
+    listed = json.loads(as_json.stdout)
+    assert [(e["shop"], e["customer_id"], e["order_count"], e["due"]) for e in listed] == [
+        (SHOP, CUSTOMER, 1, "2026-04-24")
+    ] * 2
+    assert listed[0]["requested_at"] == "2026-03-25T08:00:00+00:00"
+
+
+def test_one_export_is_printed_as_its_json(stack, read):
+    held_about_camille(stack)
+    content = asked_for(stack)
+    (export,) = stack.services.records.list_exports()
+
+    result = read("privacy", "export", str(export.id))
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == content
+
+
+@pytest.mark.parametrize(
+    ("given", "error"),
+    [
+        ("999", "error: no export with id 999\n"),
+        ("abc", "error: an export id is a number (as `shopworker privacy exports` lists them), got 'abc'\n"),
+        ("9" * 30, "error: an export id is a number (as `shopworker privacy exports` lists them), got '" + "9" * 30),
+    ],
+    ids=["unknown", "not a number", "beyond any id"],
+)
+def test_an_export_id_that_names_none_is_one_line_and_a_failure(stack, read, given, error):
+    result = read("privacy", "export", given)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(error) and result.stderr.count("\n") == 1
+
+
+# The operator pages ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def web(settings):
+    app = create_app(replace(settings, operator_password=PASSWORD, operator_secret_key="operator-test-key"))
+    client = app.test_client()
+    log_in(client)
+    yield client
+    close(app)
+
+
+def test_the_operator_pages_list_show_and_download_an_export_escaped(stack, web):
+    held_about_camille(stack)
+    content = asked_for(stack)
+    (export,) = stack.services.records.list_exports()
+
+    listing = web.get("/operator/privacy")
+    shown = web.get(f"/operator/privacy/exports/{export.id}")
+    download = web.get(f"/operator/privacy/exports/{export.id}/download")
+
+    assert listing.status_code == shown.status_code == download.status_code == 200
+    row = listing.get_data(as_text=True).split(f'id="export-{export.id}"')[1].split("</tr>")[0]
+    assert SHOP in row and str(CUSTOMER) in row and "2026-04-24" in row
+    page = shown.get_data(as_text=True)
+    assert "<script>alert" not in page and "&lt;script&gt;alert(" in page
+    assert shown.headers["Cache-Control"] == "no-store"
+    assert download.headers["Content-Disposition"] == f'attachment; filename="customer-data-export-{export.id}.json"'
+    assert download.mimetype == "application/json" and json.loads(download.get_data()) == content
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/privacy/exports/999", 404),
+        ("/privacy/exports/abc", 400),
+        ("/privacy/exports/99999999999/download", 400),
+        ("/privacy?shop=a%00b", 400),
+    ],  # fmt: skip
+    ids=["unknown", "not a number", "beyond the column", "a NUL in shop"],
+)
+def test_an_export_address_that_names_none_is_404_and_a_malformed_one_400(stack, web, path, status):
+    assert web.get("/operator" + path).status_code == status
