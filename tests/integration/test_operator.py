@@ -255,7 +255,7 @@ def test_the_dashboard_counts_what_needs_attention(web, seeded):
 
 def test_no_page_shows_the_customer_or_any_secret(web, seeded, operator_settings):
     log_in(web)
-    for path in ["/", "/late", "/returns", "/split", "/events", "/rq/"]:
+    for path in ["/", "/late", "/returns", "/split", "/events", "/rq/", "/rq/0/view/jobs/shopworker/queued/8/asc/1"]:
         text = page(web, path)
         for secret in (*CUSTOMER_TEXTS, ACCESS_TOKEN, PASSWORD, TEST_SECRET, "operator-test-key", "Camille here"):
             assert secret not in text, (path, secret)
@@ -268,6 +268,22 @@ def test_the_queue_dashboard_requeues_only_by_post_with_the_csrf_cookie(web):
     assert web.get("/operator/rq/requeue/shopworker").status_code == 405
     assert web.post("/operator/rq/requeue/shopworker").status_code == 400
     assert web.post("/operator/rq/requeue/shopworker", headers={"X-CSRFToken": token}).status_code == 200
+
+
+def test_the_queue_dashboards_jobs_tab_opens_on_the_workers_own_queue(operator_settings, redis):
+    """Not on RQ's "default" queue, which nothing uses."""
+    app = create_app(replace(operator_settings, queue_name="orders-eu"))
+    try:
+        web = app.test_client()
+        log_in(web)
+        Queue("orders-eu", connection=redis, serializer=JobSerializer).enqueue("worker.jobs.send_action", 1)
+        opened = web.get("/operator/rq/0/view/jobs", follow_redirects=True)
+        assert opened.request.path == "/operator/rq/0/view/jobs/orders-eu/queued/8/asc/1"
+        assert "all the queued jobs on queue <strong>orders-eu</strong>" in opened.get_data(as_text=True)
+        listed = web.get("/operator/rq/0/data/jobs/orders-eu/queued/8/asc/1.json").get_json()
+        assert [job["description"] for job in listed["jobs"]] == ["worker.jobs.send_action(1)"]
+    finally:
+        close(app)
 
 
 def test_without_an_operator_password_the_web_process_is_the_plain_receiver(settings):

@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     CSRFProtect(app)
     app.url_map.converters.update(views.CONVERTERS)
     app.register_blueprint(views.bp)
-    queues.mount(app, settings.redis_url)
+    queues.mount(app, settings.redis_url, settings.queue_name)
     return app
 
 

@@ -1,5 +1,8 @@
 """rq-dashboard (queues, workers, failed jobs) mounted under the operator's login at /rq.
 
+Its Jobs tab, with no queue named, would show RQ's "default" queue, which shopworker never uses: it opens on the
+worker's own queue (QUEUE_NAME) instead, as the front page's list of queues does.
+
 Its pages fill their HTML from its JSON with templates that do not escape (`<%= %>`), so a job's description (which
 names the delivery's event id) or its error text could run as script: every string in its JSON answers is
 HTML-escaped here before it leaves, and the text shows as written.
@@ -15,10 +18,11 @@ here for its pages only. Its "requeue all" link also answers GET, which is refus
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import orjson
-from flask import Flask, Response, abort, current_app, request
+from flask import Flask, Response, abort, current_app, redirect, request, url_for
 from flask_wtf.csrf import generate_csrf
 from markupsafe import escape
 from rq.exceptions import NoSuchJobError
@@ -32,7 +36,7 @@ JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")  # the characters RQ accepts in a j
 PER_PAGE_MAX, PAGE_MAX = 1000, 1_000_000
 
 
-def mount(app: Flask, redis_url: str) -> None:
+def mount(app: Flask, redis_url: str, queue_name: str) -> None:
     import rq_dashboard
     from rq_dashboard.web import config, setup_rq_connection
 
@@ -42,6 +46,7 @@ def mount(app: Flask, redis_url: str) -> None:
     app.register_blueprint(rq_dashboard.blueprint, url_prefix=PREFIX)
     app.before_request(_no_state_change_by_get)
     app.before_request(_odd_values_refused)
+    app.before_request(_open_on(queue_name))
     app.register_error_handler(NoSuchJobError, _no_such_job)
     app.after_request(_csrf_cookie)
     app.after_request(_escape_json)
@@ -69,6 +74,25 @@ def _odd_values_refused() -> None:
 
 def _no_such_job(error: NoSuchJobError) -> tuple[str, int]:
     return "no such job (finished jobs are kept a while, then expire)", 404
+
+
+def _open_on(queue_name: str) -> Callable[[], Any]:
+    def open_on_our_queue() -> Any:
+        if request.endpoint != "rq_dashboard.jobs_overview" or (request.view_args or {}).get("queue_name"):
+            return None
+        return redirect(
+            url_for(
+                "rq_dashboard.jobs_overview",
+                instance_number=0,
+                queue_name=queue_name,
+                registry_name="queued",
+                per_page=8,
+                order="asc",
+                page=1,
+            )
+        )
+
+    return open_on_our_queue
 
 
 def _csrf_cookie(response: Response) -> Response:
