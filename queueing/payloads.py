@@ -112,6 +112,17 @@ _RETURN: Shape = (
     ("order.id", ID, False),
     ("order_id", ID, False),
 )
+# Shopify documents no fields for returns/process and only the gid for returns/update: the return is read back.
+_RETURN_BY_GID: Shape = (("id", ID, False), ("admin_graphql_api_id", GID, False))
+_DISPOSE: Shape = (
+    ("id", ID, True),
+    ("admin_graphql_api_id", GID, False),
+    ("dispositions", LIST, False),
+    ("dispositions[]", OBJECT, True),
+    ("dispositions[].quantity", COUNT, False),
+    ("dispositions[].type", text(40), False),
+    ("total_dispositions", COUNT, False),
+)
 _REFUND: Shape = (
     ("id", ID, True),
     ("order_id", ID, True),
@@ -148,8 +159,19 @@ SHAPES: dict[str, Shape] = {
     "fulfillment_events/create": _FULFILLMENT_EVENT,
     "refunds/create": _REFUND,
     **dict.fromkeys(
-        ("returns/request", "returns/approve", "returns/decline", "returns/cancel", "returns/close"), _RETURN
+        (
+            "returns/request",
+            "returns/approve",
+            "returns/decline",
+            "returns/cancel",
+            "returns/close",
+            "returns/reopen",
+        ),
+        _RETURN,
     ),
+    "returns/update": (("admin_graphql_api_id", GID, True), *_RETURN_BY_GID[:1]),
+    "returns/process": _RETURN_BY_GID,
+    "reverse_fulfillment_orders/dispose": _DISPOSE,
     "app/uninstalled": (("id", ID, True), ("myshopify_domain", SHOP, False)),
     "shop/redact": _SHOP_REDACT,
     "customers/redact": (*_CUSTOMER, ("orders_to_redact", LIST, True), ("orders_to_redact[]", ID, True)),

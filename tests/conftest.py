@@ -6,16 +6,17 @@ import gc
 import os
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from redis import Redis
 from sqlalchemy import text
 
+from config import policies
 from config.settings import Settings
 from tests.fakeshopify.schema_guard import pytest_runtest_call, pytest_runtest_setup  # noqa: F401 (hooks)
-from tests.support import TEST_SECRET, Stack
+from tests.support import TEST_SECRET, Stack, automate
 
 REDIS_HOST = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -109,3 +110,10 @@ def _collect_garbage_per_test() -> Iterator[None]:
     """Collect after each test, so a connection left open fails the test that left it, not a later one."""
     yield
     gc.collect()
+
+
+@pytest.fixture
+def automated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
+    """Turns a store's `[automation]` on in a copy of its policy file: automated("starlow", approve=True)."""
+    yield lambda store, **switches: automate(tmp_path, monkeypatch, store, **switches)
+    policies.load_policy.cache_clear()

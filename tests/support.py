@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -134,3 +135,20 @@ class Stack:
             t.name: sorted(json.dumps(row, default=str, sort_keys=True) for row in self.rows(t))
             for t in (tables.orders, tables.line_items, tables.fulfillments)
         }
+
+
+def automate(
+    tmp_path: Path, monkeypatch: Any, store: str, approve: bool = False, decline: bool = False, refund: bool = False
+) -> None:
+    """Turns a store's `[automation]` on in a copy of its policy file, as the merchant would edit it."""
+    from config import policies
+
+    folder = tmp_path / "policies"
+    shutil.copytree(policies.POLICY_DIR, folder, dirs_exist_ok=True)
+    path = folder / f"{store}.toml"
+    text = path.read_text()
+    for key, on in (("auto_approve", approve), ("auto_decline", decline), ("auto_refund", refund)):
+        text = text.replace(f"{key} = false", f"{key} = {str(on).lower()}")
+    path.write_text(text)
+    monkeypatch.setattr(policies, "POLICY_DIR", folder)
+    policies.load_policy.cache_clear()

@@ -24,6 +24,8 @@ Resolver = Callable[[FakeShop, dict[str, Any]], dict[str, Any]]
 QUERIES: dict[str, Resolver] = {
     "FetchReturn": reads.fetch_return,
     "ReturnStatus": reads.return_status,
+    "FetchReverseFulfillmentOrder": reads.fetch_reverse_fulfillment_order,
+    "ReturnForProcessing": reads.return_for_processing,
     "FetchOrder": reads.fetch_order,
     "FetchOrderLineItems": reads.fetch_order_line_items,
     "FetchProductFacts": reads.fetch_product_facts,
@@ -40,6 +42,7 @@ QUERIES: dict[str, Resolver] = {
 MUTATIONS: dict[str, Resolver] = {
     "ApproveReturn": writes.approve_return,
     "DeclineReturn": writes.decline_return,
+    "ProcessReturn": writes.process_return,
     "MoveFulfillmentOrder": writes.move_fulfillment_order,
     "SplitFulfillmentOrder": writes.split_fulfillment_order,
     "HoldFulfillmentOrder": writes.hold_fulfillment_order,

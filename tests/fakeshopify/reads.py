@@ -55,6 +55,92 @@ def fetch_return(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def fetch_reverse_fulfillment_order(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
+    rfo = shop.reverse_fulfillment_orders.get(legacy(variables["id"]))
+    if rfo is None:
+        return {"reverseFulfillmentOrder": None}
+    returns_of_order = [r for r in shop.returns.values() if r.order_id == rfo.order_id][:10]
+    return {
+        "reverseFulfillmentOrder": {
+            "id": gid("ReverseFulfillmentOrder", rfo.id),
+            "status": rfo.status,
+            "order": {
+                "id": gid("Order", rfo.order_id),
+                "returns": {
+                    "nodes": [
+                        {
+                            "id": gid("Return", other.id),
+                            "reverseFulfillmentOrders": {
+                                "nodes": [
+                                    {"id": gid("ReverseFulfillmentOrder", rfo_id)}
+                                    for rfo_id in other.reverse_fulfillment_orders[:5]
+                                ]
+                            },
+                        }
+                        for other in returns_of_order
+                    ]
+                },
+            },
+            "lineItems": {
+                "nodes": [
+                    {
+                        "id": gid("ReverseFulfillmentOrderLineItem", line.id),
+                        "totalQuantity": line.return_line.quantity,
+                        "fulfillmentLineItem": {"lineItem": {"id": gid("LineItem", line.return_line.line_item_id)}},
+                        "dispositions": [
+                            {
+                                "id": gid("ReverseFulfillmentOrderDisposition", disposition["id"]),
+                                "type": disposition["type"],
+                                "quantity": disposition["quantity"],
+                            }
+                            for disposition in line.dispositions
+                        ],
+                    }
+                    for line in rfo.lines[:50]
+                ]
+            },
+        }
+    }
+
+
+def return_for_processing(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
+    fake_return = shop.returns.get(legacy(variables["id"]))
+    if fake_return is None:
+        return {"return": None}
+    return {
+        "return": {
+            "id": gid("Return", fake_return.id),
+            "status": fake_return.status,
+            "order": {
+                "id": gid("Order", fake_return.order_id),
+                "transactions": [
+                    {
+                        "id": gid("OrderTransaction", int(payment["id"])),
+                        "kind": str(payment["kind"]).upper(),
+                        "status": str(payment["status"]).upper(),
+                        "gateway": payment.get("gateway"),
+                        "amountSet": {
+                            "shopMoney": {"amount": str(payment["amount"]), "currencyCode": payment["currency"]}
+                        },
+                    }
+                    for payment in shop.transactions_of(fake_return.order_id)[:20]
+                ],
+            },
+            "returnLineItems": {
+                "nodes": [
+                    {
+                        "id": gid("ReturnLineItem", line.id),
+                        "quantity": line.quantity,
+                        "processedQuantity": line.processed_quantity,
+                        "fulfillmentLineItem": {"lineItem": {"id": gid("LineItem", line.line_item_id)}},
+                    }
+                    for line in fake_return.lines[:50]
+                ]
+            },
+        }
+    }
+
+
 def return_status(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
     fake_return = shop.returns.get(legacy(variables["id"]))
     node = {"id": gid("Return", fake_return.id), "status": fake_return.status} if fake_return else None

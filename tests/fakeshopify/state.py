@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
 import threading
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from tests.fakeshopify.costs import CostBucket
+from webhooks.verify import sign
 from worker.adapters.shopify.shapes import RETURN_REASON_HANDLES
 
 FAULTS = ("429", "throttled", "500", "lost")
@@ -66,6 +69,7 @@ class FakeReturnLine:
     quantity: int
     reason: str  # a handle into Shopify's return reasons: too-small, damaged-or-defective, ...
     customer_note: str | None = None
+    processed_quantity: int = 0  # units returnProcess has processed
 
 
 @dataclass
@@ -76,6 +80,48 @@ class FakeReturn:
     created_at: str
     status: str = "REQUESTED"
     decline: dict[str, Any] | None = None
+    reverse_fulfillment_orders: list[int] = field(default_factory=list)
+
+
+@dataclass
+class FakeReverseFulfillmentOrderLine:
+    id: int
+    return_line: FakeReturnLine
+    dispositions: list[dict[str, Any]] = field(default_factory=list)  # {id, type (RESTOCKED, ...), quantity}
+
+
+@dataclass
+class FakeReverseFulfillmentOrder:
+    """Created when a return is approved: the work of taking its items back."""
+
+    id: int
+    return_id: int
+    order_id: int
+    lines: list[FakeReverseFulfillmentOrderLine]
+    status: str = "OPEN"
+
+
+@dataclass(frozen=True)
+class WebhookSink:
+    """Where the fake shop delivers its webhooks, each signed with the app's secret as Shopify signs them:
+    `post(body, headers)` sends one to the receiver (over HTTP, or through a test client)."""
+
+    post: Callable[[bytes, dict[str, str]], Any]
+    secret: str
+    shop_domain: str
+
+    def deliver(self, topic: str, payload: dict[str, Any], event_id: str) -> None:
+        body = json.dumps(payload).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "X-Shopify-Topic": topic,
+            "X-Shopify-Shop-Domain": self.shop_domain,
+            "X-Shopify-Hmac-Sha256": sign(body, self.secret),
+            "X-Shopify-API-Version": "2026-04",
+            "X-Shopify-Event-Id": event_id,
+            "X-Shopify-Webhook-Id": event_id,
+        }
+        self.post(body, headers)
 
 
 @dataclass
@@ -99,6 +145,9 @@ class FakeShop:
     webhook_subscriptions: list[dict[str, Any]] = field(default_factory=list)  # created through the API
     orders: dict[int, dict[str, Any]] = field(default_factory=dict)
     returns: dict[int, FakeReturn] = field(default_factory=dict)
+    reverse_fulfillment_orders: dict[int, FakeReverseFulfillmentOrder] = field(default_factory=dict)
+    refunded: dict[str, Decimal] = field(default_factory=dict)  # order transaction gid -> amount refunded from it
+    webhooks: WebhookSink | None = None  # where webhooks go; none: they are not sent
     products: dict[int, dict[str, Any]] = field(default_factory=dict)
     fulfillment_orders: dict[int, FakeFulfillmentOrder] = field(default_factory=dict)
     inventory: dict[tuple[int, int], int] = field(default_factory=dict)  # (variant id, location id) -> available
@@ -163,6 +212,86 @@ class FakeShop:
             fake_return = FakeReturn(self.new_id(), order_id, return_lines, created_at, status)
             self.returns[fake_return.id] = fake_return
             return gid("Return", fake_return.id)
+
+    def open_return(self, fake_return: FakeReturn) -> None:
+        """The return is open (approved): Shopify makes a reverse fulfillment order for its items to come back."""
+        with self.lock:
+            fake_return.status = "OPEN"
+            lines = [FakeReverseFulfillmentOrderLine(self.new_id(), line) for line in fake_return.lines]
+            rfo = FakeReverseFulfillmentOrder(self.new_id(), fake_return.id, fake_return.order_id, lines)
+            self.reverse_fulfillment_orders[rfo.id] = rfo
+            fake_return.reverse_fulfillment_orders.append(rfo.id)
+
+    def approve(self, return_gid: str) -> None:
+        """The merchant approves the return in Shopify's admin, and Shopify tells the app (returns/approve)."""
+        with self.lock:
+            fake_return = self.returns[legacy(return_gid)]
+            self.open_return(fake_return)
+            self.send_webhook(
+                "returns/approve",
+                {
+                    "id": fake_return.id,
+                    "admin_graphql_api_id": gid("Return", fake_return.id),
+                    "status": "open",
+                    "order": {"id": fake_return.order_id, "admin_graphql_api_id": gid("Order", fake_return.order_id)},
+                },
+            )
+
+    def dispose(self, return_gid: str, line_item_id: int, kind: str, quantity: int | None = None) -> None:
+        """The parcel is back: the merchant disposes the line's units (RESTOCKED, NOT_RESTOCKED,
+        PROCESSING_REQUIRED, MISSING) and Shopify sends reverse_fulfillment_orders/dispose."""
+        with self.lock:
+            fake_return = self.returns[legacy(return_gid)]
+            for rfo_id in fake_return.reverse_fulfillment_orders:
+                rfo = self.reverse_fulfillment_orders[rfo_id]
+                line = next((line for line in rfo.lines if line.return_line.line_item_id == line_item_id), None)
+                if line is not None:
+                    break
+            else:
+                raise LookupError(f"return {fake_return.id} has no open line for line item {line_item_id}")
+            units = quantity or line.return_line.quantity
+            disposition = {"id": self.new_id(), "type": kind.upper(), "quantity": units}
+            line.dispositions.append(disposition)
+            self.send_webhook(
+                "reverse_fulfillment_orders/dispose",
+                {
+                    "id": rfo.id,
+                    "admin_graphql_api_id": gid("ReverseFulfillmentOrder", rfo.id),
+                    "total_dispositions": sum(len(each.dispositions) for each in rfo.lines),
+                    "dispositions": [
+                        {
+                            "reverse_fulfillment_order_line_item": {
+                                "id": line.id,
+                                "admin_graphql_api_id": gid("ReverseFulfillmentOrderLineItem", line.id),
+                            },
+                            "reverse_delivery_line_item": None,
+                            "type": kind.lower(),
+                            "location": None,
+                            "quantity": units,
+                        }
+                    ],
+                },
+            )
+
+    def transactions_of(self, order_id: int) -> list[dict[str, Any]]:
+        """The order's payments in REST's shape: its own `transactions`, else one sale of its total price."""
+        with self.lock:
+            order = self.orders[order_id]
+            found = order.get("transactions") or [
+                {
+                    "id": order_id * 10 + 1,
+                    "kind": "sale",
+                    "status": "success",
+                    "gateway": "shopify_payments",
+                    "amount": order.get("total_price", "0.00"),
+                    "currency": order.get("currency", "USD"),
+                }
+            ]
+            return copy.deepcopy(found)
+
+    def send_webhook(self, topic: str, payload: dict[str, Any]) -> None:
+        if self.webhooks is not None:
+            self.webhooks.deliver(topic, payload, f"fake-{topic.replace('/', '-')}-{self.new_id()}")
 
     def add_product(self, product_id: int, product_type: str, tags: Iterable[str] = ()) -> None:
         with self.lock:

@@ -14,6 +14,8 @@ splitting off every unit), the fake refuses with a userError without a code; the
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from tests.fakeshopify.reads import fulfillment_order_node
@@ -45,7 +47,7 @@ def approve_return(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
             "Return is not approvable. Only returns with status REQUESTED can be approved.", ["id"], "INVALID_STATE"
         )
         return {"returnApproveRequest": {"return": None, "userErrors": errors}}
-    fake_return.status = "OPEN"
+    shop.approve(gid("Return", fake_return.id))
     node = {"id": gid("Return", fake_return.id), "status": fake_return.status}
     return {"returnApproveRequest": {"return": node, "userErrors": []}}
 
@@ -62,6 +64,117 @@ def decline_return(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
     fake_return.decline = {"reason": decline["declineReason"], "note": decline.get("declineNote")}
     node = {"id": gid("Return", fake_return.id), "status": fake_return.status}
     return {"returnDeclineRequest": {"return": node, "userErrors": []}}
+
+
+def process_return(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
+    """returnProcess: the units are processed and the money refunded from the parent payments named (never more
+    than each has left) and as store credit; the refund is then announced to the app with refunds/create, and a
+    return with every unit processed is closed."""
+    data = variables["input"]
+    fake_return = shop.returns.get(legacy(data["returnId"]))
+    if fake_return is None:
+        return _process_refused("Return not found.", ["input", "returnId"], "NOT_FOUND")
+    if fake_return.status != "OPEN":
+        return _process_refused("Return must be open to be processed.", ["input", "returnId"], "INVALID_STATE")
+    lines = {line.id: line for line in fake_return.lines}
+    processing = []
+    for index, item in enumerate(data.get("returnLineItems") or []):
+        line = lines.get(legacy(item["id"]))
+        where = ["input", "returnLineItems", str(index), "quantity"]
+        if line is None:
+            return _process_refused("Return line item not found.", where[:-1], "NOT_FOUND")
+        if item["quantity"] > line.quantity - line.processed_quantity:
+            return _process_refused("Quantity exceeds the processable quantity.", where, "INVALID")
+        processing.append((line, int(item["quantity"])))
+    order = shop.orders[fake_return.order_id]
+    currency = order.get("currency", "USD")
+    payments = {gid("OrderTransaction", int(t["id"])): t for t in shop.transactions_of(fake_return.order_id)}
+    issue = (data.get("financialTransfer") or {}).get("issueRefund")
+    transactions = []
+    for index, parent in enumerate((issue or {}).get("orderTransactions") or []):
+        paid = payments.get(parent["parentId"])
+        amount = Decimal(parent["transactionAmount"]["amount"])
+        where = ["input", "financialTransfer", "issueRefund", "orderTransactions", str(index)]
+        if paid is None or paid["kind"] not in ("sale", "capture"):
+            return _process_refused("Parent transaction not found.", where, "NOT_FOUND")
+        left = Decimal(str(paid["amount"])) - shop.refunded.get(parent["parentId"], Decimal(0))
+        if amount > left:
+            return _process_refused(f"Refund amount {amount} exceeds the refundable amount {left}.", where, "INVALID")
+        transactions.append((parent["parentId"], paid["gateway"], amount))
+    credits = [
+        Decimal(method["storeCreditRefund"]["amount"]["amount"])
+        for method in (issue or {}).get("refundMethods") or []
+        if method.get("storeCreditRefund")
+    ]
+    for line, units in processing:
+        line.processed_quantity += units
+    if all(line.processed_quantity >= line.quantity for line in fake_return.lines):
+        fake_return.status = "CLOSED"
+    for parent_id, _gateway, amount in transactions:
+        shop.refunded[parent_id] = shop.refunded.get(parent_id, Decimal(0)) + amount
+    if issue is not None:
+        refund = _refund_made(shop, fake_return.id, order, processing, transactions, credits, data, currency)
+        order.setdefault("refunds", []).append(refund)
+        shop.send_webhook("refunds/create", refund)
+    node = {"id": gid("Return", fake_return.id), "status": fake_return.status}
+    return {"returnProcess": {"return": node, "userErrors": []}}
+
+
+def _refund_made(
+    shop: FakeShop,
+    return_id: int,
+    order: dict[str, Any],
+    processing: list[Any],
+    transactions: list[tuple[str, str, Decimal]],
+    credits: list[Decimal],
+    data: dict[str, Any],
+    currency: str,
+) -> dict[str, Any]:
+    """The refund in the shape of the refunds/create webhook."""
+    items = {int(item["id"]): item for item in order["line_items"]}
+    refund_lines = []
+    for line, units in processing:
+        item = items[line.line_item_id]
+        discounts = sum((Decimal(str(a["amount"])) for a in item.get("discount_allocations") or []), Decimal(0))
+        paid = Decimal(str(item["price"])) * int(item["quantity"]) - discounts
+        tax = sum((Decimal(str(t["price"])) for t in item.get("tax_lines") or []), Decimal(0))
+        share = Decimal(units) / int(item["quantity"])
+        refund_lines.append(
+            {
+                "line_item_id": line.line_item_id,
+                "quantity": units,
+                "subtotal": str((paid * share).quantize(Decimal("0.01"))),
+                "total_tax": str((tax * share).quantize(Decimal("0.01"))),
+            }
+        )
+    shipping = (data.get("refundShipping") or {}).get("shippingRefundAmount")
+    money = [
+        {"kind": "refund", "status": "success", "gateway": gateway, "amount": str(amount), "currency": currency,
+         "parent_id": legacy(parent_id)}
+        for parent_id, gateway, amount in transactions
+    ] + [
+        {"kind": "refund", "status": "success", "gateway": "shopify_store_credit", "amount": str(amount),
+         "currency": currency}
+        for amount in credits
+    ]  # fmt: skip
+    return {
+        "id": shop.new_id(),
+        "order_id": int(order["id"]),
+        "return": {"id": return_id, "admin_graphql_api_id": gid("Return", return_id)},
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "note": data.get("note"),
+        "refund_line_items": refund_lines,
+        "refund_shipping_lines": (
+            [{"subtotal_amount_set": {"shop_money": {"amount": shipping["amount"], "currency_code": currency}}}]
+            if shipping
+            else []
+        ),
+        "transactions": money,
+    }
+
+
+def _process_refused(message: str, field: list[str], code: str) -> dict[str, Any]:
+    return {"returnProcess": {"return": None, "userErrors": _refusal(message, field, code)}}
 
 
 def move_fulfillment_order(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:

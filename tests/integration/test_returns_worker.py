@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -71,25 +70,6 @@ def ask(stack: Stack, shop: RunningFakeShop, store: str, lines: list[tuple], at:
 
 def record(stack: Stack, store: str, return_id: int):  # noqa: ANN201
     return stack.services.returns.get(domain(store), return_id)
-
-
-@pytest.fixture
-def automated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
-    """Turns a store's automation on in a copy of its policy file, as the merchant would edit it."""
-
-    def turn_on(store: str, approve: bool = False, decline: bool = False) -> None:
-        folder = tmp_path / "policies"
-        shutil.copytree(policies.POLICY_DIR, folder, dirs_exist_ok=True)
-        path = folder / f"{store}.toml"
-        text = path.read_text()
-        text = text.replace("auto_approve = false", f"auto_approve = {str(approve).lower()}")
-        text = text.replace("auto_decline = false", f"auto_decline = {str(decline).lower()}")
-        path.write_text(text)
-        monkeypatch.setattr(policies, "POLICY_DIR", folder)
-        policies.load_policy.cache_clear()
-
-    yield turn_on
-    policies.load_policy.cache_clear()
 
 
 @pytest.mark.parametrize(
@@ -178,10 +158,19 @@ def test_with_auto_decline_on_a_declined_return_is_declined_in_shopify_with_the_
     assert declined.decline == {"reason": reason, "note": found.evaluation["lines"][0]["explanation"]}
 
 
-def test_a_partial_or_review_decision_is_never_acted_on_even_with_automation_on(stack, shop, automated):
+def test_a_line_held_only_for_inspection_is_approved_so_that_its_parcel_can_come_back(stack, shop, automated):
     automated("little-twinkle-stars", approve=True, decline=True)
     return_id = ask(stack, shop, "little-twinkle-stars", [(DRESS, 1, "style")])
-    assert record(stack, "little-twinkle-stars", return_id).status == "awaiting_review"
+    found = record(stack, "little-twinkle-stars", return_id)
+    assert (found.decision, found.status) == ("review", "auto_approved")
+    assert shop.state.returns[return_id].status == "OPEN"
+
+
+def test_a_line_a_person_must_judge_is_never_acted_on_even_with_automation_on(stack, shop, automated):
+    automated("starlightes", approve=True, decline=True)
+    asked = [(DRESS, 1, "other", "The parcel sat at the depot for a week")]
+    return_id = ask(stack, shop, "starlightes", asked, at="2026-03-29T18:00:00Z")
+    assert record(stack, "starlightes", return_id).status == "awaiting_review"
     assert stack.services.outbox.list() == []
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, and_, or_, select, update
@@ -27,6 +28,16 @@ AWAITING_REVIEW = "awaiting_review"
 # Shopify's statuses of a return in the order they can follow one another; a late webhook never moves one back.
 SHOPIFY_STATUS_RANK = {"requested": 0, "open": 1, "declined": 2, "canceled": 2, "closed": 3}
 SETTLED_WITHOUT_REFUND = ("declined", "canceled")
+# The inspection stage's steps in the order they follow one another; a late webhook never moves one back.
+STAGE_RANK = {
+    "awaiting_parcel": 1,
+    "inspection_review": 2,
+    "inspected": 2,
+    "proposed": 2,
+    "refund_sent": 3,
+    "processed": 4,
+    "refunded": 5,
+}
 
 
 class UnknownReturn(LookupError):
@@ -74,6 +85,45 @@ class ReturnRecord:
     overrides: list[dict[str, Any]]
     created_at: datetime
     updated_at: datetime
+    stage: str | None = None
+    inspection: dict[str, Any] | None = None
+    outcome: dict[str, Any] | None = None
+    proposal: dict[str, Any] | None = None
+    refund_action_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Inspected:
+    """The inspection stage's answer, ready to be recorded: the outcome, and the refund proposal with the outbox
+    action performing it (none: a person confirms it first, or nothing is due)."""
+
+    stage: str
+    outcome: dict[str, Any]
+    proposal: dict[str, Any] | None = None
+    action: PlannedAction | None = None
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    shop: str
+    return_id: int
+    order_id: int | None
+    stage: str | None
+    currency: str | None
+    proposed: Decimal
+    refunded: Decimal
+    refunds: int
+
+    @property
+    def difference(self) -> Decimal:
+        return self.refunded - self.proposed
+
+    @property
+    def flag(self) -> str | None:
+        """Why a person should look: a refund other than the one proposed."""
+        if self.refunds and self.difference:
+            return f"refunded {self.refunded} against {self.proposed} proposed ({self.difference:+})"
+        return None
 
 
 def _record(row: Any) -> ReturnRecord:
@@ -202,9 +252,16 @@ class ReturnsStore:
         return _record(found) if found else None
 
     def list_returns(
-        self, shop: str | None = None, status: str | None = None, limit: int = 100, order_id: int | None = None
+        self,
+        shop: str | None = None,
+        status: str | None = None,
+        limit: int = 100,
+        order_id: int | None = None,
+        return_id: int | None = None,
     ) -> list[ReturnRecord]:
         query = select(returns).order_by(returns.c.updated_at.desc(), returns.c.id.desc()).limit(limit)
+        if return_id is not None:
+            query = query.where(returns.c.return_id == return_id)
         if shop:
             query = query.where(returns.c.shop == shop)
         if status:
@@ -284,6 +341,110 @@ class ReturnsStore:
         if later != current.shopify_status:
             self._set(connection, current, shopify_status=later, status=_settled(current.status, later), updated_at=now)
 
+    # Inspection and refund ----------------------------------------------------------------------------------
+
+    def merge_inspection(self, shop: str, return_id: int, change: Mapping[str, Mapping[str, Any]]) -> ReturnRecord:
+        """Merge what is known of some lines (their dispositions per reverse fulfillment order, or a person's
+        findings) into the record's inspection; returns the record as it now stands."""
+        with self.engine.begin() as connection:
+            current = self._locked(connection, shop, return_id)
+            lines = {key: dict(value) for key, value in ((current.inspection or {}).get("lines") or {}).items()}
+            for line_id, found in change.items():
+                merged = lines.setdefault(line_id, {})
+                merged["dispositions"] = {**merged.get("dispositions", {}), **found.get("dispositions", {})}
+                if "form" in found:
+                    merged.update(form=found["form"], by=found["by"], at=found["at"])
+            self._set(connection, current, inspection={"lines": lines})
+            return _record(self._locked(connection, shop, return_id))
+
+    def save_inspection(self, record: ReturnRecord, inspected: Inspected, now: datetime) -> list[int]:
+        """Record the inspection stage's outcome and, in the same transaction, its refund action. Nothing is
+        written if the inspection changed since `record` was read (the newer one's outcome stands), and a
+        proposal a person made, or a refund already sent, is never replaced."""
+        with self.engine.begin() as connection:
+            current = self._locked(connection, record.shop, record.return_id)
+            if current.inspection != record.inspection:
+                return []
+            values: dict[str, Any] = {"outcome": inspected.outcome, "updated_at": now}
+            settled = current.refund_action_id is not None or (current.proposal or {}).get("by")
+            if not settled:
+                values.update(stage=inspected.stage, proposal=inspected.proposal)
+                if inspected.action is not None:
+                    values["refund_action_id"] = add_actions(connection, [inspected.action], now).ids[
+                        inspected.action.key
+                    ]
+            self._set(connection, current, **values)
+            action_id = values.get("refund_action_id")
+        return [action_id] if action_id is not None else []
+
+    def decide_refund(
+        self, shop: str, return_id: int, proposal: dict[str, Any], action: PlannedAction, now: datetime
+    ) -> list[int]:
+        """A person confirmed or changed the proposal: it is recorded with who and why, the one it replaced kept
+        in its history, and its refund action written in the same transaction."""
+        with self.engine.begin() as connection:
+            current = self._locked(connection, shop, return_id)
+            earlier = current.proposal or {}
+            history = [*earlier.get("history", []), {k: v for k, v in earlier.items() if k != "history"}]
+            added = add_actions(connection, [action], now)
+            self._set(
+                connection,
+                current,
+                proposal={**proposal, "history": history if earlier else []},
+                stage="refund_sent",
+                refund_action_id=added.ids[action.key],
+                updated_at=now,
+            )
+        return added.new
+
+    def advance_stage(self, shop: str, return_id: int, stage: str, now: datetime) -> None:
+        """Shopify processed the return, or its refund arrived: the stage moves forward, never back."""
+        with self.engine.begin() as connection:
+            row = connection.execute(
+                select(returns).where(returns.c.shop == shop, returns.c.return_id == return_id).with_for_update()
+            ).first()
+            if row is not None and STAGE_RANK[stage] > STAGE_RANK.get(row.stage or "", 0):
+                self._set(connection, row, stage=stage, updated_at=now)
+
+    def ledger(self, shop: str | None = None, limit: int = 100) -> list[LedgerRow]:
+        """Each return with a refund proposed: what was proposed against what Shopify refunded."""
+        query = (
+            select(returns)
+            .where(returns.c.proposal.is_not(None))
+            .order_by(returns.c.updated_at.desc(), returns.c.id.desc())
+            .limit(limit)
+        )
+        if shop:
+            query = query.where(returns.c.shop == shop)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+            paid: dict[tuple[str, int], list[Decimal]] = {}
+            if rows:
+                found = connection.execute(
+                    select(refunds.c.shop, refunds.c.return_id, refunds.c.total).where(
+                        refunds.c.return_id.in_([row.return_id for row in rows])
+                    )
+                )
+                for refund_shop, refunded_return, total in found:
+                    paid.setdefault((refund_shop, refunded_return), []).append(Decimal(total))
+        ledger = []
+        for row in rows:
+            plan = row.proposal["plan"]
+            made = paid.get((row.shop, row.return_id), [])
+            ledger.append(
+                LedgerRow(
+                    row.shop,
+                    row.return_id,
+                    row.order_id,
+                    row.stage,
+                    plan.get("currency"),
+                    Decimal(plan["total"]),
+                    sum(made, Decimal(0)),
+                    len(made),
+                )
+            )
+        return ledger
+
     # Refunds ------------------------------------------------------------------------------------------------
 
     def save_refund(self, row: Mapping[str, Any]) -> bool:
@@ -300,6 +461,14 @@ class ReturnsStore:
         )
         with self.engine.connect() as connection:
             return [dict(row._mapping) for row in connection.execute(query)]
+
+    def refund_return(self, shop: str, refund_id: int) -> int | None:
+        """The return a recorded refund settles, if it was linked to one."""
+        with self.engine.connect() as connection:
+            found = connection.execute(
+                select(refunds.c.return_id).where(refunds.c.shop == shop, refunds.c.id == refund_id)
+            ).scalar()
+        return int(found) if found is not None else None
 
     # Facts a decision reads ---------------------------------------------------------------------------------
 

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 # Every action the sender knows how to perform; a plan naming any other is a bug, refused before it is written.
-ACTION_NAMES = frozenset({"approve_return", "decline_return", "add_tags", "set_order_note", "apply_split_plan"})
+ACTION_NAMES = frozenset(
+    {"approve_return", "decline_return", "process_return", "add_tags", "set_order_note", "apply_split_plan"}
+)
 
 
 class UnknownAction(ValueError):

@@ -156,6 +156,7 @@ class StorePolicy:
     auto_decline: bool
     late_texts: LateTexts = DEFAULT_LATE_TEXTS
     split_objective: Objective = "fewest_packages"
+    auto_refund: bool = False  # perform the refund inspection grants, without a person confirming it
 
     @property
     def zone(self) -> tzinfo:
@@ -277,12 +278,24 @@ def parse_policy(name: str, data: Mapping[str, Any], version: str) -> StorePolic
     automation = top.table("automation", required=False)
     auto_approve = automation.boolean("auto_approve", default=False)
     auto_decline = automation.boolean("auto_decline", default=False)
+    auto_refund = automation.boolean("auto_refund", default=False)
     split = top.table("split", required=False)
     objective: Objective = split.choice("objective", get_args(Objective), default="fewest_packages")
     for table in (store, late_table, automation, split, top):
         table.done()
     return StorePolicy(
-        name, version, country, subdivision, timezone, late, returns, auto_approve, auto_decline, late_texts, objective
+        name,
+        version,
+        country,
+        subdivision,
+        timezone,
+        late,
+        returns,
+        auto_approve,
+        auto_decline,
+        late_texts,
+        objective,
+        auto_refund,
     )
 
 

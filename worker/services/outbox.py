@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from worker.adapters.outbox import DONE
-from worker.adapters.shopify import ShopifyError, ShopifyPort, ShopifyUserError
+from worker.adapters.shopify import RefundToProcess, ShopifyError, ShopifyPort, ShopifyUserError
 from worker.adapters.tokens import NeedsReinstall
 from worker.bootstrap import Services
 from worker.services.credentials import UNINSTALLED
@@ -25,10 +25,19 @@ PERFORM: dict[str, Perform] = {
     "decline_return": lambda shopify, target, params: shopify.decline_return(
         target, params["reason"], params.get("note")
     ),
+    "process_return": lambda shopify, target, params: shopify.process_return(
+        target, refund_to_process(params["refund"], params.get("note"))
+    ),
     "add_tags": lambda shopify, target, params: shopify.add_tags(target, params["tags"]),
     "set_order_note": lambda shopify, target, params: shopify.set_order_note(target, params["note"]),
     "apply_split_plan": apply_split_plan,
 }
+
+
+def refund_to_process(plan: dict[str, Any], note: str | None) -> RefundToProcess:
+    lines = {int(line["line_item_id"]): int(line["quantity"]) for line in plan["lines"]}
+    money = (plan["to_payment"], plan["store_credit"], plan["shipping"])
+    return RefundToProcess(plan["currency"], lines, *money, note=note)
 
 
 def send(ctx: Services, action_id: int) -> str:

@@ -24,8 +24,10 @@ from worker.domain.policy import StorePolicy
 from worker.domain.returns import (
     ProductFacts,
     ReturnDecision,
+    ReturnRequest,
     ReturnRequestError,
     decision_to_json,
+    eligible_at_request,
     evaluate_return,
     gift_flags,
     parse_products,
@@ -68,15 +70,20 @@ def note_reopened(ctx: Services, event: Event) -> None:
     ctx.returns.note_reopened(_reference(event, "open"), ctx.now())
 
 
-def judge_request(ctx: Services, event: Event) -> None:
-    """Gather what Shopify and our records know, let the policy engine decide, record it with its action."""
+def judge_request(ctx: Services, event: Event, shopify_status: str | None = "requested") -> None:
+    """Gather what Shopify and our records know, let the policy engine decide, record it with its action. A
+    changed request (returns/update) is judged again; the same request twice changes nothing."""
+    judge_return(ctx, _reference(event, shopify_status))
+
+
+def judge_return(ctx: Services, ref: ReturnRef) -> None:
+    """judge_request for a return known by its id: also how a disposition for a return we never saw is met."""
     store, now = ctx.returns, ctx.now()
-    ref = _reference(event, "requested")
-    policy_name = ctx.settings.policy_for(event.shop)
+    policy_name = ctx.settings.policy_for(ref.shop)
     if policy_name is None:
         store.hold(ref, "no_policy", NO_POLICY, now)
         return
-    shopify = ctx.shopify_for(event.shop)
+    shopify = ctx.shopify_for(ref.shop)
     if shopify is None:
         store.hold(ref, "needs_details", NEEDS_DETAILS, now)
         return
@@ -101,7 +108,8 @@ def judge_request(ctx: Services, event: Event) -> None:
         ],
     }
     try:
-        decision = _evaluate(ctx, store, shopify, policy, ref, request, now)
+        order, engine_request, products = gather(ctx, shopify, ref, request, now)
+        decision = evaluate_return(policy, order, engine_request, products, now)
     except ReturnRequestError as error:
         store.hold(ref, "cannot_evaluate", str(error), now)
         return
@@ -118,18 +126,13 @@ def judge_request(ctx: Services, event: Event) -> None:
     ctx.dispatch(store.decide(ref, decided, now))
 
 
-def _evaluate(
-    ctx: Services,
-    store: ReturnsStore,
-    shopify: ShopifyPort,
-    policy: StorePolicy,
-    ref: ReturnRef,
-    request: dict[str, Any],
-    now: datetime,
-) -> ReturnDecision:
+def gather(
+    ctx: Services, shopify: ShopifyPort, ref: ReturnRef, request: dict[str, Any], now: datetime
+) -> tuple[dict[str, Any], ReturnRequest, dict[int, ProductFacts]]:
     """Every fact the request carries goes to the engine: reasons and notes, each line's parcel dates, product type
     and tags, the order's discounts, taxes and refunds, gift flags, and the units of the order's other returns.
     The order comes from our records when they hold every returned line, else from Shopify."""
+    store = ctx.returns
     shop, order_id, return_id = ref.shop, ref.order_id or 0, ref.return_id
     line_ids = {line["line_item_id"] for line in request["lines"]}
     order = ctx.records.get_order(shop, order_id)
@@ -150,7 +153,7 @@ def _evaluate(
         }
     )
     products = _product_facts(store, shopify, shop, order, line_ids, now)
-    return evaluate_return(policy, order, engine_request, products, now)
+    return order, engine_request, products
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -222,8 +225,9 @@ def _product_facts(
 
 
 def _action(policy: StorePolicy, ref: ReturnRef, decision: ReturnDecision) -> PlannedAction | None:
-    """What the worker may do alone: approve a full approval, decline a full decline, each if the store allows."""
-    if decision.decision == "approved" and policy.auto_approve:
+    """What the worker may do alone, each if the store allows: approve a return every line of which is eligible
+    (its condition is checked at inspection), decline a full decline."""
+    if decision.decision != "declined" and eligible_at_request(decision) and policy.auto_approve:
         name, params = "approve_return", {}
     elif decision.decision == "declined" and policy.auto_decline:
         reason = next(
@@ -237,10 +241,18 @@ def _action(policy: StorePolicy, ref: ReturnRef, decision: ReturnDecision) -> Pl
     return PlannedAction(ref.shop, name, target, params, f"returns:{ref.shop}:{ref.return_id}:{name}")
 
 
-def _reference(event: Event, shopify_status: str) -> ReturnRef:
+def return_id_of(payload: Mapping[str, Any]) -> int | None:
+    """The return a webhook names: its `id`, else the end of its gid (returns/update carries only the gid)."""
+    if payload.get("id"):
+        return int(payload["id"])
+    gid = payload.get("admin_graphql_api_id")
+    return legacy_id(gid) if isinstance(gid, str) else None
+
+
+def _reference(event: Event, shopify_status: str | None) -> ReturnRef:
     payload = event.payload
     order_id = _object(payload, "order").get("id") or payload.get("order_id")
-    return ReturnRef(event.shop, int(payload["id"]), int(order_id) if order_id else None, shopify_status)
+    return ReturnRef(event.shop, return_id_of(payload) or 0, int(order_id) if order_id else None, shopify_status)
 
 
 def _object(payload: Mapping[str, Any], key: str) -> Mapping[str, Any]:

@@ -2,12 +2,15 @@
 
 from worker.adapters.shopify.client import ShopifyClient
 from worker.adapters.shopify.port import (
+    DisposedLine,
     FulfillmentSummary,
     OrderSummary,
     ProductFacts,
+    RefundToProcess,
     ReturnLine,
     ReturnRequest,
     ReturnSummary,
+    ReverseFulfillmentOrder,
     ShopifyPort,
     topic_enum_name,
 )
@@ -23,14 +26,17 @@ from worker.domain.ids import legacy_id, to_gid
 from worker.domain.split.execution import FulfillmentOrder, FulfillmentOrderLine
 
 __all__ = [
+    "DisposedLine",
     "FulfillmentOrder",
     "FulfillmentOrderLine",
     "FulfillmentSummary",
     "OrderSummary",
     "ProductFacts",
+    "RefundToProcess",
     "ReturnLine",
     "ReturnRequest",
     "ReturnSummary",
+    "ReverseFulfillmentOrder",
     "ShopifyClient",
     "ShopifyError",
     "ShopifyNotFound",

@@ -13,12 +13,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import requests
 
 from worker.adapters.shopify import documents, shapes
-from worker.adapters.shopify.port import OrderSummary, ProductFacts, ReturnRequest, topic_enum_name
+from worker.adapters.shopify.port import (
+    OrderSummary,
+    ProductFacts,
+    RefundToProcess,
+    ReturnRequest,
+    ReverseFulfillmentOrder,
+    topic_enum_name,
+)
 from worker.adapters.shopify.transport import (
     DEFAULT_MAX_ATTEMPTS,
     GraphQLTransport,
@@ -142,7 +150,40 @@ class ShopifyClient:
         lines = [line for page in pages for line in page["fulfillmentLineItems"]["nodes"]]
         return shapes.rest_fulfillment(pages[0], lines)
 
+    def fetch_reverse_fulfillment_order(self, gid: str) -> ReverseFulfillmentOrder:
+        """Its lines with the dispositions Shopify holds, and the return it belongs to."""
+        rfo_gid = to_gid("ReverseFulfillmentOrder", gid)
+        data = self.graphql(documents.FETCH_REVERSE_FULFILLMENT_ORDER, {"id": rfo_gid})
+        return shapes.reverse_fulfillment_order(self._required(data, "reverseFulfillmentOrder", rfo_gid))
+
     # Mutations
+
+    def process_return(self, return_gid: str, refund: RefundToProcess) -> dict[str, Any]:
+        """Processes the return's units and refunds the money: to the order's payments (its successful sales and
+        captures, in turn), as store credit, with the shipping share named. Safe to repeat: units Shopify has
+        processed already are not asked for again, and a return with nothing left to process is done."""
+        gid = to_gid("Return", return_gid)
+        node = self._required(self.graphql(documents.RETURN_FOR_PROCESSING, {"id": gid}), "return", gid)
+        lines = _process_lines(node["returnLineItems"]["nodes"], refund.lines)
+        if not lines:
+            return {"return": gid, "status": node["status"], "already_processed": True}
+        process: dict[str, Any] = {"returnId": gid, "returnLineItems": lines, "notifyCustomer": True}
+        if refund.note:
+            process["note"] = refund.note
+        transfer = _refund_transfer(node["order"]["transactions"], refund)
+        if transfer:
+            process["financialTransfer"] = {"issueRefund": transfer}
+        if Decimal(refund.shipping) > 0:
+            process["refundShipping"] = {"shippingRefundAmount": _money_input(refund.shipping, refund.currency)}
+        try:
+            payload = self._mutate(documents.PROCESS_RETURN, {"input": process}, "returnProcess")
+        except ShopifyUserError:
+            again = self._required(self.graphql(documents.RETURN_FOR_PROCESSING, {"id": gid}), "return", gid)
+            if _process_lines(again["returnLineItems"]["nodes"], refund.lines):
+                raise
+            return {"return": gid, "status": again["status"], "already_processed": True}
+        processed = payload.get("return") or {}
+        return {"return": gid, "status": processed.get("status"), "already_processed": False}
 
     def approve_return(self, return_gid: str) -> None:
         gid = to_gid("Return", return_gid)
@@ -285,6 +326,49 @@ def _line_inputs(lines: Mapping[str, int]) -> list[dict[str, Any]]:
         {"id": to_gid("FulfillmentOrderLineItem", line_id), "quantity": int(quantity)}
         for line_id, quantity in lines.items()
     ]
+
+
+def _process_lines(nodes: Iterable[Mapping[str, Any]], wanted: Mapping[int, int]) -> list[dict[str, Any]]:
+    """Return line items and units to process for the units wanted per order line item, leaving out what
+    Shopify has processed already."""
+    left = dict(wanted)
+    lines = []
+    for node in nodes:
+        item = (node.get("fulfillmentLineItem") or {}).get("lineItem")
+        line_item_id = legacy_id(item["id"]) if item else None
+        open_units = int(node["quantity"]) - int(node["processedQuantity"])
+        units = min(left.get(line_item_id or 0, 0), open_units)
+        if units > 0 and line_item_id is not None:
+            lines.append({"id": node["id"], "quantity": units})
+            left[line_item_id] -= units
+    return lines
+
+
+def _refund_transfer(transactions: Iterable[Mapping[str, Any]], refund: RefundToProcess) -> dict[str, Any] | None:
+    """The money part of returnProcess: the amount to the original payment taken from the order's successful
+    sales and captures in turn, and the store credit."""
+    to_payment, credit = Decimal(refund.to_payment), Decimal(refund.store_credit)
+    if to_payment <= 0 and credit <= 0:
+        return None
+    parents = []
+    left = to_payment
+    paid = [t for t in transactions if t["kind"] in ("SALE", "CAPTURE") and t["status"] == "SUCCESS"]
+    for transaction in paid:
+        if left <= 0:
+            break
+        amount = min(left, Decimal(transaction["amountSet"]["shopMoney"]["amount"]))
+        parents.append({"parentId": transaction["id"], "transactionAmount": _money_input(amount, refund.currency)})
+        left -= amount
+    if left > 0 and paid:  # more than was paid: Shopify refuses it, and its message reaches the proposal
+        parents.append({"parentId": paid[0]["id"], "transactionAmount": _money_input(left, refund.currency)})
+    transfer: dict[str, Any] = {"orderTransactions": parents}
+    if credit > 0:
+        transfer["refundMethods"] = [{"storeCreditRefund": {"amount": _money_input(credit, refund.currency)}}]
+    return transfer
+
+
+def _money_input(amount: Decimal | str, currency: str) -> dict[str, str]:
+    return {"amount": str(amount), "currencyCode": currency}
 
 
 def _updated_after(since: datetime) -> str:

@@ -325,3 +325,57 @@ mutation SetOrderNote($input: OrderInput!) {
   }
 }
 """
+
+# A disposition names only its reverse fulfillment order: which return it belongs to is read from the order's
+# returns, and what each line's dispositions say is read here, never taken from the webhook.
+FETCH_REVERSE_FULFILLMENT_ORDER = """
+query FetchReverseFulfillmentOrder($id: ID!) {
+  reverseFulfillmentOrder(id: $id) {
+    id
+    status
+    order {
+      id
+      returns(first: 10) { nodes { id reverseFulfillmentOrders(first: 5) { nodes { id } } } }
+    }
+    lineItems(first: 50) {
+      nodes {
+        id
+        totalQuantity
+        fulfillmentLineItem { lineItem { id } }
+        dispositions { id type quantity }
+      }
+    }
+  }
+}
+"""
+
+# What processing a return needs: its lines (with what is processed already) and the order's payments to refund.
+RETURN_FOR_PROCESSING = """
+query ReturnForProcessing($id: ID!) {
+  return(id: $id) {
+    id
+    status
+    order {
+      id
+      transactions(first: 20) { id kind status gateway amountSet { shopMoney { amount currencyCode } } }
+    }
+    returnLineItems(first: 50) {
+      nodes {
+        id
+        quantity
+        processedQuantity
+        ... on ReturnLineItem { fulfillmentLineItem { lineItem { id } } }
+      }
+    }
+  }
+}
+"""
+
+PROCESS_RETURN = """
+mutation ProcessReturn($input: ReturnProcessInput!) {
+  returnProcess(input: $input) {
+    return { id status }
+    userErrors { field message code }
+  }
+}
+"""

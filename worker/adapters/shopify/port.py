@@ -54,6 +54,35 @@ class OrderSummary:
     returns: tuple[ReturnSummary, ...]
 
 
+@dataclass(frozen=True)
+class DisposedLine:
+    line_item_id: int | None  # the order's line item; None where Shopify does not link one
+    quantity: int
+    dispositions: Mapping[str, int]  # disposition type, lower case (restocked, missing, ...) -> units
+
+
+@dataclass(frozen=True)
+class ReverseFulfillmentOrder:
+    """A parcel's worth of a return coming back, with what the merchant found for each line."""
+
+    id: str
+    return_id: str | None  # the Return gid it belongs to; None when Shopify does not list it
+    order_id: str | None
+    lines: tuple[DisposedLine, ...]
+
+
+@dataclass(frozen=True)
+class RefundToProcess:
+    """What `process_return` asks Shopify to do: units per order line item and the money, in the order's currency."""
+
+    currency: str
+    lines: Mapping[int, int]
+    to_payment: str  # decimal strings
+    store_credit: str
+    shipping: str
+    note: str | None = None
+
+
 class ProductFacts(TypedDict):
     product_type: str
     tags: list[str]
@@ -83,6 +112,10 @@ class ShopifyPort(Protocol):
     def count_orders_updated_since(self, since: datetime) -> int: ...
 
     def fetch_fulfillment(self, fulfillment_gid: str) -> dict[str, Any]: ...
+
+    def fetch_reverse_fulfillment_order(self, gid: str) -> ReverseFulfillmentOrder: ...
+
+    def process_return(self, return_gid: str, refund: RefundToProcess) -> dict[str, Any]: ...
 
     def approve_return(self, return_gid: str) -> None: ...
 

@@ -12,12 +12,14 @@ from decimal import Decimal
 from typing import Any
 
 from worker.adapters.shopify.port import (
+    DisposedLine,
     FulfillmentSummary,
     OrderSummary,
     ProductFacts,
     ReturnLine,
     ReturnRequest,
     ReturnSummary,
+    ReverseFulfillmentOrder,
 )
 from worker.domain.ids import legacy_id
 from worker.domain.split.execution import FulfillmentOrder, FulfillmentOrderLine
@@ -317,3 +319,24 @@ def _money(money_bag: Mapping[str, Any]) -> str:
 
 def _optional_id(node: Mapping[str, Any] | None) -> int | None:
     return legacy_id(node["id"]) if node else None
+
+
+def reverse_fulfillment_order(node: Mapping[str, Any]) -> ReverseFulfillmentOrder:
+    order = node.get("order") or {}
+    owner = next(
+        (
+            found["id"]
+            for found in (order.get("returns") or {}).get("nodes", [])
+            if any(rfo["id"] == node["id"] for rfo in found["reverseFulfillmentOrders"]["nodes"])
+        ),
+        None,
+    )
+    lines = []
+    for line in node["lineItems"]["nodes"]:
+        disposed: dict[str, int] = {}
+        for disposition in line["dispositions"]:
+            kind = str(disposition["type"]).lower()
+            disposed[kind] = disposed.get(kind, 0) + int(disposition["quantity"])
+        item = (line.get("fulfillmentLineItem") or {}).get("lineItem")
+        lines.append(DisposedLine(_optional_id(item), int(line["totalQuantity"]), disposed))
+    return ReverseFulfillmentOrder(node["id"], owner, order.get("id"), tuple(lines))

@@ -23,6 +23,13 @@ returns = Table(
     Column("policy_version", String(32)),
     Column("action_id", Integer),  # the outbox action written with the decision, if any
     Column("overrides", Document, nullable=False),  # [{by, at, why, old_decision, decision}], oldest first
+    # The inspection stage: request (none yet), awaiting_parcel, inspection_review, inspected, proposed,
+    # refund_sent, refunded
+    Column("stage", String(30)),
+    Column("inspection", Document),  # {lines: {line item id: {dispositions: {type: units}, form, by, at}}}
+    Column("outcome", Document),  # the engine's answer on the facts found, with the policy's version and the plan
+    Column("proposal", Document),  # {revision, plan, by, why, at, history: [earlier proposals]}
+    Column("refund_action_id", Integer),  # the outbox action performing the refund (returnProcess)
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("shop", "return_id", name="uq_returns_shop_return"),

@@ -6,6 +6,7 @@ from worker.domain.returns.decision import (
     ReturnDecision,
     WindowSpan,
     decision_to_json,
+    eligible_at_request,
 )
 from worker.domain.returns.engine import evaluate_return
 from worker.domain.returns.request import (
@@ -29,6 +30,7 @@ __all__ = [
     "ReturnRequestError",
     "WindowSpan",
     "decision_to_json",
+    "eligible_at_request",
     "evaluate_return",
     "gift_flags",
     "parse_products",

@@ -90,6 +90,22 @@ class ReturnDecision:
     pending_review: RefundSummary  # what the lines waiting on a person would add if granted as shown
 
 
+# Reasons that explain a line without holding it for a person.
+_NOTES = frozenset(
+    {"partial_refund", "defect_exception", "no_exchanges", "gift_store_credit", "postage_deducted", "units_missing"}
+)
+
+
+def eligible_at_request(decision: ReturnDecision) -> bool:
+    """Every line can be approved now: approved, or held only until its condition is seen at inspection (what a
+    request cannot state). Such a return is approved in Shopify so that its parcel can come back."""
+    return all(
+        line.decision == "approved"
+        or (line.decision == "review" and set(line.reasons) - _NOTES == {"needs_inspection"})
+        for line in decision.lines
+    )
+
+
 def overall(lines: tuple[LineDecision, ...]) -> Overall:
     if any(line.decision == "review" for line in lines):
         return "review"

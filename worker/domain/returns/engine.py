@@ -169,6 +169,8 @@ def _decide_line(
     else:
         _judge_window(ctx, verdict)
         _judge_requirements(rules, line, verdict)
+    if line.found:
+        _judge_found(line.found, verdict)
     overrides = rules.defects.overrides if verdict.defect else frozenset()
     product = products.get(bought.product_id) if bought.product_id is not None else None
     _judge_exclusions(rules, bought, product, overrides, verdict)
@@ -244,6 +246,17 @@ def _judge_requirements(rules: ReturnsPolicy, line: ReturnLine, verdict: _Verdic
             verdict.grant(requirement.partial_percent[value], "partial_refund", requirement.fact == "packaging")
         elif value not in requirement.accepted:
             verdict.declines.append("condition_not_met")
+
+
+def _judge_found(found: tuple[str, ...], verdict: _Verdict) -> None:
+    """What inspection found: a unit that never came back is not refunded, a contradiction goes to a person."""
+    for reason in found:
+        if reason == "not_returned":
+            verdict.declines.append(reason)
+        elif reason == "contradictory_facts":
+            verdict.reviews.append(reason)
+        else:
+            verdict.notes.append(reason)
 
 
 def _judge_defect(ctx: _Context, line: ReturnLine, verdict: _Verdict) -> None:

@@ -34,6 +34,10 @@ _SENTENCES = {
     "partial_refund": "The packaging or accessories fall short of the store's terms, so {percent} % is refunded.",
     "no_exchanges": "The store does not offer this exchange, so the item is refunded and can be reordered.",
     "gift_store_credit": "A gift shipped to its recipient is returned as store credit.",
+    "not_returned": "Shopify's disposition says the item never came back, so nothing is refunded for it.",
+    "contradictory_facts": "The inspection and Shopify's disposition disagree about the item, so a person should "
+    "decide.",
+    "units_missing": "Some units never came back; only the {asked} returned are refunded.",
     "postage_deducted": "The {postage} postage the store paid on this free-shipping order is kept from the refund.",
 }
 _IN_REVIEW = {
@@ -43,6 +47,7 @@ _IN_REVIEW = {
 }
 _ELIGIBLE = "Eligible: asked within the {window_days}-day window and meeting the store's terms."
 _PRIORITY = (
+    "units_missing",
     "postage_deducted",
     "defect_exception",
     "late_window",

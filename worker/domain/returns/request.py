@@ -33,6 +33,7 @@ class ReturnLine:
     delivered_at: datetime | None = None  # this line's own parcel; before the request's dates
     fulfilled_at: datetime | None = None
     note: str | None = None  # the customer's words, for the person who reviews the line
+    found: tuple[str, ...] = ()  # what inspection found: not_returned, units_missing, contradictory_facts
 
 
 @dataclass(frozen=True)

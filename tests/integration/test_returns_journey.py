@@ -1,0 +1,176 @@
+"""A return from request to refund, one store at a time: a signed returns/request in, judged under the store's
+policy, approved in Shopify, the parcel disposed, inspected, the refund made with returnProcess in the fake Admin
+API, and the refunds/create it sends back (signed) closing the loop in the ledger."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from config import policies
+from config.settings import Settings
+from tests.fakeshopify import FakeShop, RunningFakeShop, serve_fake_shop
+from tests.fakeshopify.state import WebhookSink
+from tests.support import TEST_SECRET, Stack
+from worker.adapters.shopify import legacy_id
+from worker.services import return_refunds
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "returns_worker"
+ORDER = json.loads((FIXTURES / "order.json").read_text())
+DRESS, SWIMSUIT = 31001, 31002  # delivered 2026-03-02 15:00 UTC
+IN_WINDOW = "2026-03-03T10:00:00Z"  # the next day: inside every store's window (and starlightes' 48 hours)
+
+
+def domain(store: str) -> str:
+    return f"{store}.myshopify.com"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Every store's policy is configured for its own shop domain."""
+    return replace(settings, shop_policies={domain(name): name for name in policies.store_names()})
+
+
+@pytest.fixture
+def shop() -> Iterator[RunningFakeShop]:
+    state = FakeShop()
+    state.add_product(41001, "Dresses")
+    state.add_product(41002, "Swimwear")
+    with serve_fake_shop(state) as running:
+        yield running
+
+
+def begin(stack: Stack, shop: RunningFakeShop, store: str, order: dict[str, Any], lines: list[tuple]) -> str:
+    """The order is in Shopify, its shop's webhooks reach our receiver signed, and the customer asks to return
+    `lines`: returns/request arrives and is worked."""
+    shop.state.add_order(order, location_id=1)
+    shop.state.webhooks = WebhookSink(
+        lambda body, headers: stack.client.post("/webhooks", data=body, headers=headers), TEST_SECRET, domain(store)
+    )
+    stack.connect(shop)
+    return_gid = shop.state.add_return(int(order["id"]), lines, created_at=IN_WINDOW)
+    body = {"id": legacy_id(return_gid), "admin_graphql_api_id": return_gid, "status": "requested",
+            "order": {"id": order["id"], "admin_graphql_api_id": order["admin_graphql_api_id"]}}  # fmt: skip
+    stack.deliver("returns/request", json.dumps(body).encode(), f"request:{return_gid}", shop=domain(store))
+    stack.work()
+    return return_gid
+
+
+def record(stack: Stack, store: str, return_gid: str):  # noqa: ANN201
+    return stack.services.returns.get(domain(store), legacy_id(return_gid))
+
+
+def ledger_row(stack: Stack, store: str, return_gid: str):  # noqa: ANN201
+    (row,) = [row for row in stack.services.returns.ledger(domain(store)) if row.return_id == legacy_id(return_gid)]
+    return row
+
+
+def dispose(stack: Stack, shop: RunningFakeShop, return_gid: str, line: int, kind: str) -> None:
+    shop.state.dispose(return_gid, line, kind)
+    stack.work()
+
+
+def assert_refunded(stack: Stack, shop: RunningFakeShop, store: str, return_gid: str, amount: str) -> None:
+    assert stack.failed_jobs() == []
+    (processed,) = shop.state.mutations_named("ProcessReturn")
+    moved = processed["input"]["financialTransfer"]["issueRefund"]["orderTransactions"]
+    assert sum(Decimal(t["transactionAmount"]["amount"]) for t in moved) == Decimal(amount)
+    assert shop.state.returns[legacy_id(return_gid)].status == "CLOSED"
+    row = ledger_row(stack, store, return_gid)
+    assert (row.stage, row.proposed, row.refunded, row.flag) == ("refunded", Decimal(amount), Decimal(amount), None)
+
+
+def test_starlightes_refunds_half_for_a_damaged_box_once_inspected(stack, shop, automated):
+    automated("starlightes", approve=True, refund=True)
+    return_gid = begin(stack, shop, "starlightes", ORDER, [(DRESS, 1, "style")])
+    asked = record(stack, "starlightes", return_gid)
+    assert (asked.decision, asked.status, asked.evaluation["lines"][0]["reasons"]) == (
+        "review", "auto_approved", ["needs_inspection"],
+    )  # fmt: skip
+    assert shop.state.returns[legacy_id(return_gid)].status == "OPEN"
+
+    dispose(stack, shop, return_gid, DRESS, "restocked")
+    waiting = record(stack, "starlightes", return_gid)
+    assert (waiting.stage, waiting.outcome["outcome"]) == ("inspection_review", "review")
+    assert waiting.outcome["evaluation"]["lines"][0]["reasons"] == ["needs_inspection"]
+
+    facts = {"packaging": "minor_damage", "tags_attached": True, "missing_accessories": "none"}
+    return_refunds.record_form(stack.services, legacy_id(return_gid), DRESS, facts, by="Ana")
+    stack.work()
+    inspected = record(stack, "starlightes", return_gid)
+    assert inspected.outcome["outcome"] == "partial_refund"
+    assert inspected.outcome["evaluation"]["lines"][0]["refund_percent"] == 50
+    assert inspected.outcome["policy_version"] == inspected.policy_version
+    assert_refunded(stack, shop, "starlightes", return_gid, "30.00")
+
+
+def test_charms_fr_deducts_the_postage_of_a_free_shipping_order_returned_whole(stack, shop):
+    order = copy.deepcopy(ORDER)
+    order["line_items"] = order["line_items"][:1]
+    order["shipping_lines"][0].update(price="0.00", discounted_price="0.00")
+    order["total_price"] = "60.00"
+    order["fulfillments"][0]["line_items"] = [{"id": DRESS, "quantity": 1}]
+    return_gid = begin(stack, shop, "charms-fr", order, [(DRESS, 1, "unwanted")])
+    assert record(stack, "charms-fr", return_gid).status == "awaiting_review"
+    shop.state.approve(return_gid)  # the merchant approves it in Shopify's admin
+    stack.work()
+
+    dispose(stack, shop, return_gid, DRESS, "restocked")
+    proposed = record(stack, "charms-fr", return_gid)
+    assert (proposed.stage, proposed.outcome["outcome"]) == ("proposed", "full_refund")
+    assert proposed.outcome["evaluation"]["refund"]["deductions"] == "4.90"
+    assert shop.state.mutations_named("ProcessReturn") == []
+
+    return_refunds.decide_refund(stack.services, legacy_id(return_gid), by="Claire", why="parcel checked")
+    stack.work()
+    assert_refunded(stack, shop, "charms-fr", return_gid, "55.10")
+    assert record(stack, "charms-fr", return_gid).proposal["by"] == "Claire"
+
+
+def test_little_twinkle_stars_refunds_the_tax_and_not_the_shipping(stack, shop, automated):
+    automated("little-twinkle-stars", approve=True, refund=True)
+    order = copy.deepcopy(ORDER)
+    order["line_items"][0]["tax_lines"] = [{"price": "4.80", "rate": 0.08, "title": "NY State Tax"}]
+    return_gid = begin(stack, shop, "little-twinkle-stars", order, [(DRESS, 1, "style")])
+    dispose(stack, shop, return_gid, DRESS, "restocked")
+    return_refunds.record_form(stack.services, legacy_id(return_gid), DRESS, {"tags_attached": True}, by="Lee")
+    stack.work()
+    refund = record(stack, "little-twinkle-stars", return_gid).outcome["evaluation"]["refund"]
+    assert (refund["items"], refund["tax"], refund["shipping"]) == ("60.00", "4.80", "0.00")
+    assert_refunded(stack, shop, "little-twinkle-stars", return_gid, "64.80")
+
+
+def test_starlow_declines_an_item_bought_with_a_code_over_15_percent_at_the_request(stack, shop, automated):
+    automated("starlow", approve=True, decline=True, refund=True)
+    order = copy.deepcopy(ORDER)
+    order["discount_applications"] = [
+        {"type": "discount_code", "code": "SPRING20", "value_type": "percentage", "value": "20.0",
+         "allocation_method": "across"}
+    ]  # fmt: skip
+    order["line_items"][0]["discount_allocations"] = [{"amount": "12.00", "discount_application_index": 0}]
+    return_gid = begin(stack, shop, "starlow", order, [(DRESS, 1, "unwanted")])
+    declined = record(stack, "starlow", return_gid)
+    assert (declined.decision, declined.status) == ("declined", "auto_declined")
+    assert declined.evaluation["lines"][0]["reasons"] == ["discount_over_limit"]
+    assert shop.state.returns[legacy_id(return_gid)].status == "DECLINED"
+    assert shop.state.mutations_named("ProcessReturn") == []
+    assert stack.services.returns.ledger(domain("starlow")) == []
+
+
+def test_layered_jewelry_refunds_a_wrong_item_with_the_merchant_paying_the_return(stack, shop, automated):
+    automated("layered-jewelry", approve=True, refund=True)
+    return_gid = begin(stack, shop, "layered-jewelry", ORDER, [(DRESS, 1, "wrong_item")])
+    asked = record(stack, "layered-jewelry", return_gid)
+    assert (asked.decision, asked.status) == ("approved", "auto_approved")
+    assert asked.evaluation["lines"][0]["return_shipping_paid_by"] == "merchant"
+    dispose(stack, shop, return_gid, DRESS, "not_restocked")
+    line = record(stack, "layered-jewelry", return_gid).outcome["evaluation"]["lines"][0]
+    assert (line["decision"], line["return_shipping_paid_by"]) == ("approved", "merchant")
+    assert_refunded(stack, shop, "layered-jewelry", return_gid, "60.00")
