@@ -264,7 +264,10 @@ def fake_admin_api() -> Iterator[RunningFakeShop]:
         raise InputError("--demo runs from a clone of the repository (bash scripts/demo): it needs tests/fakeshopify")
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from tests.fakeshopify import FakeShop, serve_fake_shop
+    try:
+        from tests.fakeshopify import FakeShop, serve_fake_shop
+    except ImportError as missing:  # it checks its answers against Shopify's schema with graphql-core
+        raise InputError(f"--demo needs the development extras (pip install -e '.[dev]'): {missing}") from None
 
     with serve_fake_shop(shops={SHOP: FakeShop()}) as running:
         yield running
