@@ -26,11 +26,19 @@ SPLIT_APPLIED = [
     "    held 1 unit(s) until stock arrives",
 ]
 RETURN_JUDGED = [
-    "  awaiting_review · the policy's decision: review",
-    "  Star night light: review · needs_inspection · refund 30.60 EUR",
-    "    The item's condition was not stated; a person should inspect it before deciding.",
-    "  Moon plush: declined · final_sale · no refund",
-    "    The item is tagged as a sale or final-sale item, which the store does not take back.",
+    "return #5005-R1 · order #5005 (asked 2 days after delivery; the store takes returns for 7 days):",
+    "  asked: the policy's decision is review; in Shopify the return is open",
+    "    Star night light: review · needs_inspection · refund 30.60 EUR",
+    "      The item's condition was not stated; a person should inspect it before deciding.",
+    "    Moon plush: declined · final_sale · no refund",
+    "      The item is tagged as a sale or final-sale item, which the store does not take back.",
+    "  inspected: partial_refund",
+    "    Star night light: approved · refund 30.60 EUR",
+    "      Eligible: asked within the 7-day window and meeting the store's terms.",
+    "    Moon plush: declined · final_sale · no refund",
+    "      The item is tagged as a sale or final-sale item, which the store does not take back.",
+    "  refund of 30.60 EUR confirmed by Sam (warehouse): parcel checked: unused, tags on",
+    "  stage: refunded",
 ]
 LATE = [
     "  order #5003: flag · 25 business days in transit · possibly held at customs",
@@ -38,7 +46,7 @@ LATE = [
     "  order #5004: case · 35 business days in transit · in transit over 30 business days: look into it with the "
     "carrier for the customer: reship or refund",
 ]
-REFUND = "  order #5005: 30.60 EUR refunded for return #5005-R1 (Star night light)"
+LEDGER = "  return #5005-R1 · order #5005: proposed 30.60 EUR, refunded 30.60 EUR (refunded)"
 
 
 def nothing_configured(tmp_path: Path) -> dict[str, str]:
@@ -63,7 +71,9 @@ def test_the_demo_once_shows_a_split_applied_a_return_judged_late_shipments_and_
     assert note.endswith("Waiting for stock: Star night light x1 (only 1 in stock).")
     assert block(lines, RETURN_JUDGED[0], len(RETURN_JUDGED)) == RETURN_JUDGED
     assert block(lines, LATE[0], len(LATE)) == LATE
-    assert REFUND in lines
+    assert LEDGER in lines
+    (refund,) = [line for line in lines if line.startswith("  refund ") and "· order #5005: " in line]
+    assert refund.endswith(": 30.60 EUR for Star night light x1")
     assert "skipped" not in out and "needs_details" not in out
     assert (tmp_path / "data" / "shopworker" / "demo.db").exists()
 

@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -204,58 +203,6 @@ def _seed(story: Scenario, state: FakeShop) -> dict[str, Any]:
     }
 
 
-def _refund_for(services: Services, return_id: int, now: datetime) -> dict[str, Any] | None:
-    """The refund the merchant issues in Shopify for what the policy would refund on the return, as Shopify's
-    refunds/create reports it; None while the return has not been judged."""
-    record = services.returns.get(SHOP, return_id)
-    if record is None or not record.evaluation:
-        return None
-    lines = [line for line in record.evaluation["lines"] if line["decision"] != "declined"]
-    total = sum((Decimal(line["refund_amount"]) for line in lines), Decimal("0.00"))
-    currency = lines[0]["currency"] if lines else "EUR"
-    return {
-        "id": 50059,
-        "admin_graphql_api_id": "gid://shopify/Refund/50059",
-        "order_id": 5005,
-        "created_at": _iso(now),
-        "processed_at": _iso(now),
-        "note": "Returned night light",
-        "restock": True,
-        "return": {"id": return_id, "admin_graphql_api_id": f"gid://shopify/Return/{return_id}"},
-        "order_adjustments": [],
-        "refund_shipping_lines": [],
-        "refund_line_items": [
-            {
-                "id": 500590 + position,
-                "line_item_id": line["line_item_id"],
-                "quantity": 1,
-                "restock_type": "return",
-                "subtotal": float(line["refund_items"]),
-                "total_tax": float(line["refund_tax"]),
-                "subtotal_set": _money(line["refund_items"], currency),
-                "total_tax_set": _money(line["refund_tax"], currency),
-            }
-            for position, line in enumerate(lines)
-        ],
-        "transactions": [
-            {
-                "id": 500599,
-                "order_id": 5005,
-                "kind": "refund",
-                "gateway": "shopify_payments",
-                "status": "success",
-                "amount": str(total),
-                "currency": currency,
-            }
-        ],
-    }
-
-
-def _money(amount: str, currency: str) -> dict[str, Any]:
-    money = {"amount": amount, "currency_code": currency}
-    return {"shop_money": money, "presentment_money": money}
-
-
 @contextmanager
 def fake_admin_api() -> Iterator[RunningFakeShop]:
     """The fake Admin API of the repository's tests, on loopback: it lives beside the tests, not in the installed
@@ -273,23 +220,52 @@ def fake_admin_api() -> Iterator[RunningFakeShop]:
         yield running
 
 
-Deliver = Callable[[str, str, str, bytes], str]
+Deliver = Callable[[str, str, str, bytes], str]  # (topic, shop, event id, body) -> the receiver's status
+Post = Callable[[bytes, dict[str, str]], Any]  # (body, headers): a signed webhook to the receiver
+PERSON = "Sam (warehouse)"
 
 
-def run(deliver: Deliver, services: Services, fake: RunningFakeShop, now: datetime) -> None:
-    """Seed the fake shop, send the webhooks, wait for the worker, and tell what it did."""
+def run(deliver: Deliver, post: Post, secret: str, services: Services, fake: RunningFakeShop, now: datetime) -> None:
+    """Seed the fake shop, send the webhooks, wait for the worker, follow the return to its refund, and tell
+    what the worker did. `post` sends a signed body to the receiver, for the webhooks the fake shop sends."""
+    from tests.fakeshopify.state import WebhookSink
+
     assert fake.shops is not None
+    state = fake.shops[SHOP]
+    state.webhooks = WebhookSink(post, secret, SHOP)
     story = scenario(now)
-    request = _seed(story, fake.shops[SHOP])
+    request = _seed(story, state)
     story.add("returns/request", "return #5005-R1 requested an hour ago", request)
     for delivery in story.deliveries:
         _send(deliver, delivery)
-    _wait(services, len(story.deliveries))
-    refund = _refund_for(services, request["id"], services.now())
-    if refund is not None:
-        _send(deliver, Delivery("refunds/create", "order #5005 refunded", refund))
-        _wait(services, len(story.deliveries) + 1)
-    tell(services, fake, request["id"])
+    _wait(services, lambda: _handled(services) >= len(story.deliveries))
+    _follow_the_return(services, state, request["id"], [line[0] for line in story.return_lines])
+    tell(services, request["id"])
+
+
+def _follow_the_return(services: Services, state: FakeShop, return_id: int, lines: list[int]) -> None:
+    """What follows the request, each step once the worker has handled the one before: the merchant approves it
+    in Shopify, the parcel comes back and its items are restocked, a person inspects what a disposition cannot say
+    (the tags) and confirms the refund the worker proposes, and Shopify makes it."""
+    from worker.services import return_refunds
+
+    def stage() -> str | None:
+        record = services.returns.get(SHOP, return_id)
+        return record.stage if record else None
+
+    return_gid = f"gid://shopify/Return/{return_id}"
+    click.echo("  returns/approve      the merchant approves return #5005-R1 in Shopify")
+    state.approve(return_gid)
+    _wait(services, lambda: getattr(services.returns.get(SHOP, return_id), "shopify_status", None) == "open")
+    click.echo("  reverse_fulfillment_orders/dispose  the parcel is back: both items restocked")
+    for line_item_id in lines:
+        state.dispose(return_gid, line_item_id, "restocked")
+    _wait(services, lambda: stage() not in {None, "awaiting_parcel"})
+    click.echo(f"  (operator pages)     {PERSON} inspects the night light: tags on; confirms the refund proposed")
+    return_refunds.record_form(services, return_id, lines[0], {"tags_attached": True}, by=PERSON, shop=SHOP)
+    return_refunds.decide_refund(services, return_id, by=PERSON, why="parcel checked: unused, tags on", shop=SHOP)
+    click.echo("  refunds/create       Shopify refunds the return (returnProcess)")
+    _wait(services, lambda: stage() == "refunded")
 
 
 def _send(deliver: Deliver, delivery: Delivery) -> None:
@@ -299,18 +275,21 @@ def _send(deliver: Deliver, delivery: Delivery) -> None:
         raise click.ClickException(f"the receiver did not take {delivery.topic}: {status}")
 
 
-def _wait(services: Services, delivered: int, seconds: float = 60) -> None:
-    """Until every webhook is handled and every action toward Shopify is done."""
+def _handled(services: Services) -> int:
+    return sum(event.status in DONE for event in services.records.list_events(shop=SHOP, limit=1000))
+
+
+def _wait(services: Services, done: Callable[[], bool], seconds: float = 60) -> None:
+    """Until `done`, and every action toward Shopify is performed."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        events = services.records.list_events(shop=SHOP, limit=1000)
-        if sum(event.status in DONE for event in events) >= delivered and not services.outbox.pending(shop=SHOP):
+        if done() and not services.outbox.pending(shop=SHOP):
             return
         time.sleep(0.2)
     raise click.ClickException(f"the worker did not handle the demo's webhooks within {seconds:.0f} s")
 
 
-def tell(services: Services, fake: RunningFakeShop, return_id: int) -> None:
+def tell(services: Services, return_id: int) -> None:
     """What the worker did, in the words the operator pages use."""
     titles = _titles(services)
     _tell_split(services, titles)
@@ -360,18 +339,31 @@ def _tell_split(services: Services, titles: dict[int, str]) -> None:
 
 def _tell_return(services: Services, titles: dict[int, str], return_id: int) -> None:
     record = services.returns.get(SHOP, return_id)
-    click.echo("\nreturn #5005-R1 · order #5005 (delivered 2 days ago; the store takes returns for 7 days):")
+    click.echo("\nreturn #5005-R1 · order #5005 (asked 2 days after delivery; the store takes returns for 7 days):")
     if record is None:
         click.echo("  not recorded")
         return
-    click.echo(f"  {record.status} · the policy's decision: {record.decision or record.reason}")
-    for line in (record.evaluation or {}).get("lines", []):
+    click.echo(
+        f"  asked: the policy's decision is {record.decision or record.reason}; in Shopify the return is"
+        f" {record.shopify_status}"
+    )
+    _tell_lines(record.evaluation, titles)
+    outcome, proposal = record.outcome or {}, record.proposal or {}
+    if outcome:
+        click.echo(f"  inspected: {outcome['outcome']}")
+        _tell_lines(outcome["evaluation"], titles)
+    if proposal.get("by"):
+        plan = proposal["plan"]
+        click.echo(f"  refund of {plan['total']} {plan['currency']} confirmed by {proposal['by']}: {proposal['why']}")
+    click.echo(f"  stage: {record.stage or 'request'}")
+
+
+def _tell_lines(evaluation: dict[str, Any] | None, titles: dict[int, str]) -> None:
+    for line in (evaluation or {}).get("lines", []):
         refund = f"refund {line['refund_amount']} {line['currency']}" if line["decision"] != "declined" else "no refund"
-        click.echo(
-            f"  {titles.get(line['line_item_id'])}: {line['decision']} · {', '.join(line['reasons']) or 'eligible'}"
-            f" · {refund}"
-        )
-        click.echo(f"    {line['explanation']}")
+        reasons = "".join(f" · {reason}" for reason in line["reasons"])
+        click.echo(f"    {titles.get(line['line_item_id'])}: {line['decision']}{reasons} · {refund}")
+        click.echo(f"      {line['explanation']}")
 
 
 def _tell_late(services: Services) -> None:
@@ -385,10 +377,13 @@ def _tell_late(services: Services) -> None:
 
 
 def _tell_refunds(services: Services, titles: dict[int, str], return_id: int) -> None:
-    click.echo("\nrefunds:")
-    for refund in services.returns.refunds(SHOP, 5005):
+    click.echo("\nrefunds (the ledger):")
+    for row in services.returns.ledger(SHOP):
+        name = "#5005-R1" if row.return_id == return_id else str(row.return_id)
         click.echo(
-            f"  order #{refund['order_id']}: {refund['total']} {refund['currency']} refunded"
-            f"{' for return #5005-R1' if refund['return_id'] == return_id else ''}"
-            f" ({', '.join(titles.get(line['line_item_id'], '?') for line in refund['lines'])})"
+            f"  return {name} · order #{row.order_id}: proposed {row.proposed} {row.currency}, refunded"
+            f" {row.refunded} {row.currency} ({row.stage}){f' · {row.flag}' if row.flag else ''}"
         )
+    for refund in services.returns.refunds(SHOP, 5005):
+        items = ", ".join(f"{titles.get(line['line_item_id'])} x{line['quantity']}" for line in refund["lines"])
+        click.echo(f"  refund {refund['id']} · order #5005: {refund['total']} {refund['currency']} for {items}")

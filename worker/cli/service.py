@@ -280,10 +280,17 @@ def web_command(port: int) -> list[str]:
 def _run_demo(port: int, settings, fake) -> None:  # noqa: ANN001
     from worker.cli import demo
 
-    deliver = _http_delivery(f"http://127.0.0.1:{port}/webhooks", settings.api_secrets[0])
+    url, secret = f"http://127.0.0.1:{port}/webhooks", settings.api_secrets[0]
+    session = requests.Session()
+
+    def post(body: bytes, headers: dict[str, str]) -> None:
+        answer = session.post(url, data=body, headers=headers, timeout=10)
+        if not answer.ok:
+            raise click.ClickException(f"the receiver refused {headers['X-Shopify-Topic']}: HTTP {answer.status_code}")
+
     click.echo("\nwebhooks from the demo store:")
     with services_from_env(settings) as services:
-        demo.run(deliver, services, fake, services.now())
+        demo.run(_http_delivery(url, secret), post, secret, services, fake, services.now())
 
 
 def _fresh_demo_database(env: dict[str, str]) -> str:
