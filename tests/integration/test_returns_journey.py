@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
 
 from config import policies
 from config.settings import Settings
@@ -20,7 +21,12 @@ from tests.fakeshopify import FakeShop, RunningFakeShop, serve_fake_shop
 from tests.fakeshopify.state import WebhookSink
 from tests.support import TEST_SECRET, Stack
 from worker.adapters.shopify import legacy_id
-from worker.services import return_refunds
+from worker.adapters.tables.returns import refunds
+from worker.cli import cli
+from worker.cli.returns import group
+from worker.services import outbox, return_refunds
+
+cli.add_command(group)
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "returns_worker"
 ORDER = json.loads((FIXTURES / "order.json").read_text())
@@ -45,6 +51,21 @@ def shop() -> Iterator[RunningFakeShop]:
     state.add_product(41002, "Swimwear")
     with serve_fake_shop(state) as running:
         yield running
+
+
+@pytest.fixture
+def shopworker(settings: Settings, shop: RunningFakeShop) -> Callable[..., Result]:
+    """`shopworker returns ...` as a person runs it, with the deployment's settings and the fake shop's token."""
+    env = {
+        "SHOPIFY_API_SECRET": TEST_SECRET,
+        "DATABASE_URL": settings.database_url,
+        "DATABASE_SCHEMA": settings.database_schema or "",
+        "REDIS_URL": settings.redis_url or "",
+        "SHOPIFY_ACCESS_TOKEN": shop.access_token,
+        "SHOPIFY_ADMIN_URL": shop.base_url,
+        "SHOP_POLICIES": ",".join(f"{domain(name)}={name}" for name in policies.store_names()),
+    }
+    return lambda *args: CliRunner().invoke(cli, ["returns", *args], env=env)
 
 
 def begin(stack: Stack, shop: RunningFakeShop, store: str, order: dict[str, Any], lines: list[tuple]) -> str:
@@ -111,7 +132,7 @@ def test_starlightes_refunds_half_for_a_damaged_box_once_inspected(stack, shop, 
     assert_refunded(stack, shop, "starlightes", return_gid, "30.00")
 
 
-def test_charms_fr_deducts_the_postage_of_a_free_shipping_order_returned_whole(stack, shop):
+def test_charms_fr_deducts_the_postage_of_a_free_shipping_order_returned_whole(stack, shop, shopworker):
     order = copy.deepcopy(ORDER)
     order["line_items"] = order["line_items"][:1]
     order["shipping_lines"][0].update(price="0.00", discounted_price="0.00")
@@ -128,19 +149,22 @@ def test_charms_fr_deducts_the_postage_of_a_free_shipping_order_returned_whole(s
     assert proposed.outcome["evaluation"]["refund"]["deductions"] == "4.90"
     assert shop.state.mutations_named("ProcessReturn") == []
 
-    return_refunds.decide_refund(stack.services, legacy_id(return_gid), by="Claire", why="parcel checked")
+    confirmed = shopworker("refund", str(legacy_id(return_gid)), "--by", "Claire", "--why", "parcel checked")
+    assert confirmed.exit_code == 0, confirmed.output
     stack.work()
     assert_refunded(stack, shop, "charms-fr", return_gid, "55.10")
     assert record(stack, "charms-fr", return_gid).proposal["by"] == "Claire"
 
 
-def test_little_twinkle_stars_refunds_the_tax_and_not_the_shipping(stack, shop, automated):
+def test_little_twinkle_stars_refunds_the_tax_and_not_the_shipping(stack, shop, automated, shopworker):
     automated("little-twinkle-stars", approve=True, refund=True)
     order = copy.deepcopy(ORDER)
     order["line_items"][0]["tax_lines"] = [{"price": "4.80", "rate": 0.08, "title": "NY State Tax"}]
     return_gid = begin(stack, shop, "little-twinkle-stars", order, [(DRESS, 1, "style")])
     dispose(stack, shop, return_gid, DRESS, "restocked")
-    return_refunds.record_form(stack.services, legacy_id(return_gid), DRESS, {"tags_attached": True}, by="Lee")
+    inspected = shopworker("inspect", return_gid, "--line", str(DRESS), "--tags", "attached", "--by", "Lee")
+    assert inspected.exit_code == 0, inspected.output
+    assert inspected.stdout.endswith("stage refund_sent, outcome full_refund\n")
     stack.work()
     refund = record(stack, "little-twinkle-stars", return_gid).outcome["evaluation"]["refund"]
     assert (refund["items"], refund["tax"], refund["shipping"]) == ("60.00", "4.80", "0.00")
@@ -174,3 +198,117 @@ def test_layered_jewelry_refunds_a_wrong_item_with_the_merchant_paying_the_retur
     line = record(stack, "layered-jewelry", return_gid).outcome["evaluation"]["lines"][0]
     assert (line["decision"], line["return_shipping_paid_by"]) == ("approved", "merchant")
     assert_refunded(stack, shop, "layered-jewelry", return_gid, "60.00")
+
+
+def test_under_redelivery_and_a_lost_answer_the_refund_is_made_once(stack, shop, automated):
+    automated("layered-jewelry", approve=True, refund=True)
+    return_gid = begin(stack, shop, "layered-jewelry", ORDER, [(DRESS, 1, "wrong_item")])
+    shop.state.inject("lost", operation="ProcessReturn")  # carried out in Shopify, its answer lost on the way
+    dispose(stack, shop, return_gid, DRESS, "restocked")
+    (action,) = [a for a in stack.services.outbox.list() if a.action == "process_return"]
+    assert stack.services.outbox.get(action.id).status == "pending"  # RQ retries it with backoff
+    assert outbox.send(stack.services, action.id) == "sent"  # the retry finds the units processed
+    assert outbox.send(stack.services, action.id) == "sent"
+    (dispose_event,) = stack.services.records.list_events(topic="reverse_fulfillment_orders/dispose")
+    stack.deliver("reverse_fulfillment_orders/dispose", json.dumps(dispose_event.payload).encode(), "again",
+                  shop=domain("layered-jewelry"))  # fmt: skip
+    (refund_event,) = stack.services.records.list_events(topic="refunds/create")
+    stack.deliver("refunds/create", json.dumps(refund_event.payload).encode(), "again", shop=domain("layered-jewelry"))
+    stack.work()
+    assert len(shop.state.mutations_named("ProcessReturn")) == 1
+    assert len(stack.rows(refunds)) == 1
+    assert ledger_row(stack, "layered-jewelry", return_gid).refunded == Decimal("60.00")
+
+
+def test_a_refund_shopify_refuses_leaves_the_proposal_open_with_shopifys_message(stack, shop, shopworker):
+    return_gid = begin(stack, shop, "charms-fr", ORDER, [(DRESS, 1, "unwanted")])
+    shop.state.approve(return_gid)
+    dispose(stack, shop, return_gid, DRESS, "restocked")
+    number = str(legacy_id(return_gid))
+    too_much = shopworker("refund", number, "--by", "Ana", "--why", "goodwill", "--to-payment", "500.00")
+    assert too_much.exit_code == 0, too_much.output
+    stack.work()
+    refused = record(stack, "charms-fr", return_gid)
+    action = stack.services.outbox.get(refused.refund_action_id)
+    assert (action.status, "exceeds the refundable amount" in action.last_error) == ("failed", True)
+    assert refused.proposal["history"][0]["by"] is None  # the policy's own proposal, kept
+    assert ledger_row(stack, "charms-fr", return_gid).refunded == Decimal(0)
+
+    again = shopworker("refund", number, "--by", "Ana", "--why", "as the policy says", "--to-payment", "60.00")
+    assert again.exit_code == 0, again.output
+    stack.work()
+    settled = record(stack, "charms-fr", return_gid)
+    assert (settled.proposal["revision"], settled.stage) == (3, "refunded")
+    assert ledger_row(stack, "charms-fr", return_gid).flag is None
+
+
+def test_a_refund_other_than_the_one_proposed_is_flagged_in_the_ledger(stack, shop):
+    return_gid = begin(stack, shop, "charms-fr", ORDER, [(DRESS, 1, "unwanted")])
+    shop.state.approve(return_gid)
+    dispose(stack, shop, return_gid, DRESS, "restocked")
+    refund = {
+        "id": 88001,
+        "order_id": 6001,
+        "return": {"id": legacy_id(return_gid)},
+        "created_at": IN_WINDOW,
+        "refund_line_items": [{"line_item_id": DRESS, "quantity": 1}],
+        "transactions": [{"kind": "refund", "status": "success", "amount": "45.00", "currency": "USD"}],
+    }
+    stack.deliver("refunds/create", json.dumps(refund).encode(), "by-hand", shop=domain("charms-fr"))
+    stack.work()
+    assert ledger_row(stack, "charms-fr", return_gid).flag == "refunded 45.00 against 60.00 proposed (-15.00)"
+
+
+def test_a_disposition_for_a_return_we_never_saw_reads_the_return_from_shopify_first(stack, shop, automated):
+    automated("layered-jewelry", refund=True)
+    shop.state.add_order(ORDER, location_id=1)
+    shop.state.webhooks = WebhookSink(
+        lambda body, headers: stack.client.post("/webhooks", data=body, headers=headers),
+        TEST_SECRET,
+        domain("layered-jewelry"),
+    )
+    stack.connect(shop)
+    return_gid = shop.state.add_return(6001, [(DRESS, 1, "wrong_item")], created_at=IN_WINDOW)
+    shop.state.open_return(shop.state.returns[legacy_id(return_gid)])  # its request never reached us
+    dispose(stack, shop, return_gid, DRESS, "restocked")
+    found = record(stack, "layered-jewelry", return_gid)
+    assert (found.decision, found.request["lines"][0]["line_item_id"]) == ("approved", DRESS)
+    assert found.stage == "refunded"
+
+
+def test_a_form_contradicting_the_disposition_goes_to_a_person_with_both_shown(stack, shop, shopworker):
+    return_gid = begin(stack, shop, "charms-fr", ORDER, [(DRESS, 1, "unwanted")])
+    shop.state.approve(return_gid)
+    dispose(stack, shop, return_gid, DRESS, "missing")
+    said = shopworker("inspect", return_gid, "--line", str(DRESS), "--condition", "unused", "--by", "Ana")
+    assert said.exit_code == 0, said.output
+    held = record(stack, "charms-fr", return_gid)
+    assert (held.stage, held.outcome["outcome"]) == ("inspection_review", "review")
+    assert held.outcome["conflicts"] == [
+        {"line_item_id": DRESS, "disposition": "missing (1)", "form": "condition: unused"}
+    ]
+    assert held.proposal is None
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["inspect", "404", "--line", "1", "--condition", "used", "--by", "Ana"],
+                     "error: no return record 404\n", id="inspect: unknown return"),
+        pytest.param(["inspect", "RETURN", "--line", "999", "--condition", "used", "--by", "Ana"],
+                     "error: return RETURN does not ask to return line item 999\n", id="inspect: a line not asked"),
+        pytest.param(["inspect", "RETURN", "--line", str(DRESS), "--by", "Ana"],
+                     "error: say what was found (--condition, --packaging, --tags or --accessories) and --by whom\n",
+                     id="inspect: nothing found"),
+        pytest.param(["refund", "RETURN", "--by", "Ana", "--why", "ok"],
+                     "error: return RETURN has no refund proposal (stage: request)\n", id="refund: nothing proposed"),
+        pytest.param(["refund", "404", "--by", "Ana", "--why", "ok"], "error: no return record 404\n",
+                     id="refund: unknown return"),
+    ],
+)  # fmt: skip
+def test_bad_input_to_inspect_or_refund_exits_2_with_one_line(stack, shop, shopworker, args, message):
+    return_gid = begin(stack, shop, "charms-fr", ORDER, [(DRESS, 1, "unwanted")])
+    number = str(legacy_id(return_gid))
+    result = shopworker(*[number if arg == "RETURN" else arg for arg in args])
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == message.replace("RETURN", number)

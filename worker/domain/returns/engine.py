@@ -158,6 +158,8 @@ def _decide_line(
     rules = ctx.rules
     anchor = ctx.line_anchor(line)
     verdict = _Verdict(defect=line.reason in rules.defects.reasons, anchor=anchor)
+    if line.found:
+        _judge_found(line.found, verdict)
     out = _out_already(ctx, bought)
     units = min(line.quantity, bought.quantity - out)
     if units <= 0:
@@ -169,8 +171,6 @@ def _decide_line(
     else:
         _judge_window(ctx, verdict)
         _judge_requirements(rules, line, verdict)
-    if line.found:
-        _judge_found(line.found, verdict)
     overrides = rules.defects.overrides if verdict.defect else frozenset()
     product = products.get(bought.product_id) if bought.product_id is not None else None
     _judge_exclusions(rules, bought, product, overrides, verdict)

@@ -97,16 +97,15 @@ def inspect_return(
             awaiting.append(line.line_item_id)
         missing = min(dispositions.get("missing", 0), line.quantity)
         back = line.quantity - missing
-        reasons: list[str] = []
         conflict = _conflict(line.line_item_id, dispositions, form, back)
         if conflict is not None:
+            # Neither source is taken for the contested facts: a person settles them, seeing both.
             conflicts.append(conflict)
-            reasons.append("contradictory_facts")
-        if back == 0:
-            reasons.append("not_returned")
-        elif missing:
-            reasons.append("units_missing")
-        facts = {**line.facts, **_disposed_facts(dispositions), **form}
+            kept = {} if missing else {fact: value for fact, value in form.items() if fact != "condition"}
+            facts, back, reasons = {**line.facts, **kept}, line.quantity, ["contradictory_facts"]
+        else:
+            facts = {**line.facts, **_disposed_facts(dispositions), **form}
+            reasons = ["not_returned"] if back == 0 else ["units_missing"] if missing else []
         lines.append(replace(line, quantity=max(back, 1), facts=facts, found=tuple(reasons)))
     inspected_request = replace(request, lines=tuple(lines))
     decision = evaluate_return(policy, order, inspected_request, products, now)

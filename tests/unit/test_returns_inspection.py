@@ -1,0 +1,153 @@
+"""The inspection stage: Shopify's dispositions and a person's findings judged by the store's policy, the outcome in
+one word, and the refund returnProcess is asked to make."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from config.policies import load_policy
+from worker.domain.returns import ReturnRequestError, parse_products, parse_request
+from worker.domain.returns.inspection import Findings, Inspection, inspect_return, parse_form, refund_plan
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "returns"
+NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+DRESS, TEE = 466157049, 703073504  # 45.00 each (two bought), 17.00 each after discounts (three bought)
+
+
+def fixture(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text())
+
+
+def asked(line_item_id: int = DRESS, quantity: int = 1, reason: str = "size_too_small", **facts: Any) -> Any:
+    """A live request: lines, quantities and reasons only; nothing about the item's condition."""
+    request = fixture("request.json")
+    request["lines"] = [{"line_item_id": line_item_id, "quantity": quantity, "reason": reason, **facts}]
+    return parse_request(request)
+
+
+def inspect(
+    store: str, dispositions: dict[str, int] | None = None, form: dict[str, Any] | None = None, **asking: Any
+) -> Inspection:
+    request = asked(**asking)
+    line = request.lines[0]
+    found = {line.line_item_id: Findings(line.line_item_id, dispositions or {}, parse_form(form or {}))}
+    return inspect_return(
+        load_policy(store), fixture("order.json"), request, found, parse_products(fixture("products.json")), NOW
+    )
+
+
+@pytest.mark.parametrize(
+    ("store", "dispositions", "form", "outcome", "total"),
+    [
+        pytest.param(
+            "starlightes", {"restocked": 1}, {"packaging": "minor_damage", "tags_attached": True,
+                                               "missing_accessories": "none"},
+            "partial_refund", "22.50",
+            id="starlightes: 'Items returned with minor damage to packaging ... up to 50%'",
+        ),
+        pytest.param(
+            "starlightes", {"restocked": 1}, {"packaging": "original", "tags_attached": True,
+                                               "missing_accessories": "none"},
+            "full_refund", "45.00", id="starlightes: restocked, boxed and complete is a full refund",
+        ),
+        pytest.param(
+            "starlightes", {"not_restocked": 1}, {"packaging": "original", "tags_attached": True,
+                                                   "missing_accessories": "none"},
+            "no_refund", "0.00", id="starlightes: not restocked is used, and 'used ... items' are non-refundable",
+        ),
+        pytest.param(
+            "little-twinkle-stars", {"restocked": 1}, {"tags_attached": False},
+            "no_refund", "0.00", id="little-twinkle-stars: 'still have the tags on' refuses a tagless item",
+        ),
+        pytest.param(
+            "charms-fr", {"not_restocked": 1}, None, "no_refund", "0.00",
+            id="charms-fr: 'unused or opened': a used item is not taken back",
+        ),
+        pytest.param(
+            "layered-jewelry", {"restocked": 1},
+            {"packaging": "original", "tags_attached": True, "missing_accessories": "none"},
+            "full_refund", "45.00", id="layered-jewelry: 'unused and in original condition'",
+        ),
+    ],
+)  # fmt: skip
+def test_the_facts_found_at_inspection_give_the_policys_outcome(store, dispositions, form, outcome, total):
+    inspection = inspect(store, dispositions, form)
+    assert (inspection.outcome, inspection.decision.refund.total) == (outcome, Decimal(total))
+
+
+def test_a_disposition_that_needs_processing_leaves_the_condition_to_a_person():
+    inspection = inspect("starlightes", {"processing_required": 1})
+    assert inspection.outcome == "review"
+    assert inspection.decision.lines[0].reasons == ("needs_inspection",)
+
+
+def test_a_line_not_every_unit_of_which_is_disposed_waits_for_the_rest_of_its_parcel():
+    inspection = inspect("layered-jewelry", {"restocked": 1}, quantity=2)
+    assert (inspection.outcome, inspection.awaiting) == ("awaiting", (DRESS,))
+
+
+def test_a_missing_unit_is_not_refunded_and_the_rest_is():
+    inspection = inspect("charms-fr", {"restocked": 2, "missing": 1}, line_item_id=TEE, quantity=3)
+    line = inspection.decision.lines[0]
+    assert (line.decision, line.refund_items, "units_missing" in line.reasons) == ("approved", Decimal("34.00"), True)
+    assert refund_plan(inspection).lines == ((TEE, 2),)
+
+
+def test_an_item_that_never_came_back_is_declined():
+    inspection = inspect("charms-fr", {"missing": 1})
+    assert (inspection.outcome, inspection.decision.lines[0].reasons) == ("no_refund", ("not_returned",))
+    assert inspection.decision.lines[0].explanation.startswith("Shopify's disposition says the item never came back")
+
+
+@pytest.mark.parametrize(
+    ("dispositions", "form", "shown"),
+    [
+        pytest.param({"missing": 1}, {"condition": "unused"}, ("missing (1)", "condition: unused"),
+                     id="a form saying unused after a missing disposition"),
+        pytest.param({"restocked": 1}, {"condition": "used"}, ("restocked (1)", "condition: used"),
+                     id="a form saying used after a restocked disposition"),
+    ],
+)  # fmt: skip
+def test_contradictory_facts_go_to_a_person_with_both_shown(dispositions, form, shown):
+    inspection = inspect("charms-fr", dispositions, form)
+    assert (inspection.outcome, inspection.decision.lines[0].reasons[0]) == ("review", "contradictory_facts")
+    ((disposition, said),) = [(c.disposition, c.form) for c in inspection.conflicts]
+    assert (disposition, said) == shown
+
+
+def test_a_persons_finding_refines_what_the_disposition_says():
+    # Not restocked (used by the disposition alone), but the person found it opened: charms-fr takes opened items.
+    inspection = inspect("charms-fr", {"not_restocked": 1}, {"condition": "opened"})
+    assert inspection.outcome == "full_refund"
+
+
+def test_store_credit_granted_for_a_gift_goes_back_as_store_credit_not_to_the_payment():
+    request = fixture("request.json")
+    request.update(gift=True, gift_shipped_to_recipient=True)
+    request["lines"] = [{"line_item_id": DRESS, "quantity": 1, "reason": "style"}]
+    found = {DRESS: Findings(DRESS, {"restocked": 1}, {"packaging": "original", "tags_attached": "attached",
+                                                      "missing_accessories": "none"})}  # fmt: skip
+    inspection = inspect_return(
+        load_policy("starlightes"), fixture("order.json"), parse_request(request), found,
+        parse_products(fixture("products.json")), NOW,
+    )  # fmt: skip
+    plan = refund_plan(inspection)
+    assert (inspection.outcome, plan.store_credit, plan.to_payment) == ("store_credit", Decimal("45.00"), Decimal(0))
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"condition": "like new"}, "line: inspection.condition: 'like new' is not one of"),
+        ({"colour": "red"}, "unknown fact 'colour'"),
+    ],
+)
+def test_a_form_with_a_value_the_policy_does_not_know_is_refused_with_the_fact_named(form, message):
+    with pytest.raises(ReturnRequestError, match=message.split(": ", 1)[-1].replace("'", ".")):
+        parse_form(form)
