@@ -101,7 +101,9 @@ def inspect_return(
         if conflict is not None:
             # Neither source is taken for the contested facts: a person settles them, seeing both.
             conflicts.append(conflict)
-            kept = {} if missing else {fact: value for fact, value in form.items() if fact != "condition"}
+            kept: dict[InspectedFact, str] = {}
+            if not missing:
+                kept = {fact: value for fact, value in form.items() if fact != "condition"}
             facts, back, reasons = {**line.facts, **kept}, line.quantity, ["contradictory_facts"]
         else:
             facts = {**line.facts, **_disposed_facts(dispositions), **form}
