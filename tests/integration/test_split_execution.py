@@ -1,5 +1,5 @@
-"""Applying a split plan in Shopify: each step decided on a fresh read, so a run cut short is finished, never
-repeated, and a plan the order has outgrown is left alone."""
+"""Applying a split plan in Shopify: each step decided on a fresh read (tests/unit/test_split_steps.py), so a run
+cut short is finished, never repeated."""
 
 from __future__ import annotations
 
@@ -9,80 +9,9 @@ from typing import Any
 import pytest
 
 from tests.fakeshopify import FakeShop, serve_fake_shop
-from worker.adapters.shopify import FulfillmentOrder, FulfillmentOrderLine, ShopifyClient, ShopifyError
-from worker.domain.split.execution import Finished, Hold, Move, next_step
+from tests.unit.test_split_steps import CHINA, LIGHT, PLAN, PLUSH, SCOPE, US
+from worker.adapters.shopify import ShopifyClient, ShopifyError
 from worker.services.split import apply_split_plan
-
-US, CHINA = "655441491", "655441492"
-SCOPE = frozenset({US, CHINA})
-LIGHT, PLUSH = 11001, 11002
-
-
-def plan(shipments: dict[str, dict[int, int]], backorders: dict[int, int] | None = None) -> dict[str, Any]:
-    return {
-        "shipments": [
-            {
-                "location_id": location,
-                "lines": [{"line_item_id": line, "quantity": units} for line, units in lines.items()],
-            }
-            for location, lines in shipments.items()
-        ],
-        "backorders": [{"line_item_id": line, "quantity": units} for line, units in (backorders or {}).items()],
-    }
-
-
-def fo(fo_id: int, location: str, lines: dict[int, int], status: str = "open") -> FulfillmentOrder:
-    return FulfillmentOrder(
-        id=f"gid://shopify/FulfillmentOrder/{fo_id}",
-        status=status,
-        location_id=int(location),
-        lines=tuple(
-            FulfillmentOrderLine(f"gid://shopify/FulfillmentOrderLineItem/{fo_id}{line}", line, 1, units)
-            for line, units in lines.items()
-        ),
-    )
-
-
-PLAN = plan({US: {LIGHT: 1}, CHINA: {PLUSH: 1}}, {LIGHT: 1})
-
-
-@pytest.mark.parametrize(
-    ("assignment", "expected"),
-    [
-        pytest.param(
-            [fo(1, US, {LIGHT: 2, PLUSH: 1})],
-            Move("gid://shopify/FulfillmentOrder/1", CHINA, {"gid://shopify/FulfillmentOrderLineItem/111002": 1}),
-            id="units assigned where the plan does not ship them move first",
-        ),
-        pytest.param(
-            [fo(1, US, {LIGHT: 2}), fo(2, CHINA, {PLUSH: 1})],
-            Hold("gid://shopify/FulfillmentOrder/1", {"gid://shopify/FulfillmentOrderLineItem/111001": 1}),
-            id="then the units waiting for stock are held so the rest ships now",
-        ),
-        pytest.param(
-            [fo(1, US, {LIGHT: 1}, "on_hold"), fo(3, US, {LIGHT: 1}), fo(2, CHINA, {PLUSH: 1})],
-            Finished("applied"),
-            id="a plan already in place needs nothing",
-        ),
-        pytest.param(
-            [fo(1, US, {LIGHT: 3, PLUSH: 1})],
-            Finished("stale", "line 11001: planned 2 units, Shopify has 3 waiting"),
-            id="an order changed since planning is left alone",
-        ),
-        pytest.param(
-            [fo(1, US, {LIGHT: 2}, "on_hold"), fo(2, CHINA, {PLUSH: 1})],
-            Finished("needs_release", "units planned to ship are on hold; release the hold in Shopify to ship them"),
-            id="units planned to ship but on hold wait for a person to release them",
-        ),
-        pytest.param(
-            [fo(1, US, {LIGHT: 2, PLUSH: 1}), fo(9, "1", {PLUSH: 5})],
-            Move("gid://shopify/FulfillmentOrder/1", CHINA, {"gid://shopify/FulfillmentOrderLineItem/111002": 1}),
-            id="locations outside the shop's configuration are not counted or touched",
-        ),
-    ],
-)
-def test_the_next_step_toward_the_plan(assignment, expected):
-    assert next_step(PLAN, SCOPE, assignment) == expected
 
 
 class LostAnswer:
