@@ -84,7 +84,7 @@ _ORDER: Shape = (
     ("fulfillment_status", text(40), False),
     ("customer.id", ID, False),
     ("created_at", TIME, False),
-    ("updated_at", TIME, False),
+    ("updated_at", TIME, True),  # every order webhook carries it; the record keeps the newest version by it
     ("cancelled_at", TIME, False),
 )
 _FULFILLMENT: Shape = (

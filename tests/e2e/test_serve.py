@@ -3,6 +3,7 @@ manager stops them; and gunicorn with the web process's own hooks, as the Procfi
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -162,7 +163,8 @@ def test_every_scrape_counts_every_webhook_whichever_gunicorn_worker_answers(ser
     service.children.append(web)
     assert answers(f"http://127.0.0.1:{port}/healthz")
     for number in range(5):
-        body = f'{{"id": {number + 1}, "name": "#{1000 + number}", "line_items": []}}'.encode()
+        order = {"id": number + 1, "name": f"#{1000 + number}", "line_items": [], "updated_at": "2026-03-01T12:00:00Z"}
+        body = json.dumps(order).encode()
         headers = headers_for(body, "orders/create", SECRET, shop=SHOP, event_id=f"scrape-{number}")
         assert requests.post(f"http://127.0.0.1:{port}/webhooks", data=body, headers=headers, timeout=10).ok
     counted = set()

@@ -46,7 +46,7 @@ def trickle(port: int, held: list[float], body_phase: bool) -> None:
     the connection open before closing it."""
     started = time.monotonic()
     with socket.create_connection(("127.0.0.1", port)) as sock:
-        body = body_of({"id": 1, "line_items": []})
+        body = body_of({"id": 1, "line_items": [], "updated_at": "2026-03-01T12:00:00Z"})
         head = (
             f"POST /webhooks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body) + 1000}\r\n"
@@ -78,7 +78,7 @@ def test_trickling_clients_are_cut_off_and_a_valid_webhook_gets_through(web, tri
         thread.start()
     time.sleep(1)  # every thread of both processes is now taken by a trickling client
 
-    body = body_of({"id": 5001, "line_items": []})
+    body = body_of({"id": 5001, "line_items": [], "updated_at": "2026-03-01T12:00:00Z"})
     started = time.monotonic()
     response = requests.post(
         f"http://127.0.0.1:{web}/webhooks",

@@ -42,7 +42,8 @@ SHOPIFY_HEADERS = [
 ]
 SAMPLE_BODIES = [path.read_bytes() for path in sorted(SAMPLES.glob("*.json"))]
 SAMPLE_FOR_TOPIC = dict(shopify_samples())
-ORDER = b'{"id": 1, "line_items": []}'
+UPDATED = b'"updated_at": "2026-03-01T12:00:00Z"'
+ORDER = b'{"id": 1, "line_items": [], ' + UPDATED + b"}"
 SHOPIFY_ID = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._:/-]{{0,{ID_MAX_CHARS - 1}}}")
 VALID_SHOP = re.compile(r"[a-z0-9][a-z0-9-]*[a-z0-9]\.myshopify\.com")
 
@@ -235,7 +236,7 @@ def test_nesting_deeper_than_the_cap_is_a_400_that_says_so_while_brackets_in_str
         opening = b"".join(b"[" if is_list else b'{"k":' for is_list in levels)
         closing = b"".join(b"]" if is_list else b"}" for is_list in reversed(levels))
         inner = json.dumps("[{" * brackets_in_string).encode()
-        body = b'{"id": 1, "line_items": [], "deep": ' + opening + inner + closing + b"}"
+        body = b'{"id": 1, "line_items": [], ' + UPDATED + b', "deep": ' + opening + inner + closing + b"}"
         depth = receiver.depth()
         response = receiver.signed(body)
         assert_signed_answer(receiver, body, response, depth)
@@ -254,7 +255,8 @@ def test_huge_and_odd_numbers_never_break_the_receiver(receiver):
 
     @throw(receiver, PLAN["numbers"], numbers)
     def _(number: str) -> None:
-        body = b'{"id": ' + number.encode() + b', "line_items": [], "total_price": ' + number.encode() + b"}"
+        fields = b', "line_items": [], ' + UPDATED + b', "total_price": '
+        body = b'{"id": ' + number.encode() + fields + number.encode() + b"}"
         depth = receiver.depth()
         assert_signed_answer(receiver, body, receiver.signed(body), depth)
 
@@ -264,7 +266,8 @@ def test_a_body_over_the_limit_is_a_413_signed_or_not(receiver):
 
     @throw(receiver, PLAN["oversize"], sizes, st.booleans())
     def _(size: int, sign: bool) -> None:
-        body = b'{"id": 1, "line_items": [], "pad": "' + b"x" * (size - 38) + b'"}'
+        start = b'{"id": 1, "line_items": [], ' + UPDATED + b', "pad": "'
+        body = start + b"x" * (size - len(start) - 2) + b'"}'
         headers = headers_for(body, "orders/create", TEST_SECRET if sign else "wrong")
         depth = receiver.depth()
         response = receiver.post(body, headers)

@@ -110,7 +110,8 @@ def test_job_outcomes_counted_by_the_workers_reach_the_web_process(stack):
 
 def test_a_failing_job_is_counted_as_failed_on_each_attempt(stack):
     """A job queued before the receiver checked topic shapes (or a replay of one) still meets its handler."""
-    broken = Event(SHOP, "orders/create", "evt-1", {"id": 1, "line_items": [{"title": "no id"}]}, stack.services.now())
+    order = {"id": 1, "updated_at": "2026-03-01T12:00:00Z", "line_items": [{"title": "no id"}]}
+    broken = Event(SHOP, "orders/create", "evt-1", order, stack.services.now())
     stack.services.jobs.enqueue(JOB_FOR_TOPIC[broken.topic], broken.to_envelope(), "broken")
     stack.work()
     samples = scrape(stack.client)
@@ -197,7 +198,7 @@ from webhooks import create_app
 client = create_app(Settings(api_secrets=("s3cret",), redis_url=sys.argv[1], prometheus_multiproc_dir=sys.argv[2]))
 client = client.test_client()
 for n in range(int(sys.argv[3])):
-    body = body_of({"id": n + 1, "line_items": []})
+    body = body_of({"id": n + 1, "line_items": [], "updated_at": "2026-03-01T12:00:00Z"})
     headers = headers_for(body, "orders/paid", "s3cret", event_id=sys.argv[4] + str(n))
     client.post("/webhooks", data=body, headers=headers)
 if len(sys.argv) > 5:

@@ -1,6 +1,6 @@
-"""A job holding a value the records cannot keep can never succeed: it is recorded `failed` in the event log at
-once, with its reason, and not sent down RQ's retry ladder. The receiver refuses such bodies; these jobs are queued
-as a replay, or a job queued before the receiver checked, would be."""
+"""A job holding a value the records cannot keep, or an order without `updated_at`, can never succeed: it is recorded
+`failed` in the event log at once, with its reason, and not sent down RQ's retry ladder. The receiver refuses such
+bodies; these jobs are queued as a replay, or a job queued before the receiver checked, would be."""
 
 from __future__ import annotations
 
@@ -35,6 +35,11 @@ def queue_order(stack, payload: dict, event_id: str) -> None:
             {"id": 2**63, "updated_at": AT, "line_items": [LINE]},
             "$.id is a number beyond the 64-bit integers",
             id="an id above 2^63-1",
+        ),
+        pytest.param(
+            {"id": 5001, "created_at": AT, "line_items": [LINE]},
+            "PayloadError: the order has no updated_at",
+            id="an order without updated_at",
         ),
     ],
 )

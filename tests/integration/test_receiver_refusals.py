@@ -12,13 +12,20 @@ from redis import Redis
 from rq import Queue
 
 from config.settings import Settings
+from queueing.payloads import SHAPES
 from queueing.serializer import JobSerializer
 from tests.conftest import SECRET
 from tests.support import SHOP, body_of, headers_for, shopify_samples
 from webhooks import create_app
 
 SAMPLES = dict(shopify_samples())
-ORDER = {"id": 1001, "name": "#1001", "line_items": [{"id": 1, "quantity": 1, "title": "Star night light"}]}
+ORDER = {
+    "id": 1001,
+    "name": "#1001",
+    "updated_at": "2026-03-01T12:00:00Z",
+    "line_items": [{"id": 1, "quantity": 1, "title": "Star night light"}],
+}
+ORDER_TOPICS = {topic for topic in SHAPES if topic.startswith("orders/") and topic != "orders/edited"}
 REDACT = {"shop_id": 954889, "shop_domain": SHOP, "customer": {"id": 191167}, "orders_to_redact": [299938]}
 
 
@@ -79,6 +86,12 @@ def test_a_signed_order_resent_as_shop_redact_is_refused_and_nothing_is_queued(c
             id="an order topic carries an order",
         ),
         pytest.param(
+            "orders/updated",
+            {k: v for k, v in ORDER.items() if k != "updated_at"},
+            "orders/updated needs updated_at",
+            id="an order says when it last changed, as every order webhook does",
+        ),
+        pytest.param(
             "fulfillments/create",
             {"id": 123456, "status": "success"},
             "fulfillments/create needs order_id",
@@ -111,7 +124,9 @@ def test_a_body_without_its_topics_shape_is_refused_with_the_reason(client, redi
     assert queued(redis) == []
 
 
-@pytest.mark.parametrize("topic", sorted(set(SAMPLES) & {"customers/redact", "shop/redact", "refunds/create"}))
+@pytest.mark.parametrize(
+    "topic", sorted(set(SAMPLES) & {"customers/redact", "shop/redact", "refunds/create", *ORDER_TOPICS})
+)
 def test_shopifys_samples_keep_their_shape(client, redis, topic):
     assert post(client, SAMPLES[topic], topic).json == {"status": "queued"}
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Engine, Table, and_, delete, func, null, or_, select, update
 
+from queueing.payloads import PayloadError
 from worker.adapters.db import insert_for, upsert
 from worker.adapters.tables import data_exports, events, fulfillments, line_items, metadata, orders, outbox
 from worker.domain.events import Event, parse_time
@@ -224,7 +225,9 @@ class Records:
 
     def save_order(self, shop: str, order: dict[str, Any]) -> bool:
         """Upsert the order and its lines; False when the stored order is newer (a stale event changes nothing)."""
-        updated_at = parse_time(order.get("updated_at")) or parse_time(order.get("created_at"))
+        updated_at = parse_time(order.get("updated_at"))
+        if updated_at is None:  # a job queued before the receiver required it, or its replay: no retry can help
+            raise PayloadError("the order has no updated_at, which orders its versions")
         customer = order.get("customer") or {}
         row = {
             "shop": shop,
