@@ -18,7 +18,17 @@ from worker.adapters.shopify.grants import STATIC, Grant
 from worker.adapters.tokens import ShopCredentials
 from worker.web import create_app
 
-PAGES = ["/", "/late", "/returns", "/split", "/events", "/rq/", "/rq/0/view/workers", "/rq/0/data/queues.json"]
+PAGES = [
+    "/",
+    "/late",
+    "/returns",
+    "/split",
+    "/events",
+    "/privacy",
+    "/rq/",
+    "/rq/0/view/workers",
+    "/rq/0/data/queues.json",
+]
 ACCESS_TOKEN = "shpat_do_not_show_me"
 
 

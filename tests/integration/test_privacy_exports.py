@@ -213,6 +213,21 @@ def test_the_operator_pages_list_show_and_download_an_export_escaped(stack, web)
     assert download.mimetype == "application/json" and json.loads(download.get_data()) == content
 
 
+def test_a_stranger_is_sent_to_the_login_from_an_export_and_its_download(stack, settings):
+    held_about_camille(stack)
+    asked_for(stack)
+    (export,) = stack.services.records.list_exports()
+    app = create_app(replace(settings, operator_password=PASSWORD, operator_secret_key="operator-test-key"))
+    try:
+        stranger = app.test_client()
+        for path in (f"/operator/privacy/exports/{export.id}", f"/operator/privacy/exports/{export.id}/download"):
+            answer = stranger.get(path)
+            assert answer.status_code == 302 and answer.location.startswith("/operator/login?next=")
+            assert "camille" not in answer.get_data(as_text=True).lower()
+    finally:
+        close(app)
+
+
 @pytest.mark.parametrize(
     ("path", "status"),
     [
