@@ -72,6 +72,11 @@ def test_the_demo_once_shows_a_split_applied_a_return_judged_late_shipments_and_
     assert block(lines, RETURN_JUDGED[0], len(RETURN_JUDGED)) == RETURN_JUDGED
     assert block(lines, LATE[0], len(LATE)) == LATE
     assert LEDGER in lines
+    (inspect, refund_sent) = [line for line in lines if line.startswith("  $ shopworker returns ")]
+    assert inspect.endswith("--tags attached --by 'Sam (warehouse)'")
+    assert lines[lines.index(inspect) + 1].endswith("stage proposed, outcome partial_refund")
+    answer = lines[lines.index(refund_sent) + 1]
+    assert answer.endswith("refund of 30.60 EUR sent to Shopify, decided by Sam (warehouse)")
     (refund,) = [line for line in lines if line.startswith("  refund ") and "· order #5005: " in line]
     assert refund.endswith(": 30.60 EUR for Star night light x1")
     assert "skipped" not in out and "needs_details" not in out

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import copy
 import json
+import shlex
+import subprocess
 import sys
 import time
 import uuid
@@ -30,6 +32,7 @@ from worker.domain.clock import BusinessCalendar
 
 if TYPE_CHECKING:
     from tests.fakeshopify import FakeShop, RunningFakeShop
+    from worker.adapters.returns_store import ReturnRecord
     from worker.bootstrap import Services
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -225,47 +228,68 @@ Post = Callable[[bytes, dict[str, str]], Any]  # (body, headers): a signed webho
 PERSON = "Sam (warehouse)"
 
 
-def run(deliver: Deliver, post: Post, secret: str, services: Services, fake: RunningFakeShop, now: datetime) -> None:
+@dataclass(frozen=True)
+class Service:
+    """The service the demo runs in, as the demo reaches it."""
+
+    deliver: Deliver  # a webhook, as `replay` sends one
+    post: Post  # a body signed as Shopify signs it: how the fake shop sends its own webhooks
+    secret: str
+    env: dict[str, str]  # its environment, for the commands a person types beside it
+
+
+def run(service: Service, services: Services, fake: RunningFakeShop, now: datetime) -> None:
     """Seed the fake shop, send the webhooks, wait for the worker, follow the return to its refund, and tell
-    what the worker did. `post` sends a signed body to the receiver, for the webhooks the fake shop sends."""
+    what the worker did."""
     from tests.fakeshopify.state import WebhookSink
 
     assert fake.shops is not None
     state = fake.shops[SHOP]
-    state.webhooks = WebhookSink(post, secret, SHOP)
+    state.webhooks = WebhookSink(service.post, service.secret, SHOP)
     story = scenario(now)
     request = _seed(story, state)
     story.add("returns/request", "return #5005-R1 requested an hour ago", request)
     for delivery in story.deliveries:
-        _send(deliver, delivery)
+        _send(service.deliver, delivery)
     _wait(services, lambda: _handled(services) >= len(story.deliveries))
-    _follow_the_return(services, state, request["id"], [line[0] for line in story.return_lines])
+    _follow_the_return(service, services, state, request["id"], [line[0] for line in story.return_lines])
     tell(services, request["id"])
 
 
-def _follow_the_return(services: Services, state: FakeShop, return_id: int, lines: list[int]) -> None:
+def _follow_the_return(service: Service, services: Services, state: FakeShop, return_id: int, lines: list[int]) -> None:
     """What follows the request, each step once the worker has handled the one before: the merchant approves it
-    in Shopify, the parcel comes back and its items are restocked, a person inspects what a disposition cannot say
-    (the tags) and confirms the refund the worker proposes, and Shopify makes it."""
-    from worker.services import return_refunds
+    in Shopify, the parcel comes back and its items are restocked, a person records what a disposition cannot say
+    (the tags are on) and confirms the refund the worker proposes, with shopworker's own commands, and Shopify
+    makes it."""
 
-    def stage() -> str | None:
-        record = services.returns.get(SHOP, return_id)
-        return record.stage if record else None
+    def record() -> ReturnRecord | None:
+        return services.returns.get(SHOP, return_id)
 
     return_gid = f"gid://shopify/Return/{return_id}"
-    click.echo("  returns/approve      the merchant approves return #5005-R1 in Shopify")
+    click.echo(f"  {'returns/approve':<20} the merchant approved return #5005-R1 in Shopify")
     state.approve(return_gid)
-    _wait(services, lambda: getattr(services.returns.get(SHOP, return_id), "shopify_status", None) == "open")
-    click.echo("  reverse_fulfillment_orders/dispose  the parcel is back: both items restocked")
+    _wait(services, lambda: getattr(record(), "shopify_status", None) == "open")
+    click.echo(f"  {'reverse_fulfillment_orders/dispose':<20} the parcel came back; both items restocked")
     for line_item_id in lines:
         state.dispose(return_gid, line_item_id, "restocked")
-    _wait(services, lambda: stage() not in {None, "awaiting_parcel"})
-    click.echo(f"  (operator pages)     {PERSON} inspects the night light: tags on; confirms the refund proposed")
-    return_refunds.record_form(services, return_id, lines[0], {"tags_attached": True}, by=PERSON, shop=SHOP)
-    return_refunds.decide_refund(services, return_id, by=PERSON, why="parcel checked: unused, tags on", shop=SHOP)
-    click.echo("  refunds/create       Shopify refunds the return (returnProcess)")
-    _wait(services, lambda: stage() == "refunded")
+    _wait(services, lambda: getattr(record(), "stage", None) not in {None, "awaiting_parcel"})
+    click.echo("\na person inspects the night light and confirms the refund the worker proposes:")
+    _type(service, "returns", "inspect", str(return_id), "--line", str(lines[0]), "--tags", "attached", "--by", PERSON)
+    _type(service, "returns", "refund", str(return_id), "--by", PERSON, "--why", "parcel checked: unused, tags on")
+    _wait(services, lambda: getattr(record(), "stage", None) == "refunded")
+    click.echo(f"  {'refunds/create':<20} Shopify made the refund (returnProcess) and said so")
+
+
+def _type(service: Service, *args: str) -> None:
+    """Run a shopworker command as a person would type it beside the service, and show it with its answer."""
+    click.echo(f"  $ {shlex.join(('shopworker', *args))}")
+    done = subprocess.run(
+        [sys.executable, "-m", "worker", *args], env=service.env, capture_output=True, text=True, timeout=120
+    )
+    for line in (done.stdout + done.stderr).splitlines():
+        click.echo(f"    {line}")
+    if done.returncode:
+        raise click.ClickException(f"shopworker {args[0]} {args[1]} failed (exit status {done.returncode})")
 
 
 def _send(deliver: Deliver, delivery: Delivery) -> None:

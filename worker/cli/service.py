@@ -259,7 +259,7 @@ def _serve(stack: ExitStack, env: dict[str, str], port: int, demo: bool, once: b
         raise click.ClickException(children.why_down() or f"the web process did not answer on port {port}")
     click.echo(f"receiving webhooks at {base}/webhooks")
     if fake is not None:
-        _run_demo(port, settings, fake)
+        _run_demo(port, env, settings, fake)
         if once:
             return
     click.echo(f"\noperator pages: {base}/operator/  password: {password}")
@@ -277,7 +277,7 @@ def web_command(port: int) -> list[str]:
     ]
 
 
-def _run_demo(port: int, settings, fake) -> None:  # noqa: ANN001
+def _run_demo(port: int, env: dict[str, str], settings, fake) -> None:  # noqa: ANN001
     from worker.cli import demo
 
     url, secret = f"http://127.0.0.1:{port}/webhooks", settings.api_secrets[0]
@@ -290,7 +290,7 @@ def _run_demo(port: int, settings, fake) -> None:  # noqa: ANN001
 
     click.echo("\nwebhooks from the demo store:")
     with services_from_env(settings) as services:
-        demo.run(_http_delivery(url, secret), post, secret, services, fake, services.now())
+        demo.run(demo.Service(_http_delivery(url, secret), post, secret, env), services, fake, services.now())
 
 
 def _fresh_demo_database(env: dict[str, str]) -> str:
