@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 # Written by the worker (worker/metrics.py), read at scrape time by GET /metrics.
@@ -18,6 +19,10 @@ MISSING_WEBHOOKS_KEY = "shopworker:missing-webhooks"
 NEEDS_REINSTALL_KEY = "shopworker:needs-reinstall"
 
 
+SEEN_PREFIX = "shopworker:seen:"  # + shop:topic:event id, one key per delivery taken in the last DEDUP_SECONDS
+_GLOB = re.compile(r"([*?\[\]\\])")
+
+
 @dataclass(frozen=True)
 class DeliveryKey:
     """A delivery is the same delivery when shop, topic and Shopify's event id agree."""
@@ -27,4 +32,9 @@ class DeliveryKey:
     event_id: str
 
     def redis_key(self) -> str:
-        return f"shopworker:seen:{self.shop}:{self.topic}:{self.event_id}"
+        return f"{SEEN_PREFIX}{self.shop}:{self.topic}:{self.event_id}"
+
+
+def seen_keys_of(shop: str) -> str:
+    """A SCAN pattern for every delivery key of the shop (what `shop/redact` deletes)."""
+    return SEEN_PREFIX + _GLOB.sub(r"\\\1", shop) + ":*"

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from config.settings import Settings, load_settings
 from queueing.intake import Intake
 from worker.adapters.db import make_engine
+from worker.adapters.held_jobs import HeldJobs
 from worker.adapters.late_store import LateStore
 from worker.adapters.outbox import Outbox
 from worker.adapters.reconcile_store import ReconcileStore
@@ -59,6 +60,11 @@ class Services:
         if self.queue is None:
             raise NoQueue("REDIS_URL is not set")
         return self.queue
+
+    @property
+    def held_jobs(self) -> HeldJobs:
+        """Every job in Redis, whatever its state: what the privacy requests rewrite or delete."""
+        return HeldJobs(self.jobs.redis, self.jobs.serializer)
 
     def shopify_for(self, shop: str) -> ShopifyPort | None:
         """The shop's Admin API, one client per shop per process; None without credentials for the shop (none

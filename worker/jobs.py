@@ -14,7 +14,7 @@ from worker import metrics, periodic
 from worker.bootstrap import Services, services
 from worker.domain.events import Event
 from worker.handlers import compliance, fulfillments, orders, returns
-from worker.services import events, late_deliveries, outbox, reconciliation
+from worker.services import events, late_deliveries, outbox, privacy, reconciliation
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Services, Event], str]
@@ -34,9 +34,15 @@ def _run(envelope: dict[str, Any], handle: Handler) -> str:
     handler = handle.__module__.rpartition(".")[2]
     try:
         check_values(event.payload)
+        screened = privacy.screen(ctx, event)
+        if screened is None:
+            return _skip_redacted(ctx, event, handler)
+        event = screened
         row = ctx.records.begin_event(event)
     except PERMANENT_ERRORS as error:
-        unreadable = replace(event, payload=storable_copy(event.payload))
+        unreadable = privacy.screen(ctx, replace(event, payload=storable_copy(event.payload)))
+        if unreadable is None:
+            return _skip_redacted(ctx, event, handler)
         return _give_up(ctx, unreadable, ctx.records.begin_event(unreadable), handler, error)
     try:
         outcome = handle(ctx, event)
@@ -50,6 +56,15 @@ def _run(envelope: dict[str, Any], handle: Handler) -> str:
     metrics.count_job(ctx.jobs.redis, handler, outcome)
     log.info("event %s", outcome, extra={"shop": event.shop, "topic": event.topic, "event": event.event_id})
     return outcome
+
+
+def _skip_redacted(ctx: Services, event: Event, handler: str) -> str:
+    """An event sent before its shop was redacted (a late retry, a replay) writes nothing at all."""
+    metrics.count_job(ctx.jobs.redis, handler, "redacted")
+    log.info(
+        "event of a redacted shop skipped", extra={"shop": event.shop, "topic": event.topic, "event": event.event_id}
+    )
+    return "redacted"
 
 
 def _give_up(ctx: Services, event: Event, row: int, handler: str, error: Exception) -> str:

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+import re
+import zlib
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.support import FIXTURES, SHOP, Stack
+import orjson
+from redis import Redis
+from rq import Queue
+from sqlalchemy import text
+
+from queueing.serializer import JobSerializer
+from queueing.topics import ORDER_JOB
+from tests.support import FIXTURES, SHOP, TEST_SECRET, Stack, headers_for
 from worker.adapters import tables
+from worker.adapters.tables import privacy as privacy_tables
+from worker.services import events as events_service
 
 BASE_ORDER = json.loads((FIXTURES / "orders/create/two_warehouses_to_france.json").read_bytes())
 BASE_FULFILLMENT = json.loads((FIXTURES / "fulfillments/create/china_warehouse.json").read_bytes())
@@ -16,14 +29,16 @@ CAMILLE = 7001
 # Everything below identifies Camille; none of it may be left anywhere once she asks to be forgotten.
 NAME, SURNAME = "Camille", "Durand"
 EMAIL, GUEST_EMAIL = "camille@example.fr", "c.durand.guest@example.fr"
-PHONE, WORK_PHONE = "+33 6 12 34 56 78", "+33 4 72 00 11 22"
+PHONE, WORK_PHONE = "+33 6 12 34 56 78", "04 72 00 11 22"  # the work phone as typed, without a country code
 STREET, BILLING_STREET, ZIP, CITY = "12 rue des Lilas", "3 impasse Berthelot", "69003", "Lyon"
 BROWSER_IP, USER_AGENT = "203.0.113.42", "Mozilla/5.0 (Camille-Pixel-7)"
 NOTE = "Leave with the concierge, Mme Durand works nights"
 GIFT_MESSAGE = "Joyeux anniversaire Camille"
 ENGRAVING = "C.D. 14-07-1991"
+LATITUDE, LONGITUDE = 45.7597113, 4.8422777
+STATUS_TOKEN = "b1946ac92492d2347c6235b4d2611184"  # the key of her order status page: whoever has it reads the order
 PERSONAL = [NAME, SURNAME, EMAIL, GUEST_EMAIL, PHONE, WORK_PHONE, STREET, BILLING_STREET, ZIP, CITY, BROWSER_IP,
-            USER_AGENT, NOTE, GIFT_MESSAGE, ENGRAVING]  # fmt: skip
+            USER_AGENT, NOTE, GIFT_MESSAGE, ENGRAVING, str(LATITUDE), str(LONGITUDE), STATUS_TOKEN]  # fmt: skip
 
 
 def address(street: str, phone: str) -> dict[str, Any]:
@@ -41,6 +56,8 @@ def address(street: str, phone: str) -> dict[str, Any]:
         "country_code": "FR",
         "phone": phone,
         "company": None,
+        "latitude": LATITUDE,
+        "longitude": LONGITUDE,
     }
 
 
@@ -73,6 +90,7 @@ def personal_order(order_id: int, customer: dict[str, Any] | None, email: str) -
         },
         billing_address=address(BILLING_STREET, WORK_PHONE),
         shipping_address=address(STREET, PHONE),
+        order_status_url=f"https://{SHOP}/73017229/orders/{STATUS_TOKEN}/authenticate?key=3e5f1b0d",
     )
     order["line_items"][0]["properties"] = [{"name": "Engraving", "value": ENGRAVING}]
     return order
@@ -121,12 +139,17 @@ def every_row(stack: Stack) -> dict[str, list[dict[str, Any]]]:
     return {table.name: stack.rows(table) for table in tables.metadata.sorted_tables}
 
 
+def personal_in(text: str) -> list[str]:
+    """Her data found in the text; a number counts only whole (a postcode inside a timestamp's microseconds is not)."""
+    return [value for value in PERSONAL if re.search(rf"(?<!\d){re.escape(value)}(?!\d)", text)]
+
+
 def leaks(rows: dict[str, list[dict[str, Any]]]) -> list[str]:
     found = []
     for table, table_rows in rows.items():
         for row in table_rows:
             text = json.dumps(row, default=str, ensure_ascii=False)
-            found += [f"{table} {row.get('topic', '')}: {value!r}" for value in PERSONAL if value in text]
+            found += [f"{table} {row.get('topic', '')}: {value!r}" for value in personal_in(text)]
     return found
 
 
@@ -136,9 +159,10 @@ def redact_camille(stack: Stack, orders_to_redact: list[int]) -> None:
     deliver(stack, "customers/data_request", {**request, "orders_requested": [5001], "data_request": {"id": 42}}, "dr")
     stack.work()
     assert leaks(every_row(stack)), "the data request's export holds her data until she is forgotten"
+    failed = stack.failed_jobs()
     deliver(stack, "customers/redact", {**request, "orders_to_redact": orders_to_redact}, "redact")
     stack.work()
-    assert stack.failed_jobs() == []
+    assert stack.failed_jobs() == failed
 
 
 def test_a_redacted_customer_leaves_no_personal_data_in_any_row_of_any_table(stack):
@@ -205,3 +229,194 @@ def test_redacting_one_customer_leaves_another_customers_records_as_they_were(st
     assert after == before
     assert (after["email"], after["customer_id"]) == ("noe@example.com", 7002)
     assert after["payload"]["phone"] == "+33 6 99 99 99 99"
+
+
+# Everything else the worker holds: events of orders never stored, failures' text, jobs in Redis, tombstones -------
+
+
+def delivered_at_her_door(event_id: int, order_id: int) -> dict[str, Any]:
+    """A carrier's delivery scan, made at her address."""
+    scan = json.loads((FIXTURES / "fulfillment_events/create/china_in_transit.json").read_bytes())
+    scan.update(id=event_id, order_id=order_id, status="delivered", address1=STREET, city=CITY, zip=ZIP,
+                country="FR", latitude=LATITUDE, longitude=LONGITUDE)  # fmt: skip
+    return scan
+
+
+def values_of(redis: Redis, key: bytes) -> list[bytes]:
+    kind = redis.type(key).decode()
+    if kind == "string":
+        return [redis.get(key)]
+    if kind == "hash":
+        return [value for pair in redis.hgetall(key).items() for value in pair]
+    if kind == "list":
+        return redis.lrange(key, 0, -1)
+    if kind == "set":
+        return list(redis.smembers(key))
+    if kind == "zset":
+        return redis.zrange(key, 0, -1)
+    assert kind == "stream", kind
+    return [value for _id, entry in redis.xrange(key) for pair in entry.items() for value in pair]
+
+
+def readable(raw: bytes) -> str:
+    """A value as RQ or the job serializer wrote it: zlib, then zstd-compressed JSON, as far as each applies."""
+    for unpack in (zlib.decompress, lambda data: orjson.dumps(JobSerializer.loads(data))):
+        with contextlib.suppress(Exception):
+            raw = unpack(raw)
+    return raw.decode(errors="replace")
+
+
+def redis_text(redis: Redis) -> str:
+    """Every key of the test's Redis database and every value in it, decompressed and decoded."""
+    return "\n".join(
+        " ".join([key.decode(), *(readable(value) for value in values_of(redis, key))]) for key in redis.scan_iter()
+    )
+
+
+def test_events_of_orders_never_stored_and_the_text_of_failures_are_redacted(stack):
+    """Her delivery scans for an order Shopify lists but we never stored, a shipment of an order neither stored nor
+    listed that quotes her e-mail, and a failure whose text quotes her address."""
+    deliver(stack, "orders/create", personal_order(5001, camille(), EMAIL), "5001")
+    deliver(stack, "fulfillment_events/create", delivered_at_her_door(990001, 5004), "scan-5004")
+    deliver(stack, "fulfillments/create", shipped_to_camille(7501, 5005), "7501")
+    stack.work()
+    records = stack.services.records
+    (scan,) = records.list_events(topic="fulfillment_events/create")
+    records.finish_event(scan.id, "failed", f"ValueError: no route to '{STREET}, {ZIP} {CITY}'")
+    assert personal_in(json.dumps(every_row(stack), default=str))
+
+    redact_camille(stack, orders_to_redact=[5001, 5004])
+
+    assert leaks(every_row(stack)) == [], "\n".join(leaks(every_row(stack)))
+    assert records.get_event(scan.id).last_error == "ValueError: [redacted]"
+    assert records.get_event(scan.id).payload["country"] == "FR"
+    assert {(row["order_id"], row["customer_id"]) for row in stack.rows(privacy_tables.redacted_orders)} == {
+        (5001, CAMILLE),
+        (5004, CAMILLE),
+        (5005, CAMILLE),
+    }
+    assert [(row["shop"], row["customer_id"]) for row in stack.rows(privacy_tables.redacted_customers)] == [
+        (SHOP, CAMILLE)
+    ]
+    (audit,) = stack.rows(privacy_tables.audit_log)
+    assert (audit["shop"], audit["topic"], audit["event_id"]) == (SHOP, "customers/redact", "redact")
+    assert audit["counts"]["orders"] == 1 and audit["counts"]["events"] == 3 and audit["counts"]["fulfillments"] == 2
+    assert personal_in(json.dumps(audit, default=str)) == []
+
+
+def test_jobs_in_redis_in_every_state_lose_her_data(stack):
+    """Finished, scheduled, waiting to retry after a failure whose text quotes her order, and failed."""
+    deliver(stack, "orders/create", personal_order(5001, camille(), EMAIL), "5001")
+    stack.work()  # finished
+    update = {**personal_order(5001, camille(), EMAIL), "updated_at": "2026-03-05T09:00:00Z"}
+    envelope = {"shop": SHOP, "topic": "orders/updated", "event_id": "later", "received_at": "2026-03-02T09:00:00Z",
+                "payload": update}  # fmt: skip
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    assert stack.services.jobs.enqueue(ORDER_JOB, envelope, "orders/updated later", at=tomorrow, job_id="later")
+    with stack.services.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE orders RENAME TO orders_away"))
+    deliver(stack, "orders/create", personal_order(5003, None, GUEST_EMAIL), "5003")
+    stack.work()  # its statement fails: waiting to retry, the failure's text in Redis
+    queue = Queue("shopworker", connection=stack.redis, serializer=JobSerializer)
+    failed = queue.enqueue(
+        ORDER_JOB, {**envelope, "event_id": "failed", "payload": personal_order(5006, camille(), EMAIL)}
+    )
+    stack.work()
+    with stack.services.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE orders_away RENAME TO orders"))
+    assert stack.failed_jobs() == [failed.id]
+    assert personal_in(redis_text(stack.redis)) == PERSONAL
+
+    redact_camille(stack, orders_to_redact=[5003])
+
+    assert personal_in(redis_text(stack.redis)) == []
+    queue.enqueue_job(queue.fetch_job("later"))  # its time has come: it runs, without her data
+    stack.work()
+    assert leaks(every_row(stack)) == [], "\n".join(leaks(every_row(stack)))
+    assert stack.services.records.get_order(SHOP, 5001)["updated_at"] == "2026-03-05T09:00:00Z"
+
+
+def test_after_a_redaction_a_retry_or_a_replay_does_not_write_her_data_back(stack):
+    deliver(stack, "orders/create", personal_order(5001, camille(), EMAIL), "5001")
+    stack.work()
+    redact_camille(stack, orders_to_redact=[5001])
+    logged = stack.services.records.list_events(topic="orders/create")
+
+    # Shopify retries an update from before the request; the operator replays the order's first event.
+    deliver(stack, "orders/updated", {**personal_order(5001, camille(), EMAIL), "updated_at": "2026-03-09T09:00:00Z"},
+            "retried")  # fmt: skip
+    events_service.replay(stack.services, logged[0])
+    deliver(stack, "fulfillment_events/create", delivered_at_her_door(990002, 5001), "scan-after")
+    stack.work()
+
+    assert stack.failed_jobs() == []
+    assert leaks(every_row(stack)) == [], "\n".join(leaks(every_row(stack)))
+    order = stack.services.records.get_order(SHOP, 5001)
+    assert (order["updated_at"], order["total_price"], order["shipping_address"]["country_code"]) == (
+        "2026-03-09T09:00:00Z",
+        "172.20",
+        "FR",
+    )
+    assert personal_in(redis_text(stack.redis)) == []
+
+
+def test_a_job_about_her_that_can_never_succeed_is_recorded_failed_without_her_data(stack):
+    deliver(stack, "orders/create", personal_order(5001, camille(), EMAIL), "5001")
+    stack.work()
+    redact_camille(stack, orders_to_redact=[5001])
+    unstorable = {**personal_order(5001, camille(), EMAIL), "note": f"{NOTE}\x00"}  # queued before the receiver refused
+    envelope = {"shop": SHOP, "topic": "orders/updated", "event_id": "nul", "payload": unstorable}
+    stack.services.jobs.enqueue(ORDER_JOB, envelope, "orders/updated nul")
+    stack.work()
+
+    (failed,) = stack.services.records.list_events(status="failed")
+    assert "not retried" in failed.last_error
+    assert leaks(every_row(stack)) == [], "\n".join(leaks(every_row(stack)))
+
+
+def test_a_redacted_shop_leaves_nothing_in_redis_and_keeps_its_tombstone_and_the_audit(stack):
+    deliver(stack, "orders/create", personal_order(5001, camille(), EMAIL), "5001")
+    deliver(stack, "fulfillments/create", shipped_to_camille(7102, 5001), "7102")
+    deliver(stack, "app/uninstalled", {"id": 1, "name": "Little Twinkle Stars", "domain": SHOP}, "bye")
+    stack.work()
+    deliver(stack, "orders/updated", personal_order(5001, camille(), EMAIL), "queued")  # waits in the queue
+    assert SHOP in redis_text(stack.redis)
+
+    deliver(stack, "shop/redact", {"shop_id": 1, "shop_domain": SHOP}, "gone")
+    stack.work()
+    deliver(stack, "orders/updated", personal_order(5001, camille(), EMAIL), "late-retry")  # sent before it
+    stack.work()
+
+    assert SHOP not in redis_text(stack.redis)
+    held = {name: rows for name, rows in every_row(stack).items() if rows}
+    assert sorted(held) == ["audit_log", "redacted_shops"]
+    assert [row["shop"] for row in held["redacted_shops"]] == [SHOP]
+    uninstalled, redacted = sorted(held["audit_log"], key=lambda row: row["id"])
+    assert (uninstalled["topic"], uninstalled["counts"]) == (
+        "app/uninstalled",
+        {"actions_cancelled": 0, "checks_unscheduled": 0, "credentials": 0},
+    )
+    assert redacted["topic"] == "shop/redact"
+    assert {name: redacted["counts"][name] for name in ("orders", "line_items", "fulfillments", "jobs")} == {
+        "orders": 1,
+        "line_items": 4,
+        "fulfillments": 1,
+        "jobs": 4,
+    }
+    # Five deliveries, the redaction's own among them, each logged and marked as taken.
+    assert (redacted["counts"]["events"], redacted["counts"]["redis_keys"]) == (5, 5)
+
+
+def test_a_shop_installed_again_after_its_redaction_is_served(stack):
+    deliver(stack, "shop/redact", {"shop_id": 1, "shop_domain": SHOP}, "gone")
+    stack.work()
+    body = json.dumps(personal_order(5001, None, "new@example.com")).encode()
+    headers = {**headers_for(body, "orders/create", TEST_SECRET, SHOP, "new"), "X-Shopify-Triggered-At": later()}
+    assert stack.client.post("/webhooks", data=body, headers=headers).status_code == 200
+    stack.work()
+
+    assert stack.services.records.get_order(SHOP, 5001)["email"] == "new@example.com"
+
+
+def later() -> str:
+    return (datetime.now(UTC) + timedelta(minutes=1)).isoformat().replace("+00:00", "Z")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from tests.integration.test_privacy import PERSONAL, camille, deliver, personal_order
+from tests.integration.test_privacy import camille, deliver, personal_in, personal_order
 from tests.support import SHOP, TEST_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +49,7 @@ def test_a_failing_job_is_logged_by_its_ids_and_error_without_any_of_its_payload
     lines = run_worker(settings)
 
     written = "\n".join(json.dumps(line, ensure_ascii=False) for line in lines)
-    assert [value for value in PERSONAL if value in written] == []
+    assert personal_in(written) == []
     (failure,) = [line for line in lines if line["level"] == "ERROR"]
     assert re.fullmatch(r"job failed: (OperationalError|ProgrammingError): .+", failure["message"])
     assert (failure["shop"], failure["topic"], failure["event"]) == (SHOP, "orders/create", "evt-5001")

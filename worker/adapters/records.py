@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import functools
+import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Engine, Table, and_, delete, func, null, or_, select, update
+from sqlalchemy import JSON, Engine, Table, Text, and_, cast, delete, exists, func, insert, null, or_, select, update
 
+from config.logs import REDACTED
 from queueing.payloads import PayloadError
 from worker.adapters.db import insert_for, upsert
 from worker.adapters.tables import data_exports, events, fulfillments, line_items, metadata, orders, outbox
+from worker.adapters.tables.privacy import (
+    KEPT_BY_SHOP_REDACT,
+    audit_log,
+    redacted_customers,
+    redacted_orders,
+    redacted_shops,
+)
 from worker.domain.events import Event, parse_time
 from worker.domain.ids import to_gid
+from worker.domain.privacy import Forgotten
 
 PERSONAL_KEYS = frozenset(
     {
@@ -33,11 +44,41 @@ PERSONAL_KEYS = frozenset(
         "note",
         "customer_note",
         "properties",  # a line item's engraving, gift message or monogram
+        "order_status_url",  # holds the key to the customer's order status page
+        "landing_site",
+        "referring_site",
+        # Where a fulfillment event happened: the customer's door, as often as not.
+        "address1",
+        "address2",
+        "city",
+        "zip",
+        "company",
+        "latitude",
+        "longitude",
     }
 )
 PRIVACY_TOPICS = ("customers/redact", "customers/data_request")
 STATUS_COLUMNS = frozenset({"shop", "id", "delivered_at", "shipment_status", "shipment_status_at"})
 KEPT_ADDRESS_KEYS = frozenset({"country_code", "province_code", "country"})
+
+
+def screened(topic: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """An event's payload as the worker may hold it once its customer was redacted: scrubbed, a privacy request
+    keeping the customer's id, enough to carry it out again."""
+    scrubbed: dict[str, Any] = scrub_personal_data(payload)
+    customer = payload.get("customer")
+    if topic in PRIVACY_TOPICS and isinstance(customer, dict) and "id" in customer:
+        scrubbed["customer"] = {"id": customer["id"]}
+    return scrubbed
+
+
+def error_kind(text: str | None) -> str | None:
+    """A recorded error reduced to its kind (`KeyError: ...` to `KeyError: [redacted]`): its text may quote the
+    customer's data."""
+    if not text:
+        return text
+    kind = re.match(r"[A-Za-z_][\w.]*(?=:)", text)
+    return f"{kind.group(0)}: {REDACTED}" if kind else REDACTED
 
 
 def scrub_personal_data(value: Any) -> Any:
@@ -352,40 +393,100 @@ class Records:
 
     # Privacy ---------------------------------------------------------------------------------------------------
 
-    def _customer_orders(self, connection: Any, shop: str, customer_id: int, order_ids: Iterable[int]) -> list[int]:
-        query = select(orders.c.id).where(
-            orders.c.shop == shop, or_(orders.c.customer_id == customer_id, orders.c.id.in_(list(order_ids)))
-        )
-        return list(connection.execute(query).scalars())
+    def _customer_orders(
+        self, connection: Any, shop: str, customer_id: int, order_ids: Iterable[int], contacts: Iterable[str] = ()
+    ) -> list[int]:
+        held_by = [orders.c.customer_id == customer_id, orders.c.id.in_(list(order_ids))]
+        if contacts := list(contacts):
+            held_by.append(func.lower(orders.c.email).in_(contacts))
+        return list(connection.execute(select(orders.c.id).where(orders.c.shop == shop, or_(*held_by))).scalars())
 
-    def redact_customer(self, shop: str, customer_id: int, order_ids: Iterable[int]) -> int:
-        """Remove the customer's personal data from every record about their orders (order, logged events,
-        returns...) and from their own privacy requests; the business facts (amounts, lines, shipments) stay.
-        The orders are those held under the customer's id and those Shopify lists, held as an order or not (a
-        guest checkout has no customer id; a shipment or refund can arrive without its order). Returns the number
-        of orders redacted."""
-        listed = list(order_ids)
+    @staticmethod
+    def _events_quoting(connection: Any, forgotten: Forgotten) -> list[Any]:
+        """The shop's logged events whose payload quotes the customer's e-mail or phone, their own privacy requests
+        aside: a guest's order, or a shipment of an order neither stored nor listed by Shopify."""
+        if not forgotten.contacts:
+            return []
+        text = func.lower(cast(events.c.payload, Text))
+        return list(
+            connection.execute(
+                select(events.c.id, events.c.order_id).where(
+                    events.c.shop == forgotten.shop,
+                    events.c.topic.not_in(PRIVACY_TOPICS),
+                    or_(*(text.contains(contact, autoescape=True) for contact in forgotten.contacts)),
+                )
+            )
+        )
+
+    def redact_customer(self, forgotten: Forgotten, at: datetime) -> tuple[frozenset[int], Counter[str]]:
+        """Remove the customer's personal data from every record about their orders (order, logged events and
+        their errors, returns, actions...) and from their own privacy requests; the business facts (amounts,
+        lines, shipments) stay. The orders are those held under the customer's id or e-mail, those Shopify lists,
+        held as an order or not (a guest checkout has no customer id; a shipment or refund can arrive without its
+        order), and those of any logged event quoting the customer's e-mail or phone. A tombstone of the customer
+        and these orders is kept (see `tombstones`). Returns the orders and the rows changed, by table."""
+        shop, customer_id = forgotten.shop, forgotten.customer_id
+        changed: Counter[str] = Counter()
         with self.engine.begin() as connection:
-            ids = sorted({*self._customer_orders(connection, shop, customer_id, listed), *listed})
-            for table in metadata.sorted_tables:
-                order_column = table.c.id if table is orders else table.c.get("order_id")
-                documents = [column for column in table.c if isinstance(column.type, JSON)]
-                if order_column is None or not documents or "shop" not in table.c:
+            self._redact_requests(connection, shop, customer_id)
+            quoting = self._events_quoting(connection, forgotten)
+            ids = sorted(
+                {
+                    *self._customer_orders(connection, shop, customer_id, forgotten.order_ids, forgotten.contacts),
+                    *forgotten.order_ids,
+                    *(row.order_id for row in quoting if row.order_id is not None),
+                }
+            )
+            self._tombstone(connection, forgotten, ids, at)
+            for table, order_column in _tables_by_order():
+                texts = [column for column in table.c if isinstance(column.type, JSON) or column.name == "last_error"]
+                if not texts:
                     continue
+                about = order_column.in_(ids)
+                if table is events:
+                    about = or_(about, events.c.id.in_([row.id for row in quoting]))
                 keys = list(table.primary_key.columns)
-                for row in connection.execute(
-                    select(*keys, *documents).where(table.c.shop == shop, order_column.in_(ids))
-                ).mappings():
-                    values: dict[str, Any] = {c.name: scrub_personal_data(row[c.name]) for c in documents}
+                for row in connection.execute(select(*keys, *texts).where(table.c.shop == shop, about)).mappings():
+                    values: dict[str, Any] = {
+                        c.name: error_kind(row[c.name]) if c.name == "last_error" else scrub_personal_data(row[c.name])
+                        for c in texts
+                    }
                     if table is orders:
                         values.update(email=None, customer_id=None)
                     connection.execute(update(table).where(*(k == row[k.name] for k in keys)).values(**values))
-            self._redact_requests(connection, shop, customer_id)
-            self._redact_actions(connection, shop, [f"gid://shopify/Order/{order_id}" for order_id in ids])
-            connection.execute(
+                    changed[table.name] += 1
+            changed[outbox.name] += self._redact_actions(connection, shop, [f"gid://shopify/Order/{i}" for i in ids])
+            changed[data_exports.name] += connection.execute(
                 delete(data_exports).where(data_exports.c.shop == shop, data_exports.c.customer_id == customer_id)
-            )
-        return len(ids)
+            ).rowcount
+        return frozenset(ids), +changed
+
+    @staticmethod
+    def _tombstone(connection: Any, forgotten: Forgotten, order_ids: list[int], at: datetime) -> None:
+        shop, customer_id = forgotten.shop, forgotten.customer_id
+        upsert(
+            connection,
+            redacted_customers,
+            [{"shop": shop, "customer_id": customer_id, "redacted_at": at}],
+            ["shop", "customer_id"],
+        )
+        upsert(
+            connection,
+            redacted_orders,
+            [{"shop": shop, "order_id": order_id, "customer_id": customer_id} for order_id in order_ids],
+            ["shop", "order_id"],
+            update=[],
+        )
+
+    def tombstones(self, shop: str, customer_id: int | None, order_id: int | None) -> tuple[datetime | None, bool]:
+        """When the shop was redacted (None: never), and whether the customer or the order was: what an event
+        must be checked against before anything of it is written."""
+        shop_redacted_at = select(redacted_shops.c.redacted_at).where(redacted_shops.c.shop == shop)
+        customer = exists().where(redacted_customers.c.shop == shop, redacted_customers.c.customer_id == customer_id)
+        order = exists().where(redacted_orders.c.shop == shop, redacted_orders.c.order_id == order_id)
+        with self.one_statement.connect() as connection:
+            row = connection.execute(select(shop_redacted_at.scalar_subquery(), or_(customer, order))).one()
+        return row[0], bool(row[1])
 
     @staticmethod
     def _redact_requests(connection: Any, shop: str, customer_id: int) -> None:
@@ -406,25 +507,41 @@ class Records:
         ]
 
     @staticmethod
-    def _redact_actions(connection: Any, shop: str, order_gids: list[str]) -> None:
-        """Actions aimed at the customer's orders lose their personal data; those not yet sent are cancelled,
-        so nothing of the customer's is pushed back to Shopify after the request."""
-        for row in connection.execute(
-            select(outbox.c.id, outbox.c.params, outbox.c.status).where(
+    def _redact_actions(connection: Any, shop: str, order_gids: list[str]) -> int:
+        """Actions aimed at the customer's orders lose their personal data and their errors' text; those not yet
+        sent are cancelled, so nothing of the customer's is pushed back to Shopify after the request."""
+        rows = connection.execute(
+            select(outbox.c.id, outbox.c.params, outbox.c.status, outbox.c.last_error).where(
                 outbox.c.shop == shop, outbox.c.target.in_(order_gids)
             )
-        ):
-            values: dict[str, Any] = {"params": scrub_personal_data(row.params)}
+        ).all()
+        for row in rows:
+            values: dict[str, Any] = {
+                "params": scrub_personal_data(row.params),
+                "last_error": error_kind(row.last_error),
+            }
             if row.status == "pending":
                 values["status"] = "cancelled"
             connection.execute(update(outbox).where(outbox.c.id == row.id).values(**values))
+        return len(rows)
 
-    def redact_shop(self, shop: str) -> None:
-        """Everything we hold for the shop, in every area's tables."""
+    def redact_shop(self, shop: str, at: datetime) -> Counter[str]:
+        """Everything we hold for the shop, in every area's tables, but the tombstones and the audit (which hold no
+        personal data); the shop's own tombstone is written. Returns the rows deleted, by table."""
+        deleted: Counter[str] = Counter()
         with self.engine.begin() as connection:
             for table in reversed(metadata.sorted_tables):
-                if "shop" in table.c:
-                    connection.execute(delete(table).where(table.c.shop == shop))
+                if "shop" in table.c and not table.info.get(KEPT_BY_SHOP_REDACT):
+                    deleted[table.name] += connection.execute(delete(table).where(table.c.shop == shop)).rowcount
+            upsert(connection, redacted_shops, [{"shop": shop, "redacted_at": at}], ["shop"])
+        return +deleted
+
+    def audit(self, shop: str, topic: str, event_id: str, counts: dict[str, int], at: datetime) -> None:
+        """What a destructive request removed, counted by place; kept whatever is redacted later."""
+        with self.one_statement.connect() as connection:
+            connection.execute(
+                insert(audit_log).values(shop=shop, topic=topic, event_id=event_id, done_at=at, counts=dict(counts))
+            )
 
     def export_customer(
         self, shop: str, customer_id: int, order_ids: Iterable[int], request_id: int | None, requested_at: datetime

@@ -9,11 +9,11 @@ from worker.services import credentials, privacy
 
 def handle(ctx: Services, event: Event) -> str:
     if event.topic == "customers/redact":
-        privacy.redact_customer(ctx, event.shop, event.payload)
+        privacy.redact_customer(ctx, event)
     elif event.topic == "customers/data_request":
         privacy.export_customer(ctx, event)
     elif event.topic == "shop/redact":
-        privacy.redact_shop(ctx, event.shop)
+        privacy.redact_shop(ctx, event)
     elif event.topic == "app/uninstalled":
-        credentials.uninstall(ctx, event.shop)
+        privacy.audit(ctx, event, credentials.uninstall(ctx, event.shop))
     return "processed"

@@ -15,14 +15,13 @@ log = logging.getLogger(__name__)
 UNINSTALLED = "the app was uninstalled from the shop"
 
 
-def uninstall(ctx: Services, shop: str) -> int:
-    """`app/uninstalled`; returns the number of actions cancelled."""
-    if ctx.credentials is not None:
-        ctx.credentials.uninstall(shop)
+def uninstall(ctx: Services, shop: str) -> dict[str, int]:
+    """`app/uninstalled`; returns what it dropped: credentials, actions cancelled, checks unscheduled."""
+    dropped = ctx.credentials is not None and ctx.credentials.uninstall(shop)
     cancelled = ctx.outbox.cancel_pending(shop, UNINSTALLED)
     unscheduled = late_deliveries.cancel_checks(ctx, shop)
     log.info("uninstalled: %d actions cancelled, %d checks unscheduled", cancelled, unscheduled, extra={"shop": shop})
-    return cancelled
+    return {"credentials": int(dropped), "actions_cancelled": cancelled, "checks_unscheduled": unscheduled}
 
 
 def resume(ctx: Services, shop: str) -> int:

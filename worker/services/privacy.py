@@ -1,23 +1,67 @@
-"""Privacy: Shopify's mandatory customer and shop requests, carried out over every area's records."""
+"""Privacy: Shopify's mandatory customer and shop requests, carried out over every area's records and every job held
+in Redis, with a tombstone that keeps a later retry, replay or reconciliation from writing the data back."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from queueing.keys import DeliveryKey
+from worker.adapters.records import screened
 from worker.bootstrap import Services
 from worker.domain.events import Event
+from worker.domain.privacy import Forgotten
 
 log = logging.getLogger(__name__)
 EXPORT_DAYS = 30
+# The redactions themselves always run: each is safe to run again, and a retry must finish what a failure left.
+REDACTIONS = frozenset({"shop/redact", "customers/redact"})
 
 
-def redact_customer(ctx: Services, shop: str, payload: dict[str, Any]) -> None:
-    """`customers/redact`: the customer's personal data scrubbed from every record of the orders named."""
-    customer_id = (payload.get("customer") or {}).get("id")
-    if customer_id is not None:
-        ctx.records.redact_customer(shop, customer_id, payload.get("orders_to_redact") or [])
+def screen(ctx: Services, event: Event) -> Event | None:
+    """The event as it may be processed after the privacy requests so far: None when its shop was redacted after
+    it was sent (a late retry, a replay), its payload scrubbed when it is about a redacted customer or order. Its
+    job is then deleted once done rather than kept with its result, and a skipped delivery's mark goes too."""
+    if event.topic in REDACTIONS:
+        return event
+    customer = event.payload.get("customer")
+    customer_id = customer.get("id") if isinstance(customer, dict) else None
+    shop_redacted_at, customer_redacted = ctx.records.tombstones(
+        event.shop, customer_id if isinstance(customer_id, int) else None, event.order_id
+    )
+    sent_before_shop_redact = (
+        shop_redacted_at is not None and (event.triggered_at or event.received_at) <= shop_redacted_at
+    )
+    if sent_before_shop_redact or customer_redacted:
+        ctx.held_jobs.discard_running_job_when_done()  # its argument is the data that must not be kept
+    if sent_before_shop_redact:
+        ctx.held_jobs.forget_delivery(DeliveryKey(event.shop, event.topic, event.event_id))
+        return None
+    return replace(event, payload=screened(event.topic, event.payload)) if customer_redacted else event
+
+
+def redact_customer(ctx: Services, event: Event) -> None:
+    """`customers/redact`: the customer's personal data scrubbed from every record and every job about them."""
+    forgotten = Forgotten.from_request(event.shop, event.payload)
+    if forgotten is None:
+        return
+    order_ids, changed = ctx.records.redact_customer(forgotten, ctx.now())
+    forgotten = forgotten.with_orders(order_ids)
+
+    def without_customer(argument: dict[str, Any]) -> dict[str, Any] | None:
+        if not isinstance(argument.get("topic"), str) or not isinstance(argument.get("shop"), str):
+            return None  # not an event: a follow-up job holds ids only
+        held = Event.from_envelope(argument)
+        if not forgotten.names(held.shop, held.order_id, held.payload):
+            return None
+        return replace(held, payload=screened(held.topic, held.payload)).to_envelope()
+
+    jobs = ctx.held_jobs
+    jobs.discard_running_job_when_done()
+    audit(ctx, event, {**changed, "jobs": jobs.rewrite(without_customer)})
 
 
 def export_customer(ctx: Services, event: Event) -> None:
@@ -45,6 +89,15 @@ def hand_over_by(requested_at: datetime) -> datetime:
     return requested_at + timedelta(days=EXPORT_DAYS)
 
 
-def redact_shop(ctx: Services, shop: str) -> None:
-    """`shop/redact`: everything held for the shop, deleted."""
-    ctx.records.redact_shop(shop)
+def redact_shop(ctx: Services, event: Event) -> None:
+    """`shop/redact`: everything held for the shop deleted, in the records and in Redis."""
+    deleted = ctx.records.redact_shop(event.shop, ctx.now())
+    jobs = ctx.held_jobs
+    jobs.discard_running_job_when_done()
+    held, keys = jobs.forget_shop(event.shop)
+    audit(ctx, event, {**deleted, "jobs": held, "redis_keys": keys})
+
+
+def audit(ctx: Services, event: Event, counts: Mapping[str, int]) -> None:
+    """A row that outlives the shop's records: which destructive request ran, when, and what it removed."""
+    ctx.records.audit(event.shop, event.topic, event.event_id, dict(counts), ctx.now())
