@@ -5,13 +5,16 @@ in the terminal and on the operator pages."""
 from __future__ import annotations
 
 import re
+import shlex
 import signal
+import subprocess
 from pathlib import Path
 
 import pytest
 import requests
 
 from tests.e2e.test_serve import read_until, start_serve
+from tests.support import SHOP
 from worker.loopback import free_port
 
 pytestmark = pytest.mark.e2e
@@ -80,6 +83,13 @@ def test_the_demo_once_shows_a_split_applied_a_return_judged_late_shipments_and_
     (refund,) = [line for line in lines if line.startswith("  refund ") and "· order #5005: " in line]
     assert refund.endswith(": 30.60 EUR for Star night light x1")
     assert "skipped" not in out and "needs_details" not in out
+
+    shown = lines[lines.index("the records, for shopworker's commands beside the demo:") + 1]
+    assignment, *command = shlex.split(shown)
+    database = assignment.removeprefix("DATABASE_URL=")
+    typed = subprocess.run(command, env={"DATABASE_URL": database}, capture_output=True, text=True, timeout=60)
+    (row,) = typed.stdout.splitlines()[1:]
+    assert row.split()[1:] == [SHOP, "refunded", "EUR", "30.60", "30.60", "1", "-"]
     assert (tmp_path / "data" / "shopworker" / "demo.db").exists()
 
 

@@ -254,6 +254,7 @@ def run(service: Service, services: Services, fake: RunningFakeShop, now: dateti
     _wait(services, lambda: _handled(services) >= len(story.deliveries))
     _follow_the_return(service, services, state, request["id"], [line[0] for line in story.return_lines])
     tell(services, request["id"])
+    _point_at_the_records(service.env)
 
 
 def _follow_the_return(service: Service, services: Services, state: FakeShop, return_id: int, lines: list[int]) -> None:
@@ -311,6 +312,18 @@ def _wait(services: Services, done: Callable[[], bool], seconds: float = 60) -> 
             return
         time.sleep(0.2)
     raise click.ClickException(f"the worker did not handle the demo's webhooks within {seconds:.0f} s")
+
+
+def _point_at_the_records(env: dict[str, str]) -> None:
+    """How to read the same records with shopworker's commands while the demo runs (a SQLite file only: another
+    database's address may hold a password)."""
+    url = env["DATABASE_URL"]
+    if not url.startswith("sqlite:///"):
+        return
+    script = Path(sys.executable).with_name("shopworker")
+    command = shlex.quote(str(script)) if script.exists() else "shopworker"
+    click.echo("\nthe records, for shopworker's commands beside the demo:")
+    click.echo(f"  DATABASE_URL={url} {command} returns ledger")
 
 
 def tell(services: Services, return_id: int) -> None:
