@@ -157,7 +157,7 @@ def _services(web):
 def test_a_return_awaiting_review_shows_its_lines_decision_reasons_and_policy(web, seeded):
     log_in(web)
     text = page(web, "/returns?status=awaiting_review")
-    assert f"Return {RETURN_ID} · order #5001 (5001)" in text
+    assert f'Return {RETURN_ID} · order <a href="/operator/orders/{SHOP}/5001">#5001 (5001)</a>' in text
     for shown in ("Moon plush", "defective", "24.90 EUR", "defect reported: review", "little-twinkle-stars"):
         assert shown in text
     assert "3f2a9c1d" in text
@@ -167,7 +167,8 @@ def test_a_return_awaiting_review_shows_its_lines_decision_reasons_and_policy(we
 
 def test_an_override_from_the_page_changes_the_record_and_keeps_its_history(web, seeded):
     log_in(web)
-    form = {"decision": "approved", "by": "Ana", "why": "Photo shows the defect", "csrf_token": csrf_token(web)}
+    form = {"decision": "approved", "by": "Ana", "why": "Photo shows the defect", "confirm": "yes"}
+    form["csrf_token"] = csrf_token(web)
     response = web.post(f"/operator/returns/{SHOP}/{RETURN_ID}/override", data={**form, "next": "/returns"})
     assert response.location == f"/operator/returns#return-{RETURN_ID}"
     record = _services(web).returns.get(SHOP, RETURN_ID)
@@ -181,7 +182,7 @@ def test_an_override_from_the_page_changes_the_record_and_keeps_its_history(web,
 
 def test_an_override_without_who_and_why_changes_nothing(web, seeded):
     log_in(web)
-    form = {"decision": "approved", "by": " ", "why": "", "csrf_token": csrf_token(web)}
+    form = {"decision": "approved", "by": " ", "why": "", "confirm": "yes", "csrf_token": csrf_token(web)}
     web.post(f"/operator/returns/{SHOP}/{RETURN_ID}/override", data=form)
     assert _services(web).returns.get(SHOP, RETURN_ID).decision == "review"
     assert "An override needs a decision" in page(web, "/returns")
@@ -194,7 +195,8 @@ def test_replay_queues_the_logged_event_again_and_the_worker_handles_it(web, sta
     (event,) = stack.services.records.list_events()
     log_in(web)
     response = web.post(
-        f"/operator/events/{event.id}/replay", data={"csrf_token": csrf_token(web), "next": "/events?order=5001"}
+        f"/operator/events/{event.id}/replay",
+        data={"csrf_token": csrf_token(web), "confirm": "yes", "next": "/events?order=5001"},
     )
     assert response.location == "/operator/events?order=5001"
     (job,) = Queue("shopworker", connection=stack.redis, serializer=JobSerializer).get_jobs()
@@ -230,6 +232,8 @@ def test_the_event_log_is_searched_by_order_topic_and_status(web, stack, query, 
         ("evt-refund", "refunds/create", {"id": 1, "order_id": 5003}, "processed"),
     ):
         rows[event_id] = records.begin_event(Event(SHOP, topic, event_id, payload, datetime.now(UTC)))
+        if topic == "orders/create" and status == "processed":
+            records.save_order(SHOP, {**payload, "updated_at": "2026-03-20T09:30:00Z"})
         records.finish_event(rows[event_id], status, "boom" if status == "failed" else None)
     log_in(web)
     text = page(web, "/events?" + query)

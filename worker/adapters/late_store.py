@@ -16,7 +16,7 @@ from worker.adapters.outbox import add_actions
 from worker.adapters.tables import fulfillments, orders
 from worker.adapters.tables.late import late_cases, late_flags
 from worker.domain.actions import PlannedAction
-from worker.domain.late import Shipment
+from worker.domain.late import Shipment, tracking_text
 
 # Fulfillments in these states never travel, so they have no clock.
 NOT_SHIPPED = ("cancelled", "error", "failure")
@@ -34,6 +34,39 @@ class OpenRecord:
     since: datetime
     elapsed_days: int
     day_kind: str
+
+
+@dataclass(frozen=True)
+class LateRecord:
+    """A flag or a case, open or not, with its shipment: what the operator pages show and act on."""
+
+    kind: str  # flag or case
+    id: int
+    shop: str
+    order_id: int
+    fulfillment_id: int
+    status: str  # open; resolved (a flag) or closed (a case)
+    reason: str
+    since: datetime  # when it was recorded
+    elapsed_days: int  # when it was recorded
+    threshold: int | None
+    day_kind: str
+    resolution: str | None
+    ended_at: datetime | None  # a flag resolved, a case closed
+    closed_by: str | None
+    close_reason: str | None
+    note: str | None
+    shipped_at: datetime | None
+    delivered_at: datetime | None  # the shipment's delivery, or the arrival noted on the case
+    tracking: str | None
+
+
+class UnknownCase(LookupError):
+    """No late case with that id."""
+
+
+class CaseClosed(ValueError):
+    """The case was closed before; a closed case stays as it was closed."""
 
 
 _flag, _case = late_flags.alias("flag"), late_cases.alias("case")
@@ -65,8 +98,7 @@ def _shipments() -> Select[Any]:
 
 
 def _shipment(row: Any) -> Shipment:
-    numbers = ", ".join(str(n) for n in row.tracking_numbers or [])
-    tracking = " ".join(part for part in (row.tracking_company, numbers) if part) or None
+    tracking = tracking_text(row.tracking_company, row.tracking_numbers)
     return Shipment(
         shop=row.shop,
         order_id=row.order_id,
@@ -185,6 +217,60 @@ class LateStore:
             ).rowcount
         return resolved, noted
 
+    def close_case(self, case_id: int, resolution: str, by: str, why: str, now: datetime) -> LateRecord:
+        """A person closes an open case: how (a CASE_RESOLUTIONS value), who and why, kept on the case."""
+        with self.engine.begin() as connection:
+            closed = connection.execute(
+                update(late_cases)
+                .where(late_cases.c.id == case_id, late_cases.c.status == "open")
+                .values(status="closed", resolution=resolution, closed_at=now, closed_by=by, close_reason=why)
+            ).rowcount
+            (found,) = _late_rows(connection, late_cases, [late_cases.c.id == case_id], 1) or [None]
+        if found is None:
+            raise UnknownCase(f"no late case with id {case_id}")
+        if not closed:
+            raise CaseClosed(f"case {case_id} was already closed ({found.resolution} by {found.closed_by})")
+        return found
+
+    def shops(self) -> list[str]:
+        """Every shop with a flag or a case."""
+        query = select(late_flags.c.shop).union(select(late_cases.c.shop))
+        with self.engine.connect() as connection:
+            return sorted(connection.execute(query).scalars())
+
+    def records(
+        self,
+        shops: Iterable[str] | None = None,
+        order: tuple[str, int] | None = None,
+        kind: str | None = None,
+        open_only: bool | None = None,
+        since: tuple[datetime | None, datetime | None] = (None, None),
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[LateRecord]:
+        """Flags and cases, open cases first, then open flags, then what is settled, oldest first within each;
+        `open_only` False gives only the settled ones, `since` bounds when they were recorded."""
+        found: list[LateRecord] = []
+        with self.engine.connect() as connection:
+            for name, table in (("case", late_cases), ("flag", late_flags)):
+                if kind not in (None, name):
+                    continue
+                where = []
+                if shops is not None:
+                    where.append(table.c.shop.in_(list(shops)))
+                if order is not None:
+                    where += [table.c.shop == order[0], table.c.order_id == order[1]]
+                if open_only is not None:
+                    where.append((table.c.status == "open") if open_only else (table.c.status != "open"))
+                moment = _recorded(table)
+                if since[0] is not None:
+                    where.append(moment >= since[0])
+                if since[1] is not None:
+                    where.append(moment < since[1])
+                found += _late_rows(connection, table, where, offset + limit)
+        found.sort(key=lambda r: (r.status != "open", r.kind != "case", r.since, r.id))
+        return found[offset : offset + limit]
+
     # Reading flags and cases ---------------------------------------------------------------------------------
 
     def open_records(self, shops: Iterable[str] | None = None) -> list[OpenRecord]:
@@ -215,3 +301,54 @@ def _insert_new(connection: Connection, table: Table, rows: Sequence[Mapping[str
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(table).on_conflict_do_nothing(index_elements=keys).returning(table.c.id)
     return list(connection.execute(statement, list(rows)).scalars())
+
+
+def _recorded(table: Table) -> Any:
+    return table.c.opened_at if table is late_cases else table.c.flagged_at
+
+
+def _late_rows(connection: Connection, table: Table, where: list[Any], limit: int) -> list[LateRecord]:
+    """One table's records with their shipments, open first, then oldest first."""
+    is_case, f, recorded = table is late_cases, fulfillments, _recorded(table)
+    ended = table.c.closed_at if is_case else table.c.resolved_at
+    query = (
+        select(
+            table,
+            recorded.label("since"),
+            ended.label("ended_at"),
+            f.c.shipped_at,
+            f.c.delivered_at.label("shipment_delivered_at"),
+            f.c.tracking_company,
+            f.c.tracking_numbers,
+        )
+        .select_from(table.outerjoin(f, and_(f.c.shop == table.c.shop, f.c.id == table.c.fulfillment_id)))
+        .where(*where)
+        .order_by(table.c.status != "open", recorded, table.c.id)
+        .limit(limit)
+    )
+    rows = []
+    for r in connection.execute(query):
+        rows.append(
+            LateRecord(
+                kind="case" if is_case else "flag",
+                id=r.id,
+                shop=r.shop,
+                order_id=r.order_id,
+                fulfillment_id=r.fulfillment_id,
+                status=r.status,
+                reason=r.reason,
+                since=r.since,
+                elapsed_days=r.elapsed_days,
+                threshold=r.threshold,
+                day_kind=r.day_kind,
+                resolution=r.resolution,
+                ended_at=r.ended_at,
+                closed_by=r.closed_by if is_case else None,
+                close_reason=r.close_reason if is_case else None,
+                note=r.note if is_case else None,
+                shipped_at=r.shipped_at,
+                delivered_at=r.shipment_delivered_at or (r.arrived_at if is_case else None),
+                tracking=tracking_text(r.tracking_company, r.tracking_numbers),
+            )
+        )
+    return rows

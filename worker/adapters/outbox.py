@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.engine import Connection
 
 from worker.adapters.db import insert_for
@@ -30,6 +30,12 @@ class Action:
     status: str
     attempts: int
     last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+def _action(row: Any) -> Action:
+    return Action(**{f: getattr(row, f) for f in Action.__dataclass_fields__})
 
 
 @dataclass(frozen=True)
@@ -85,7 +91,7 @@ class Outbox:
     def get(self, action_id: int) -> Action | None:
         with self.engine.connect() as connection:
             row = connection.execute(select(outbox).where(outbox.c.id == action_id)).first()
-        return Action(**{f: getattr(row, f) for f in Action.__dataclass_fields__}) if row else None
+        return _action(row) if row else None
 
     def pending(
         self, ids: Iterable[int] | None = None, created_before: datetime | None = None, shop: str | None = None
@@ -107,9 +113,17 @@ class Outbox:
         if status:
             query = query.where(outbox.c.status == status)
         with self.engine.connect() as connection:
-            return [
-                Action(**{f: getattr(r, f) for f in Action.__dataclass_fields__}) for r in connection.execute(query)
-            ]
+            return [_action(row) for row in connection.execute(query)]
+
+    def aimed_at(self, shop: str, targets: Iterable[str], ids: Iterable[int] = ()) -> list[Action]:
+        """The shop's actions on these gids (an order, its returns), and those with these ids; oldest first."""
+        query = (
+            select(outbox)
+            .where(outbox.c.shop == shop, or_(outbox.c.target.in_(list(targets)), outbox.c.id.in_(list(ids))))
+            .order_by(outbox.c.id)
+        )
+        with self.engine.connect() as connection:
+            return [_action(row) for row in connection.execute(query)]
 
     def cancel_pending(self, shop: str, reason: str) -> int:
         """Every action toward the shop not yet sent is cancelled, with the reason; returns how many."""

@@ -212,11 +212,19 @@ class Records:
         status: str | None = None,
         order_id: int | None = None,
         limit: int = 50,
+        offset: int = 0,
+        received: tuple[datetime | None, datetime | None] = (None, None),
     ) -> list[EventRecord]:
-        query = select(events).order_by(events.c.id.desc()).limit(limit)
+        """Newest first; `received` bounds when they arrived (from inclusive, until exclusive)."""
+        query = select(events).order_by(events.c.id.desc()).limit(limit).offset(offset)
         for column, value in (("shop", shop), ("topic", topic), ("status", status), ("order_id", order_id)):
             if value is not None:
                 query = query.where(events.c[column] == value)
+        since, until = received
+        if since is not None:
+            query = query.where(events.c.received_at >= since)
+        if until is not None:
+            query = query.where(events.c.received_at < until)
         with self.engine.connect() as connection:
             return [_event_record(row) for row in connection.execute(query)]
 
@@ -251,6 +259,12 @@ class Records:
             query = query.where(orders.c.shop == shop)
         with self.engine.connect() as connection:
             return [(row.shop, row.id) for row in connection.execute(query)]
+
+    def order_shops(self, order_id: int) -> list[str]:
+        """The shops holding an order with this id (ids are Shopify's, one shop's at most in practice)."""
+        query = select(orders.c.shop).where(orders.c.id == order_id).order_by(orders.c.shop)
+        with self.engine.connect() as connection:
+            return list(connection.execute(query).scalars())
 
     def order_names(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], str]:
         """The names of the orders held among these (shop, order id) pairs."""
@@ -320,6 +334,16 @@ class Records:
             return connection.execute(
                 select(orders.c.payload).where(orders.c.shop == shop, orders.c.id == order_id)
             ).scalar()
+
+    def order_fulfillments(self, shop: str, order_id: int) -> list[dict[str, Any]]:
+        """The order's fulfillments as recorded, first shipped first."""
+        query = (
+            select(fulfillments)
+            .where(fulfillments.c.shop == shop, fulfillments.c.order_id == order_id)
+            .order_by(fulfillments.c.shipped_at, fulfillments.c.id)
+        )
+        with self.engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
 
     def save_fulfillment(self, shop: str, fulfillment: dict[str, Any]) -> bool:
         """Upsert a fulfillment; a delivery, once known, is never forgotten by a later or stale update."""

@@ -258,10 +258,18 @@ class ReturnsStore:
         limit: int = 100,
         order_id: int | None = None,
         return_id: int | None = None,
+        offset: int = 0,
+        updated: tuple[datetime | None, datetime | None] = (None, None),
     ) -> list[ReturnRecord]:
-        query = select(returns).order_by(returns.c.updated_at.desc(), returns.c.id.desc()).limit(limit)
+        """Last updated first; `updated` bounds when (from inclusive, until exclusive)."""
+        query = select(returns).order_by(returns.c.updated_at.desc(), returns.c.id.desc()).limit(limit).offset(offset)
         if return_id is not None:
             query = query.where(returns.c.return_id == return_id)
+        since, until = updated
+        if since is not None:
+            query = query.where(returns.c.updated_at >= since)
+        if until is not None:
+            query = query.where(returns.c.updated_at < until)
         if shop:
             query = query.where(returns.c.shop == shop)
         if status:

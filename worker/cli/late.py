@@ -1,5 +1,5 @@
 """`shopworker late`: ask the late-delivery clock about one shipment (a dry run that writes nothing), list the
-shipments late now, or run the sweep that records them."""
+shipments late now, run the sweep that records them, or close a case."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from worker.cli import InputError, Moment
 from worker.cli.output import OrderParam, OrderRef, print_json, print_table, resolve_order
 from worker.cli.settings import services_from_env, settings_from_env
 from worker.domain.clock import BusinessCalendar, ClockError, classify
+from worker.domain.late import CASE_RESOLUTIONS
 from worker.domain.policy import PolicyError
 
 
@@ -141,3 +142,22 @@ def sweep_command(store: str | None, now: datetime | None) -> None:
     click.echo(f"{counts.flags} flags, {counts.cases} cases, {counts.actions} Shopify actions queued")
     if counts.unwatched:
         click.echo(f"not watched (no store policy): {', '.join(counts.unwatched)}")
+
+
+@group.command(name="close")
+@click.argument("case_id", type=click.IntRange(1, 2**31 - 1))
+@click.option("--as", "resolution", required=True, type=click.Choice(CASE_RESOLUTIONS), help="How the case ended.")
+@click.option("--by", required=True, help="Who closes the case.")
+@click.option("--reason", required=True, help="Why, in a sentence kept with the case.")
+def close_command(case_id: int, resolution: str, by: str, reason: str) -> None:
+    """Close an open late-delivery case (its id is on the operator pages) as reshipped, refunded, arrived or
+    no_action, recording who and why. Needs only the database."""
+    from worker.adapters.late_store import CaseClosed, UnknownCase
+    from worker.services.late_deliveries import CaseRefused, close_case
+
+    with services_from_env(settings_from_env(require_secret=False)) as services:
+        try:
+            closed = close_case(services, case_id, resolution, by, reason)
+        except (CaseRefused, CaseClosed, UnknownCase) as error:
+            raise InputError(str(error).strip("'\"")) from None
+    click.echo(f"case {case_id} closed as {closed.resolution} by {closed.closed_by}")

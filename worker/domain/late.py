@@ -18,6 +18,8 @@ LATE_TAG = "late-delivery"
 ESCALATED_TAG = "late-delivery-escalated"
 FAILURE_REASON = "the carrier reported a delivery failure"
 SEVERITY: dict[LateState, int] = {"delivered": 0, "on_time": 1, "late": 2, "escalated": 3}
+# How a person closes a case: a new parcel sent, the order refunded, the parcel arrived after all, nothing to do.
+CASE_RESOLUTIONS = ("reshipped", "refunded", "arrived", "no_action")
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,12 @@ class Shipment:
     order_note: str | None
     flagged_at: datetime | None
     case_opened_at: datetime | None
+
+
+def tracking_text(company: str | None, numbers: Iterable[object] | None) -> str | None:
+    """A shipment's carrier and tracking numbers as one line, or None when it has neither."""
+    listed = ", ".join(str(number) for number in numbers or [])
+    return " ".join(part for part in (company, listed) if part) or None
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,9 @@ import hmac
 import logging
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, Response, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, Response, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
+from redis.exceptions import RedisError
 
 from worker.operator.sessions import OperatorSessions
 
@@ -22,6 +23,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.before_request(_require_login)
     app.register_error_handler(CSRFError, _csrf_refused)
+    app.register_error_handler(RedisError, _redis_down)
 
 
 def _sessions() -> OperatorSessions:
@@ -29,10 +31,26 @@ def _sessions() -> OperatorSessions:
 
 
 def _require_login() -> Response | None:
-    if request.endpoint in OPEN_ENDPOINTS or _sessions().is_open(session.get("sid")):
+    if request.endpoint in OPEN_ENDPOINTS:
         return None
+    try:
+        if _sessions().is_open(session.get("sid")):
+            return None
+    except RedisError:
+        # The sessions cannot be read: a signed cookie within its lifetime may still read the pages (a logout
+        # during the outage is not known yet), never change anything.
+        g.redis_down = True
+        if session.get("sid") and request.method == "GET":
+            return None
+        raise
     session.clear()
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def _redis_down(error: RedisError) -> tuple[str, int]:
+    log.warning("operator page without Redis: %s", type(error).__name__, extra={"path": request.path})
+    g.redis_down = True
+    return render_template("operator/refused.html", reason="Redis cannot be reached, so this cannot be done now."), 503
 
 
 def _csrf_refused(error: CSRFError) -> tuple[str, int]:

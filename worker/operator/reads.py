@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from worker.adapters.late_store import OpenRecord
+from redis.exceptions import RedisError
+
+from config.settings import Settings
+from worker.adapters.late_store import LateRecord
 from worker.adapters.returns_store import AWAITING_REVIEW, ReturnRecord
 from worker.adapters.split_store import PlanRecord
 from worker.bootstrap import Services
+from worker.domain.late import Watch
+from worker.services.late_deliveries import watch_for
 from worker.services.split import PLANNING_TOPICS
 
 COUNT_CAP = 1000
 RECENT_ORDERS = 30
 CASE = "escalated"  # the state of a late case; a flag's is "late"
+NEEDS_DETAILS = "needs_details"
 
 
 @dataclass
@@ -25,7 +31,7 @@ class Orders:
     services: Services
     _seen: dict[tuple[str, int], dict[str, Any] | None] = field(default_factory=dict)
 
-    def _order(self, shop: str, order_id: int) -> dict[str, Any] | None:
+    def held(self, shop: str, order_id: int) -> dict[str, Any] | None:
         if (shop, order_id) not in self._seen:
             self._seen[shop, order_id] = self.services.records.get_order(shop, order_id)
         return self._seen[shop, order_id]
@@ -33,11 +39,11 @@ class Orders:
     def name(self, shop: str, order_id: int | None) -> str:
         if order_id is None:
             return "-"
-        order = self._order(shop, order_id)
+        order = self.held(shop, order_id)
         return f"{order['name']} ({order_id})" if order and order.get("name") else str(order_id)
 
     def line_title(self, shop: str, order_id: int | None, line_item_id: int) -> str:
-        order = self._order(shop, order_id) if order_id is not None else None
+        order = self.held(shop, order_id) if order_id is not None else None
         for line in (order or {}).get("line_items", []):
             if line.get("id") == line_item_id:
                 return str(line.get("name") or line.get("title") or line_item_id)
@@ -49,22 +55,74 @@ def capped(items: Iterable[Any]) -> str:
     return f"{COUNT_CAP}+" if count >= COUNT_CAP else str(count)
 
 
-def counts(services: Services) -> list[tuple[str, str, str]]:
-    """(what, how many, which page) for the dashboard."""
+@dataclass(frozen=True)
+class Count:
+    what: str
+    number: str
+    page: str  # the endpoint that lists them, or "" where no page does
+    args: dict[str, str] = field(default_factory=dict)
+
+
+def waiting(services: Services) -> list[Count]:
+    """Everything that waits on a person, each with the page where it is done."""
+    returns, outbox = services.returns, services.outbox
     late = services.late.open_records()
-    queue = services.jobs.queue
-    awaiting = services.returns.list_returns(status=AWAITING_REVIEW, limit=COUNT_CAP)
     return [
-        ("Returns awaiting review", capped(awaiting), "views.returns"),
-        ("Open late-delivery cases", str(sum(1 for r in late if r.state == CASE)), "views.late"),
-        ("Open late-shipment flags", str(sum(1 for r in late if r.state != CASE)), "views.late"),
-        ("Events logged", str(services.records.count("events")), "views.events"),
-        ("Events failed", capped(services.records.list_events(status="failed", limit=COUNT_CAP)), "views.events"),
-        ("Shopify actions waiting", capped(services.outbox.pending()), ""),
-        ("Shopify actions refused by Shopify", capped(services.outbox.list(status="failed", limit=COUNT_CAP)), ""),
-        ("Jobs queued", str(queue.count), "rq_dashboard.queues_overview"),
-        ("Jobs failed", str(queue.failed_job_registry.count), "rq_dashboard.queues_overview"),
+        Count(
+            "Returns awaiting review",
+            capped(returns.list_returns(status=AWAITING_REVIEW, limit=COUNT_CAP)),
+            "views.returns",
+            {"status": AWAITING_REVIEW},
+        ),
+        Count(
+            "Returns needing details",
+            capped(returns.list_returns(status=NEEDS_DETAILS, limit=COUNT_CAP)),
+            "views.returns",
+            {"status": NEEDS_DETAILS},
+        ),
+        Count("Open late-delivery cases", str(sum(1 for r in late if r.state == CASE)), "views.late", {"kind": "case"}),
+        Count("Open late-shipment flags", str(sum(1 for r in late if r.state != CASE)), "views.late", {"kind": "flag"}),
+        Count(
+            "Events failed",
+            capped(services.records.list_events(status="failed", limit=COUNT_CAP)),
+            "views.events",
+            {"status": "failed"},
+        ),
+        Count("Shopify actions waiting", capped(outbox.pending()), ""),
+        Count("Shopify actions refused by Shopify", capped(outbox.list(status="failed", limit=COUNT_CAP)), ""),
     ]
+
+
+def activity(services: Services) -> tuple[list[Count], bool]:
+    """What the worker has done and holds queued; the queue's counts are unknown while Redis cannot be reached
+    (the second value says so)."""
+    counts = [Count("Events logged", str(services.records.count("events")), "views.events")]
+    try:
+        queue = services.jobs.queue
+        counts += [
+            Count("Jobs queued", str(queue.count), "rq_dashboard.queues_overview"),
+            Count("Jobs failed", str(queue.failed_job_registry.count), "rq_dashboard.queues_overview"),
+        ]
+    except RedisError:
+        return counts, True
+    return counts, False
+
+
+@dataclass(frozen=True)
+class DryRuns:
+    """Shops whose Shopify actions are recorded but not performed (no Admin API credentials), and how many were."""
+
+    shops: list[str]
+    none_can_act: bool
+    recorded: str
+
+
+def dry_runs(services: Services) -> DryRuns:
+    settings, credentials = services.settings, services.credentials
+    known = credentials.shops() if credentials is not None else sorted(settings.shop_policies)
+    shops = [shop for shop in known if services.shopify_for(shop) is None]
+    none_can_act = not known and not settings.shopify_access_token and not settings.shopify_api_key
+    return DryRuns(shops, none_can_act, capped(services.outbox.list(status="dry_run", limit=COUNT_CAP)))
 
 
 @dataclass(frozen=True)
@@ -89,26 +147,41 @@ def shop_rows(services: Services) -> list[ShopRow]:
 
 @dataclass(frozen=True)
 class LateRow:
-    kind: str
-    record: OpenRecord
+    record: LateRecord
     order: str
-    tracking: str | None
+    late_since: datetime | None  # when the shipment crossed its store's first threshold
+    transit: str  # how long it travelled, or has travelled so far
 
 
-def late_rows(services: Services, orders: Orders) -> list[LateRow]:
-    """Open cases first (a person has to reship or refund), then open flags, oldest first within each."""
-    rows = []
-    for record in services.late.open_records():
-        shipment = services.late.shipment(record.shop, record.fulfillment_id)
-        rows.append(
-            LateRow(
-                kind="case" if record.state == CASE else "flag",
-                record=record,
-                order=orders.name(record.shop, record.order_id),
-                tracking=shipment.tracking if shipment else None,
-            )
-        )
-    return sorted(rows, key=lambda row: (row.kind != "case", row.record.since))
+def late_rows(services: Services, orders: Orders, records: Iterable[LateRecord]) -> list[LateRow]:
+    """Each record with its order's name and its shipment's clock as its store counts it: a parcel that has
+    arrived shows its arrival, not days still counting."""
+    now, rows = services.now(), []
+    for record in records:
+        watch = _watch(services.settings, record.shop)
+        shipped, arrived, kind = record.shipped_at, record.delivered_at, record.day_kind
+        late_since, transit = None, f"{record.elapsed_days} {kind} days when recorded"
+        if watch is not None and shipped is not None:
+            rule, calendar = watch.rule, watch.calendar
+            late_since = calendar.crossing_time(shipped, rule.late_after, rule.day_kind)
+            if arrived is not None:
+                transit = f"arrived after {calendar.elapsed_days(shipped, arrived, rule.day_kind)} {rule.day_kind} days"
+            else:
+                transit = f"{calendar.elapsed_days(shipped, now, rule.day_kind)} {rule.day_kind} days so far"
+        elif arrived is not None:
+            transit = "arrived"
+        rows.append(LateRow(record, orders.name(record.shop, record.order_id), late_since, transit))
+    return rows
+
+
+def _watch(settings: Settings, shop: str) -> Watch | None:
+    return watch_for(settings, shop) if settings.policy_for(shop) else None
+
+
+def zone(settings: Settings, shop: str | None) -> tzinfo:
+    """The shop's time zone, as its store policy names it; UTC for a shop without one."""
+    watch = _watch(settings, shop) if shop else None
+    return watch.calendar.zone if watch is not None else UTC
 
 
 @dataclass(frozen=True)
@@ -144,6 +217,15 @@ def return_lines(record: ReturnRecord, orders: Orders) -> list[ReturnLine]:
             )
         )
     return rows
+
+
+def plan_lines(shop: str, plans: Iterable[PlanRecord]) -> set[tuple[str, int, int]]:
+    """(shop, order, line item) of every line the plans place, to name them."""
+    keys = set()
+    for plan in plans:
+        parts = (plan.plan or {}).get("shipments", []) + [{"lines": (plan.plan or {}).get("backorders", [])}]
+        keys |= {(shop, plan.order_id, line["line_item_id"]) for part in parts for line in part["lines"]}
+    return keys
 
 
 def planned_orders(services: Services, shop: str | None, order_id: int | None) -> list[list[PlanRecord]]:

@@ -5,20 +5,25 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from werkzeug.routing import BaseConverter, Map
 
 from queueing.topics import JOB_FOR_TOPIC
+from worker.adapters.late_store import CaseClosed, UnknownCase
 from worker.adapters.records import ExportRecord
 from worker.adapters.returns_store import UnknownReturn
 from worker.bootstrap import Services
+from worker.domain.late import CASE_RESOLUTIONS
 from worker.operator import reads
 from worker.operator.auth import local_target
+from worker.operator.order import order_page
 from worker.services.events import PayloadPruned
 from worker.services.events import replay as replay_event
+from worker.services.late_deliveries import CaseRefused, close_case
 from worker.services.privacy import hand_over_by
 from worker.services.returns import override as override_return
 
@@ -39,7 +44,10 @@ RETURN_STATUSES = (
 )
 OVERRIDE_DECISIONS = ("approved", "declined", "partial")
 EVENT_STATUSES = ("received", "processing", "processed", "stale", "failed")
-PAGE_SIZE = 100
+LATE_KINDS = ("case", "flag")
+LATE_STATES = ("open", "settled")
+PAGE_SIZE = 50
+LAST_PAGE = 10_000
 PERSONAL = {"Cache-Control": "no-store"}  # a customer's data stays out of every cache
 
 
@@ -94,39 +102,218 @@ class Text(BaseConverter):
 CONVERTERS = {"whole": WholeNumber, "text": Text}  # on the app's map before the blueprint's rules
 
 
+def _shop() -> str | None:
+    return _text("shop")
+
+
+def _day(name: str) -> date | None:
+    raw = _text(name)
+    try:
+        return None if raw is None else date.fromisoformat(raw)
+    except ValueError:
+        abort(400, f"{name} must be a date written YYYY-MM-DD")
+
+
+def _between() -> tuple[datetime | None, datetime | None]:
+    """The `from` and `to` dates (UTC, both days included) as a span of instants."""
+    start, end = _day("from"), _day("to")
+    return (
+        datetime.combine(start, datetime.min.time(), UTC) if start else None,
+        datetime.combine(end, datetime.min.time(), UTC) + timedelta(days=1) if end else None,
+    )
+
+
+def _page() -> int:
+    number = _number("page")
+    if number is None:
+        return 1
+    if not 1 <= number <= LAST_PAGE:
+        abort(400, f"page must be between 1 and {LAST_PAGE}")
+    return number
+
+
+@dataclass
+class Pages:
+    """One page of a list: read one row more than shown to know whether another page follows."""
+
+    number: int
+    rows: list[Any] = field(default_factory=list)
+    more: bool = False
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * PAGE_SIZE
+
+    def take(self, rows: list[Any]) -> list[Any]:
+        self.rows, self.more = rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+        return self.rows
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    """An order asked for by name (#1001) or id: the shop and id to filter on, or why nothing can match."""
+
+    shop: str | None
+    order_id: int | None
+    asked: str | None = None
+    matches: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def unmatched(self) -> bool:
+        return self.asked is not None and self.order_id is None
+
+
+def _order_filter(shop: str | None) -> OrderFilter:
+    asked = _text("order")
+    if asked is None or not asked.startswith("#"):
+        return OrderFilter(shop, _number("order"))
+    if len(asked) > 100:  # the records' order names are at most this long
+        abort(400, "an order name is at most 100 characters")
+    matches = _services().records.find_orders(asked, shop)
+    if len(matches) == 1:
+        return OrderFilter(matches[0][0], matches[0][1], asked, matches)
+    return OrderFilter(shop, None, asked, matches)
+
+
 @bp.app_template_filter("when")
-def _when(moment: datetime | str | None) -> str:
+def _when(moment: datetime | str | None, shop: str | None = None) -> str:
+    """A moment in the shop's time zone (its store policy's), or in UTC where no shop is known."""
     if isinstance(moment, str):  # an override's time, kept in its history as ISO-8601 text
         moment = datetime.fromisoformat(moment)
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
+    if not moment:
+        return "-"
+    zone = reads.zone(current_app.config["SHOPWORKER_SETTINGS"], shop) if shop else UTC
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+@bp.app_template_global()
+def page_url(number: int) -> str:
+    """This list, same filters, another page."""
+    args = {**request.args.to_dict(), "page": number}
+    return url_for(request.endpoint or "views.dashboard", **(request.view_args or {}), **args)
+
+
+def _confirmed() -> bool:
+    """Forms that change what the worker did carry a confirmation box, so a stray click changes nothing."""
+    return request.form.get("confirm") == "yes"
 
 
 @bp.route("/")
 def dashboard() -> str:
     services = _services()
-    return render_template("operator/dashboard.html", counts=reads.counts(services), shops=reads.shop_rows(services))
+    done, redis_down = reads.activity(services)
+    g.redis_down = g.get("redis_down") or redis_down
+    return render_template(
+        "operator/dashboard.html",
+        waiting=reads.waiting(services),
+        done=done,
+        dry=reads.dry_runs(services),
+        shops=reads.shop_rows(services),
+    )
+
+
+@bp.route("/orders")
+def orders() -> str | Response:
+    """Find an order by its name (#1001) or id: straight to its page when one order answers."""
+    shop = _shop()
+    asked = _text("q")
+    if asked is None:
+        return render_template("operator/orders.html", asked=None, matches=[])
+    records = _services().records
+    if asked.startswith("#"):
+        matches = records.find_orders(asked[:100], shop)
+    elif asked.isascii() and asked.isdigit() and int(asked) <= INT64_MAX:
+        order_id = int(asked)
+        matches = [(held, order_id) for held in records.order_shops(order_id) if shop in (None, held)]
+        if not matches and shop:
+            matches = [(shop, order_id)]
+    else:
+        abort(400, "search for an order by its name (#1001) or its id")
+    if len(matches) == 1:
+        return redirect(url_for("views.order", shop=matches[0][0], order_id=matches[0][1]))
+    names = reads.Orders(_services())
+    shown = [(held, order_id, names.name(held, order_id)) for held, order_id in matches]
+    return render_template("operator/orders.html", asked=asked, matches=shown)
+
+
+@bp.route("/orders/<text:shop>/<whole:order_id>")
+def order(shop: str, order_id: int) -> str:
+    return render_template("operator/order.html", view=order_page(_services(), shop, order_id))
 
 
 @bp.route("/late")
 def late() -> str:
     services = _services()
-    return render_template("operator/late.html", rows=reads.late_rows(services, reads.Orders(services)))
+    shop, store = _shop(), _text("store")
+    kind, state = _text("kind"), _text("state") or "open"
+    if kind not in (None, *LATE_KINDS) or state not in (*LATE_STATES, "any"):
+        abort(400, f"kind is one of {', '.join(LATE_KINDS)}; state one of {', '.join(LATE_STATES)} or any")
+    settings = services.settings
+    stores = sorted({*settings.shop_policies.values(), *filter(None, [settings.default_policy])})
+    shops = None if store is None else [s for s in services.late.shops() if settings.policy_for(s) == store]
+    if shop is not None:
+        shops = [shop] if shops is None or shop in shops else []
+    pages = Pages(_page())
+    found = services.late.records(
+        shops=shops,
+        kind=kind,
+        open_only={"open": True, "settled": False}.get(state),
+        since=_between(),
+        limit=PAGE_SIZE + 1,
+        offset=pages.offset,
+    )
+    rows = reads.late_rows(services, reads.Orders(services), pages.take(found))
+    return render_template(
+        "operator/late.html",
+        rows=rows,
+        pages=pages,
+        filters={"shop": shop, "store": store, "kind": kind, "state": state},
+        stores=stores,
+        kinds=LATE_KINDS,
+        states=LATE_STATES,
+        resolutions=CASE_RESOLUTIONS,
+    )
+
+
+@bp.route("/late/cases/<whole(highest=2147483647):case_id>/close", methods=["POST"])
+def close(case_id: int) -> Response:
+    back = local_target(request.form.get("next")) + f"#case-{case_id}"
+    form = request.form
+    try:
+        closed = close_case(_services(), case_id, form.get("resolution", ""), form.get("by", ""), form.get("why", ""))
+    except CaseRefused as error:
+        flash(f"Case {case_id} stays open: {error}.", "error")
+        return redirect(back)
+    except CaseClosed as error:
+        flash(f"Case {case_id} stays as it was: {error}.", "error")
+        return redirect(back)
+    except UnknownCase as error:
+        abort(404, str(error))
+    flash(f"Case {case_id} closed as {closed.resolution} by {closed.closed_by}.", "done")
+    return redirect(back)
 
 
 @bp.route("/returns")
 def returns() -> str:
     services = _services()
-    status, shop = _text("status"), _text("shop")
-    records = services.returns.list_returns(shop, status, PAGE_SIZE)
+    status, wanted = _text("status"), _order_filter(_shop())
+    pages = Pages(_page())
+    records = []
+    if not wanted.unmatched:
+        records = services.returns.list_returns(
+            wanted.shop, status, PAGE_SIZE + 1, wanted.order_id, offset=pages.offset, updated=_between()
+        )
     orders = reads.Orders(services)
     shown = [
-        (record, orders.name(record.shop, record.order_id), reads.return_lines(record, orders)) for record in records
+        (record, orders.name(record.shop, record.order_id), reads.return_lines(record, orders))
+        for record in pages.take(records)
     ]
     return render_template(
         "operator/returns.html",
         shown=shown,
+        pages=pages,
         status=status,
-        shop=shop,
+        wanted=wanted,
         statuses=RETURN_STATUSES,
         decisions=OVERRIDE_DECISIONS,
     )
@@ -137,6 +324,9 @@ def override(shop: str, return_id: int) -> Response:
     decision = request.form.get("decision", "")
     by, why = request.form.get("by", "").strip(), request.form.get("why", "").strip()
     back = local_target(request.form.get("next")) + f"#return-{return_id}"
+    if not _confirmed():
+        flash(f"Return {return_id} unchanged: tick the box to confirm an override.", "error")
+        return redirect(back)
     if decision not in OVERRIDE_DECISIONS or not by or not why or "\x00" in by + why or len(by) > 255:
         flash("An override needs a decision (approved, declined or partial), who decides and why.", "error")
         return redirect(back)
@@ -153,35 +343,31 @@ def override(shop: str, return_id: int) -> Response:
 @bp.route("/split")
 def split() -> str:
     services = _services()
-    shop, order_id = _text("shop"), _number("order")
+    wanted = _order_filter(_shop())
     orders = reads.Orders(services)
-    shown = [
-        (plans[0].shop, orders.name(plans[0].shop, plans[0].order_id), list(reversed(plans)))
-        for plans in reads.planned_orders(services, shop, order_id)
-    ]
-    titles = {key: orders.line_title(*key) for key in _plan_lines(shown)}
-    return render_template("operator/split.html", shown=shown, shop=shop, order=order_id, titles=titles)
-
-
-def _plan_lines(shown: list[Any]) -> set[tuple[str, int, int]]:
-    keys = set()
-    for shop, _name, plans in shown:
-        for plan in plans:
-            parts = (plan.plan or {}).get("shipments", []) + [{"lines": (plan.plan or {}).get("backorders", [])}]
-            keys |= {(shop, plan.order_id, line["line_item_id"]) for part in parts for line in part["lines"]}
-    return keys
+    planned = [] if wanted.unmatched else reads.planned_orders(services, wanted.shop, wanted.order_id)
+    shown = [(plans[0].shop, orders.name(plans[0].shop, plans[0].order_id), list(reversed(plans))) for plans in planned]
+    titles = {key: orders.line_title(*key) for shop, _name, plans in shown for key in reads.plan_lines(shop, plans)}
+    return render_template("operator/split.html", shown=shown, wanted=wanted, titles=titles)
 
 
 @bp.route("/events")
 def events() -> str:
-    shop, topic, status, order_id = _text("shop"), _text("topic"), _text("status"), _number("order")
-    found = _services().records.list_events(shop, topic, status, order_id, PAGE_SIZE)
+    topic, status, wanted = _text("topic"), _text("status"), _order_filter(_shop())
+    pages = Pages(_page())
+    found = []
+    if not wanted.unmatched:
+        found = _services().records.list_events(
+            wanted.shop, topic, status, wanted.order_id, PAGE_SIZE + 1, pages.offset, _between()
+        )
     orders = reads.Orders(_services())
-    shown = [(event, orders.name(event.shop, event.order_id)) for event in found]
+    shown = [(event, orders.name(event.shop, event.order_id)) for event in pages.take(found)]
     return render_template(
         "operator/events.html",
         shown=shown,
-        filters={"shop": shop, "topic": topic, "status": status, "order": order_id},
+        pages=pages,
+        wanted=wanted,
+        filters={"topic": topic, "status": status},
         topics=sorted(JOB_FOR_TOPIC),
         statuses=EVENT_STATUSES,
     )
@@ -190,6 +376,9 @@ def events() -> str:
 @bp.route("/events/<whole(highest=2147483647):event_id>/replay", methods=["POST"])
 def replay(event_id: int) -> Response:
     """Queue the logged event again exactly as received; its handler is idempotent."""
+    if not _confirmed():
+        flash(f"Event {event_id} not queued: tick the box to confirm a replay.", "error")
+        return redirect(local_target(request.form.get("next")))
     services = _services()
     logged = services.records.get_event(event_id)
     if logged is None:

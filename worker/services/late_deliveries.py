@@ -17,11 +17,11 @@ from functools import cache
 
 from config.policies import load_policy
 from config.settings import Settings
-from worker.adapters.late_store import LateStore
+from worker.adapters.late_store import LateRecord, LateStore
 from worker.bootstrap import Services
 from worker.domain.clock import BusinessCalendar, classify_many, next_crossing, threshold_state
 from worker.domain.events import Event, parse_time
-from worker.domain.late import LateShipment, Shipment, Watch, arrival_note, judge, late_now
+from worker.domain.late import CASE_RESOLUTIONS, LateShipment, Shipment, Watch, arrival_note, judge, late_now
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +143,25 @@ def cancel_checks(ctx: Services, shop: str) -> int:
     for job_id in mine:
         registry.remove(job_id, delete_job=True)
     return len(mine)
+
+
+# A person closes a case -------------------------------------------------------------------------------------
+
+
+class CaseRefused(ValueError):
+    """A closing without a known resolution, a name or a reason; nothing is written."""
+
+
+def close_case(ctx: Services, case_id: int, resolution: str, by: str, why: str) -> LateRecord:
+    """Close an open case as reshipped, refunded, arrived or no action, keeping who closed it and why."""
+    by, why = by.strip(), why.strip()
+    if resolution not in CASE_RESOLUTIONS:
+        raise CaseRefused(f"a case is closed as one of {', '.join(CASE_RESOLUTIONS)}, not {resolution!r}")
+    if not by or not why or len(by) > 255 or "\x00" in by + why:
+        raise CaseRefused("closing a case needs who closes it (at most 255 characters) and why")
+    closed = ctx.late.close_case(case_id, resolution, by, why, ctx.now())
+    log.info("late case closed", extra={"shop": closed.shop, "case": case_id, "resolution": resolution})
+    return closed
 
 
 # The sweep ---------------------------------------------------------------------------------------------------

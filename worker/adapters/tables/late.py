@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, CheckConstraint, Column, Integer, String, Table, Text, UniqueConstraint
 
 from worker.adapters.tables import UTCDateTime, metadata
+from worker.domain.late import CASE_RESOLUTIONS
 
 late_flags = Table(
     "late_flags",
@@ -48,7 +49,10 @@ late_cases = Table(
     Column("resolution", String(20)),
     Column("arrived_at", UTCDateTime),
     Column("note", Text),
+    Column("closed_at", UTCDateTime),
+    Column("closed_by", String(255)),  # the person who closed the case, as they named themselves
+    Column("close_reason", Text),
     UniqueConstraint("shop", "fulfillment_id", name="uq_late_cases_shipment"),
     CheckConstraint("status IN ('open', 'closed')", name="ck_late_cases_status"),
-    CheckConstraint("resolution IS NULL OR resolution IN ('reship', 'refund')", name="ck_late_cases_resolution"),
+    CheckConstraint(f"resolution IS NULL OR resolution IN {CASE_RESOLUTIONS!r}", name="ck_late_cases_resolution"),
 )
