@@ -20,7 +20,7 @@ from tests.conftest import SECRET
 from tests.integration.test_operator import close, csrf_token, log_in, page
 from tests.operator_seed import CUSTOMER_TEXTS, ORDER, PASSWORD, REFUND_ID, RETURN_ID, seed, seed_story
 from tests.support import SHOP
-from worker.adapters.returns_store import ReturnRef
+from worker.adapters.returns_store import Inspected, ReturnRef
 from worker.cli import cli, late
 from worker.domain.actions import PlannedAction
 from worker.domain.events import Event
@@ -89,7 +89,7 @@ def test_the_order_page_tells_the_whole_story_of_one_order(web, seeded, services
     assert "1 × Star night light" in text and "2026-03-25 04:00 EDT" in text
     # the late case and flag, returns with their stage, the refund
     assert f"case {case_id(services)}" in text and "possibly held at customs" in text
-    assert f"Return {RETURN_ID}</strong> stage" in text and "awaiting_review" in text
+    assert f"Return {RETURN_ID}</strong>" in text and "awaiting_review" in text and "stage" in text
     assert f"<td>{REFUND_ID}</td>" in text and "1 × Moon plush" in text and "24.90 EUR" in text
     # the split plan and its actions in Shopify, the events
     assert "US warehouse: 1 × Star night light" in text
@@ -231,6 +231,8 @@ def test_the_event_log_pages_fifty_at_a_time_and_filters_by_day(web, services):
 def test_the_dashboard_counts_what_waits_on_a_person_and_says_actions_are_dry_runs(web, seeded, services):
     now = datetime.now(UTC)
     services.returns.hold(ReturnRef(SHOP, 902, ORDER["id"], "requested"), "needs_details", "no lines", now)
+    proposal = Inspected("proposed", {"stage": "inspection"}, {"revision": 1, "plan": {}, "by": None})
+    services.returns.save_inspection(services.returns.get(SHOP, RETURN_ID), proposal, now)
     actions = [PlannedAction(SHOP, "add_tags", "gid://shopify/Order/5001", {"tags": ["x"]}, f"k{n}") for n in range(3)]
     services.late.write([], [], actions, now)
     services.outbox.settle(services.outbox.pending()[0], "failed", now, error="refused")
@@ -239,6 +241,10 @@ def test_the_dashboard_counts_what_waits_on_a_person_and_says_actions_are_dry_ru
         (what.strip(), number) for number, what in re.findall(r'"number">(\S+)</div> (?:<a [^>]*>)?([^<]+)', text)
     )
     assert counted["Returns awaiting review"] == counted["Returns needing details"] == "1"
+    assert (counted["Refund proposals to confirm"], counted["Inspections to review"]) == ("1", "0")
+    assert f'id="return-{RETURN_ID}"' in page(web, "/returns?stage=proposed")
+    assert f'id="return-{RETURN_ID}"' not in page(web, "/returns?stage=refunded")
+    assert 'stage <span class="tag proposed">proposed</span>' in flat(page(web, ORDER_PAGE))
     assert counted["Shopify actions waiting"] == "3"  # the split plan's, two of the three above
     assert counted["Shopify actions refused by Shopify"] == "1"
     assert counted["Open late-delivery cases"] == counted["Open late-shipment flags"] == "1"

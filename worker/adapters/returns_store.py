@@ -260,11 +260,14 @@ class ReturnsStore:
         return_id: int | None = None,
         offset: int = 0,
         updated: tuple[datetime | None, datetime | None] = (None, None),
+        stages: Iterable[str] | None = None,
     ) -> list[ReturnRecord]:
         """Last updated first; `updated` bounds when (from inclusive, until exclusive)."""
         query = select(returns).order_by(returns.c.updated_at.desc(), returns.c.id.desc()).limit(limit).offset(offset)
         if return_id is not None:
             query = query.where(returns.c.return_id == return_id)
+        if stages is not None:
+            query = query.where(returns.c.stage.in_(list(stages)))
         since, until = updated
         if since is not None:
             query = query.where(returns.c.updated_at >= since)

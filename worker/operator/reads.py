@@ -80,6 +80,15 @@ def waiting(services: Services) -> list[Count]:
             "views.returns",
             {"status": NEEDS_DETAILS},
         ),
+        *(
+            Count(
+                what, capped(returns.list_returns(limit=COUNT_CAP, stages=[stage])), "views.returns", {"stage": stage}
+            )
+            for what, stage in (
+                ("Refund proposals to confirm", "proposed"),
+                ("Inspections to review", "inspection_review"),
+            )
+        ),
         Count("Open late-delivery cases", str(sum(1 for r in late if r.state == CASE)), "views.late", {"kind": "case"}),
         Count("Open late-shipment flags", str(sum(1 for r in late if r.state != CASE)), "views.late", {"kind": "flag"}),
         Count(

@@ -15,7 +15,7 @@ from werkzeug.routing import BaseConverter, Map
 from queueing.topics import JOB_FOR_TOPIC
 from worker.adapters.late_store import CaseClosed, UnknownCase
 from worker.adapters.records import ExportRecord
-from worker.adapters.returns_store import UnknownReturn
+from worker.adapters.returns_store import STAGE_RANK, UnknownReturn
 from worker.bootstrap import Services
 from worker.domain.late import CASE_RESOLUTIONS
 from worker.operator import reads
@@ -44,6 +44,7 @@ RETURN_STATUSES = (
 )
 OVERRIDE_DECISIONS = ("approved", "declined", "partial")
 EVENT_STATUSES = ("received", "processing", "processed", "stale", "failed")
+STAGES = tuple(STAGE_RANK)
 LATE_KINDS = ("case", "flag")
 LATE_STATES = ("open", "settled")
 PAGE_SIZE = 50
@@ -296,12 +297,18 @@ def close(case_id: int) -> Response:
 @bp.route("/returns")
 def returns() -> str:
     services = _services()
-    status, wanted = _text("status"), _order_filter(_shop())
+    status, stage, wanted = _text("status"), _text("stage"), _order_filter(_shop())
     pages = Pages(_page())
     records = []
     if not wanted.unmatched:
         records = services.returns.list_returns(
-            wanted.shop, status, PAGE_SIZE + 1, wanted.order_id, offset=pages.offset, updated=_between()
+            wanted.shop,
+            status,
+            PAGE_SIZE + 1,
+            wanted.order_id,
+            offset=pages.offset,
+            updated=_between(),
+            stages=None if stage is None else [stage],
         )
     orders = reads.Orders(services)
     shown = [
@@ -313,6 +320,8 @@ def returns() -> str:
         shown=shown,
         pages=pages,
         status=status,
+        stage=stage,
+        stages=STAGES,
         wanted=wanted,
         statuses=RETURN_STATUSES,
         decisions=OVERRIDE_DECISIONS,
