@@ -99,9 +99,9 @@ def _order(number: int, created: datetime, fulfilled: bool) -> dict[str, Any]:
     return order
 
 
-def _fulfillment(order: dict[str, Any], fulfillment_id: int, shipped: datetime, delivered: datetime | None):  # noqa: ANN202
-    """Every shippable line of the order in one parcel from the US distributor, shipped at `shipped`, in transit
-    or delivered at `delivered`."""
+def _fulfillment(order: dict[str, Any], fulfillment_id: int, shipped: datetime) -> dict[str, Any]:
+    """Every shippable line of the order in one parcel from the US distributor, shipped at `shipped`, a day later
+    in transit."""
     fulfillment = copy.deepcopy(_fixture("fulfillments/create/us_warehouse.json"))
     template = fulfillment["line_items"][0]
     fulfillment.update(
@@ -110,8 +110,8 @@ def _fulfillment(order: dict[str, Any], fulfillment_id: int, shipped: datetime, 
         order_id=order["id"],
         name=f"{order['name']}.1",
         created_at=_iso(shipped),
-        updated_at=_iso(delivered or shipped + timedelta(days=1)),
-        shipment_status="delivered" if delivered else "in_transit",
+        updated_at=_iso(shipped + timedelta(days=1)),
+        shipment_status="in_transit",
         line_items=[
             {**template, "id": item["id"], "quantity": item["quantity"], "title": item["title"], "name": item["name"]}
             for item in order["line_items"]
@@ -130,6 +130,7 @@ def _shipped_business_days_ago(now: datetime, days: int) -> datetime:
 
 
 def scenario(now: datetime) -> Scenario:
+    """The demo store's orders and webhooks, each dated from `now` as the story needs."""
     story = Scenario(now)
 
     # A new order whose stock sits in two warehouses: planned and applied in Shopify as it arrives.
@@ -148,14 +149,14 @@ def scenario(now: datetime) -> Scenario:
         story.add(
             "fulfillments/create",
             f"order #{number} shipped {days} business days ago",
-            _fulfillment(order, number * 10 + 1, shipped, None),
+            _fulfillment(order, number * 10 + 1, shipped),
         )
 
     # A parcel delivered two days ago, and the customer asking to return two of its items an hour ago.
     returned = _order(5005, now - timedelta(days=9), fulfilled=True)
     story.orders.append((returned, US))
     shipped, delivered = now - timedelta(days=8), now - timedelta(days=2)
-    parcel = _fulfillment(returned, 50051, shipped, None)
+    parcel = _fulfillment(returned, 50051, shipped)
     story.add("orders/updated", "order #5005 fulfilled", returned)
     story.add("fulfillments/create", "order #5005 shipped", parcel)
     story.add(
