@@ -10,7 +10,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Engine, Table, Text, and_, cast, delete, exists, func, insert, null, or_, select, update
+from sqlalchemy import (
+    JSON,
+    Engine,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    null,
+    or_,
+    select,
+    update,
+)
 
 from config.logs import REDACTED
 from queueing.payloads import PayloadError
@@ -163,6 +179,19 @@ def _log_event_statement(dialect: str) -> Any:
         index_elements=["shop", "topic", "event_id"],
         set_={"status": "processing", "source": insert.excluded.source, "attempts": events.c.attempts + 1},
     ).returning(events.c.id)
+
+
+@functools.cache
+def _tombstones_statement() -> Any:
+    """Built once: every event is checked against the tombstones, and building the statement costs more than
+    running it."""
+    shop = bindparam("shop")
+    redacted_at = select(redacted_shops.c.redacted_at).where(redacted_shops.c.shop == shop).scalar_subquery()
+    customer = exists().where(
+        redacted_customers.c.shop == shop, redacted_customers.c.customer_id == bindparam("customer_id")
+    )
+    order = exists().where(redacted_orders.c.shop == shop, redacted_orders.c.order_id == bindparam("order_id"))
+    return select(redacted_at, or_(customer, order))
 
 
 class Records:
@@ -505,11 +534,10 @@ class Records:
     def tombstones(self, shop: str, customer_id: int | None, order_id: int | None) -> tuple[datetime | None, bool]:
         """When the shop was redacted (None: never), and whether the customer or the order was: what an event
         must be checked against before anything of it is written."""
-        shop_redacted_at = select(redacted_shops.c.redacted_at).where(redacted_shops.c.shop == shop)
-        customer = exists().where(redacted_customers.c.shop == shop, redacted_customers.c.customer_id == customer_id)
-        order = exists().where(redacted_orders.c.shop == shop, redacted_orders.c.order_id == order_id)
         with self.one_statement.connect() as connection:
-            row = connection.execute(select(shop_redacted_at.scalar_subquery(), or_(customer, order))).one()
+            row = connection.execute(
+                _tombstones_statement(), {"shop": shop, "customer_id": customer_id, "order_id": order_id}
+            ).one()
         return row[0], bool(row[1])
 
     @staticmethod
