@@ -112,6 +112,18 @@ def test_the_demo_shows_the_same_on_the_operator_pages_until_ctrl_c(tmp_path):
     assert "applied" in split and "China distributor" in split
     assert "#5003" in late and "#5004" in late and "reship or refund" in late
 
+    order_pages = dict(re.findall(r"^  order #(\d+)'s page: (\S+)$", "\n".join(lines), re.MULTILINE))
+    assert sorted(order_pages) == ["5001", "5003", "5004", "5005"]
+    split_order, returned, flagged, escalated = (
+        browser.get(order_pages[number], timeout=10).text for number in ("5001", "5005", "5003", "5004")
+    )
+    assert "China distributor: 1 × Moon plush" in split_order and "waits for stock: 1 × Star night light" in split_order
+    assert re.search(r"apply_split_plan</td>.*?>sent</span>", split_order, re.DOTALL)
+    assert re.search(r"set_order_note</td>.*?>sent</span>", split_order, re.DOTALL)
+    assert "refunded</span>" in returned and "30.60 EUR</td>" in returned
+    assert ">flag " in flagged and ">case " not in flagged
+    assert ">flag " in escalated and ">case " in escalated
+
     demo.send_signal(signal.SIGINT)
     out, err = demo.communicate(timeout=60)
     assert (demo.returncode, out.strip().splitlines()[-1:], err) == (0, ["stopped"], "")

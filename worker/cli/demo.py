@@ -237,6 +237,7 @@ class Service:
     post: Post  # a body signed as Shopify signs it: how the fake shop sends its own webhooks
     secret: str
     env: dict[str, str]  # its environment, for the commands a person types beside it
+    pages: str  # the operator pages' address
 
 
 def run(service: Service, services: Services, fake: RunningFakeShop, now: datetime) -> None:
@@ -254,7 +255,7 @@ def run(service: Service, services: Services, fake: RunningFakeShop, now: dateti
         _send(service.deliver, delivery)
     _wait(services, lambda: _handled(services) >= len(story.deliveries))
     _follow_the_return(service, services, state, request["id"], [line[0] for line in story.return_lines])
-    tell(services, request["id"])
+    tell(services, request["id"], service.pages)
     _point_at_the_records(service.env)
 
 
@@ -327,13 +328,21 @@ def _point_at_the_records(env: dict[str, str]) -> None:
     click.echo(f"  DATABASE_URL={url} {command} returns ledger")
 
 
-def tell(services: Services, return_id: int) -> None:
-    """What the worker did, in the words the operator pages use."""
+def tell(services: Services, return_id: int, pages: str) -> None:
+    """What the worker did, in the words the operator pages use, with the page of each order it is about."""
     titles = _titles(services)
     _tell_split(services, titles)
+    _tell_pages(pages, 5001)
     _tell_return(services, titles, return_id)
+    _tell_pages(pages, 5005)
     _tell_late(services)
+    _tell_pages(pages, 5003, 5004)
     _tell_refunds(services, titles, return_id)
+
+
+def _tell_pages(pages: str, *numbers: int) -> None:
+    for number in numbers:
+        click.echo(f"  order #{number}'s page: {pages}orders/{SHOP}/{number}")
 
 
 def _titles(services: Services) -> dict[int, str]:

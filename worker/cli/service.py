@@ -290,7 +290,8 @@ def _run_demo(port: int, env: dict[str, str], settings, fake) -> None:  # noqa: 
 
     click.echo("\nwebhooks from the demo store:")
     with services_from_env(settings) as services:
-        demo.run(demo.Service(_http_delivery(url, secret), post, secret, env), services, fake, services.now())
+        service = demo.Service(_http_delivery(url, secret), post, secret, env, f"http://127.0.0.1:{port}/operator/")
+        demo.run(service, services, fake, services.now())
 
 
 def _fresh_demo_database(env: dict[str, str]) -> str:
