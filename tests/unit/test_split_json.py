@@ -50,6 +50,24 @@ def test_the_current_assignment_is_read_from_the_inventory_document() -> None:
     assert plan_input_from_json(ORDER, inventory).assigned == {518995019: {"gid://shopify/Location/2": 2}}
 
 
+def test_a_line_is_named_by_its_name_else_its_title_and_a_custom_item_has_no_variant() -> None:
+    order = copy.deepcopy(ORDER)
+    custom = {"id": 930000002, "variant_id": None, "quantity": 1, "requires_shipping": True}
+    order["line_items"] = [
+        {**custom, "name": "Engraved star - Ava", "title": "Engraved star"},
+        {**custom, "id": 930000003, "title": "Engraved star"},
+        {**custom, "id": 930000004},
+    ]
+
+    lines = plan_input_from_json(order, INVENTORY).lines
+
+    assert [(line.title, line.variant_id) for line in lines] == [
+        ("Engraved star - Ava", None),
+        ("Engraved star", None),
+        ("", None),
+    ]
+
+
 def test_an_order_with_nothing_to_ship_needs_no_shipping_address() -> None:
     order = {"line_items": [ORDER["line_items"][2]]}
 
@@ -123,6 +141,88 @@ def broken(document: dict[str, Any], path: list[Any], value: Any = None, *, dele
             id="negative stock",
         ),
         pytest.param(ORDER, [], "inventory: expected an object", id="inventory not an object"),
+        pytest.param([], INVENTORY, "order: expected an object", id="order not an object"),
+        pytest.param(broken(ORDER, ["line_items"], {}), INVENTORY, "order.line_items: expected a list", id="lines"),
+        pytest.param(
+            broken(ORDER, ["line_items", 0], 466157049), INVENTORY, "order.line_items[0]: expected an object", id="line"
+        ),
+        *[
+            pytest.param(
+                broken(ORDER, ["line_items", 0, key], delete=True),
+                INVENTORY,
+                f"order.line_items[0]: missing key '{key}'",
+                id=f"line without {key}",
+            )
+            for key in ("id", "variant_id", "quantity", "requires_shipping")
+        ],
+        pytest.param(
+            broken(ORDER, ["line_items", 0, "id"], "466157049"),
+            INVENTORY,
+            "order.line_items[0].id: expected an integer, got '466157049'",
+            id="line id as text",
+        ),
+        pytest.param(
+            broken(ORDER, ["line_items", 0, "quantity"], "1"),
+            INVENTORY,
+            "order.line_items[0].quantity: expected an integer, got '1'",
+            id="quantity as text",
+        ),
+        pytest.param(
+            broken(ORDER, ["line_items", 1, "fulfillable_quantity"], -1),
+            INVENTORY,
+            "order.line_items[1].fulfillable_quantity: must not be negative, got -1",
+            id="negative fulfillable quantity",
+        ),
+        pytest.param(
+            ORDER, broken(INVENTORY, ["locations", 0], "US"), "inventory.locations[0]: expected an object", id="place"
+        ),
+        *[
+            pytest.param(
+                ORDER,
+                broken(INVENTORY, ["locations", 0, key], delete=True),
+                f"inventory.locations[0]: missing key '{key}'",
+                id=f"location without {key}",
+            )
+            for key in ("id", "name", "country", "priority", "processing_days")
+        ],
+        *[
+            pytest.param(
+                ORDER,
+                broken(INVENTORY, ["locations", 0, key], value),
+                f"inventory.locations[0].{key}: {problem}",
+                id=f"location {key} {value!r}",
+            )
+            for key, value, problem in (
+                ("id", "", "expected a non-empty string"),
+                ("name", 1, "expected a non-empty string"),
+                ("country", None, "expected a non-empty string"),
+                ("priority", "1", "expected an integer, got '1'"),
+                ("processing_days", -1, "must not be negative, got -1"),
+                ("transit_days", [12], "expected an object"),
+                ("ships", "no", "expected true or false"),
+            )
+        ],
+        pytest.param(
+            ORDER,
+            broken(INVENTORY, ["locations", 0, "transit_days", "FR"], -12),
+            "inventory.locations[0].transit_days.FR: must not be negative, got -12",
+            id="negative transit",
+        ),
+        pytest.param(
+            ORDER,
+            broken(INVENTORY, ["locations", 0, "transit_days", ""], 12),
+            "inventory.locations[0].transit_days: expected a non-empty string",
+            id="transit to no country",
+        ),
+        pytest.param(
+            ORDER, broken(INVENTORY, ["available"], []), "inventory.available: expected an object", id="stock"
+        ),
+        pytest.param(
+            ORDER,
+            broken(INVENTORY, ["available", "39072856"], 5),
+            "inventory.available[39072856]: expected an object",
+            id="stock of a variant as one number",
+        ),
     ],
 )
 def test_malformed_documents_are_refused_with_the_field_named(order: Any, inventory: Any, message: str) -> None:

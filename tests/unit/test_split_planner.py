@@ -281,6 +281,35 @@ def test_past_the_search_budget_the_largest_share_is_taken_first() -> None:
     assert result.packages == 2
 
 
+RENNES = Location("r", "Rennes", "FR", priority=1, processing_days=0, transit_days={"FR": 1})
+PARIS = Location("p", "Paris", "FR", priority=2, processing_days=1, transit_days={"FR": 1})
+QUIMPER = Location("q", "Quimper", "FR", priority=3, processing_days=1, transit_days={"FR": 4})
+
+
+def test_past_the_search_budget_the_slower_location_holding_everything_beats_a_faster_one_holding_part() -> None:
+    plan_input = SplitInput(
+        (line(1, MUG, 2), line(2, HAT)), (PARIS, QUIMPER), {MUG: {"p": 2, "q": 2}, HAT: {"q": 1}}, "FR"
+    )
+    result = plan_split(plan_input, node_budget=0)
+
+    assert shipped(result) == {"q": {1: 2, 2: 1}}
+    assert result.packages == 1
+
+
+def test_past_the_search_budget_a_last_single_unit_still_adds_the_location_that_has_it() -> None:
+    plan_input = SplitInput(
+        (line(1, MUG, 2), line(2, HAT)),
+        (RENNES, PARIS, QUIMPER),
+        {MUG: {"r": 1, "p": 2}, HAT: {"q": 1}},
+        "FR",
+    )
+    result = plan_split(plan_input, node_budget=0)
+
+    # Paris sends both mugs; Rennes, faster and preferred but with one mug, adds nothing and is left out.
+    assert shipped(result) == {"p": {1: 2}, "q": {2: 1}}
+    assert result.backorders == ()
+
+
 @pytest.mark.parametrize(
     ("lines", "locations", "available", "assigned", "message"),
     [
