@@ -22,7 +22,7 @@ from worker.cli.processes import Children, StopOnSignal, Stopping, port_is_free
 from worker.cli.settings import services_from_env, settings_from_env
 from worker.loopback import answers
 
-DEMO_SHOP = "little-twinkle-stars.myshopify.com"
+DEMO_SHOP, DEMO_STORE = "little-twinkle-stars.myshopify.com", "little-twinkle-stars"
 LOCAL_SECRET = "shopworker-local-secret"
 
 
@@ -212,7 +212,7 @@ def serve(port: int, demo: bool, once: bool) -> None:
     """
     env = {"LOG_FORMAT": "text", "LOG_LEVEL": "WARNING", "SESSION_COOKIE_SECURE": "false", **os.environ}
     if demo:
-        env["SHOP_POLICIES"] = f"{DEMO_SHOP}=little-twinkle-stars"
+        env["SHOP_POLICIES"] = f"{DEMO_SHOP}={DEMO_STORE}"
         if not env.get("DATABASE_URL"):
             env["DATABASE_URL"] = _fresh_demo_database(env)
     if not env.get("SHOPIFY_API_SECRET"):
