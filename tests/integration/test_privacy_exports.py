@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from tests.integration.test_operator import close, log_in
 from tests.operator_seed import ORDER, PASSWORD, RETURN_ID, seed
 from tests.support import SAMPLES, SHOP, TEST_SECRET, Stack, headers_for
+from worker.adapters import tables
 from worker.adapters.outbox import add_actions
 from worker.cli import register
 from worker.domain.actions import PlannedAction
@@ -124,6 +125,29 @@ def test_a_replayed_request_writes_the_same_export_again_not_a_second_one(stack)
 
     (export,) = stack.services.records.list_exports()
     assert stack.services.records.get_export(export.id).content["orders"] == first["orders"]
+    assert export.requested_at == datetime(2026, 3, 25, 8, tzinfo=UTC)  # the replay carries no trigger time
+    assert stack.services.records.get_export(export.id).content["requested_at"] == "2026-03-25T08:00:00+00:00"
+
+
+def test_a_redaction_deletes_the_exports_and_a_replayed_request_writes_none_back(stack, caplog):
+    held_about_camille(stack)
+    asked_for(stack)
+    (logged,) = stack.services.records.list_events(topic="customers/data_request")
+    redact = {"shop_id": 1, "shop_domain": SHOP, "customer": {"id": CUSTOMER}, "orders_to_redact": [ORDER["id"]]}
+    deliver(stack, "customers/redact", redact, "redact")
+    stack.work()
+    assert stack.services.records.list_exports() == []
+
+    from worker.services.events import replay
+
+    caplog.clear()
+    assert replay(stack.services, logged)
+    stack.work()
+
+    assert stack.services.records.list_exports() == []
+    assert stack.rows(tables.data_exports) == []
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "worker.services.privacy"]
+    assert line == f"data request 42 of {SHOP} not exported: the customer was redacted since"
 
 
 # The command ---------------------------------------------------------------------------------------------------

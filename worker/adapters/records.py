@@ -604,15 +604,15 @@ class Records:
         their returns (notes, tags, decisions), and the customer's own privacy requests. The orders are those held
         under the customer's id and those Shopify lists, held as an order or not. A replay writes it again."""
         listed = list(order_ids)
+        key = {"shop": shop, "customer_id": customer_id, "data_request_id": request_id}
+        this_request = [data_exports.c[name] == value for name, value in key.items()]
         with self.engine.begin() as connection:
+            # Written again (a replay), the export keeps when it was first asked for: the day to answer counts from it.
+            requested_at = connection.execute(select(data_exports.c.requested_at).where(*this_request)).scalar() or (
+                requested_at
+            )
             ids = sorted({*self._customer_orders(connection, shop, customer_id, listed), *listed})
-            content: dict[str, Any] = {
-                "shop": shop,
-                "customer_id": customer_id,
-                "data_request_id": request_id,
-                "requested_at": requested_at.isoformat(),
-                "orders_requested": listed,
-            }
+            content: dict[str, Any] = {**key, "requested_at": requested_at.isoformat(), "orders_requested": listed}
             for table, order_column in _tables_by_order():
                 query = select(table).where(table.c.shop == shop, order_column.in_(ids))
                 content[table.name] = _plain(connection.execute(query.order_by(*table.primary_key.columns)))
@@ -624,13 +624,10 @@ class Records:
                 )
             )
             content["privacy_requests"] = _plain(self._requests_of(connection, shop, customer_id))
-            key = {"shop": shop, "customer_id": customer_id, "data_request_id": request_id}
             row = {**key, "created_at": datetime.now(UTC), "requested_at": requested_at, "content": content}
             upsert(connection, data_exports, [{**row, "order_count": len(content[orders.name])}], list(key))
-            written = connection.execute(
-                select(*_EXPORT_COLUMNS).where(*(data_exports.c[name] == value for name, value in key.items()))
-            ).one()
-        return _export_record(written)
+            stored = connection.execute(select(*_EXPORT_COLUMNS).where(*this_request)).one()
+        return _export_record(stored)
 
     def list_exports(self, shop: str | None = None, limit: int = 50) -> list[ExportRecord]:
         """Newest request first, without their content."""

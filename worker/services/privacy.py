@@ -66,12 +66,17 @@ def redact_customer(ctx: Services, event: Event) -> None:
 
 def export_customer(ctx: Services, event: Event) -> None:
     """`customers/data_request`: what we hold about the customer, written for the merchant to hand over, and a log
-    line saying where to find it and by when (it names the export, never the customer)."""
+    line saying where to find it and by when (it names the export, never the customer). None once the customer is
+    redacted: the redaction deleted their exports, and nothing may write one back."""
     payload = event.payload
     customer_id = (payload.get("customer") or {}).get("id")
     if customer_id is None:
         return
     request_id = (payload.get("data_request") or {}).get("id")
+    if ctx.records.tombstones(event.shop, customer_id, None)[1]:
+        # A replay or a late retry after customers/redact: what is left of the customer is no longer theirs to have.
+        log.warning("data request %s of %s not exported: the customer was redacted since", request_id, event.shop)
+        return
     requested_at = event.triggered_at or event.received_at
     export = ctx.records.export_customer(
         event.shop, customer_id, payload.get("orders_requested") or [], request_id, requested_at
