@@ -117,6 +117,7 @@ def test_the_demo_shows_the_same_on_the_operator_pages_until_ctrl_c(tmp_path):
     split_order, returned, flagged, escalated = (
         browser.get(order_pages[number], timeout=10).text for number in ("5001", "5005", "5003", "5004")
     )
+    assert re.search(r"·\s*paid\s*·\s*unfulfilled", split_order)  # orders/paid came after orders/create
     assert "China distributor: 1 × Moon plush" in split_order and "waits for stock: 1 × Star night light" in split_order
     assert re.search(r"apply_split_plan</td>.*?>sent</span>", split_order, re.DOTALL)
     assert re.search(r"set_order_note</td>.*?>sent</span>", split_order, re.DOTALL)

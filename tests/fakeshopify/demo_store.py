@@ -116,7 +116,8 @@ def scenario(now: datetime) -> Scenario:
     split["financial_status"] = "pending"
     story.orders.append((split, US))
     story.add("orders/create", "order #5001 placed", split)
-    story.add("orders/paid", "order #5001 paid", {**split, "updated_at": _iso(now - timedelta(minutes=29))})
+    paid = {**split, "financial_status": "paid", "updated_at": _iso(now - timedelta(minutes=25))}
+    story.add("orders/paid", "order #5001 paid", paid)
 
     # Two parcels still in transit: one past the store's late threshold, one past its escalation threshold.
     for number, days in ((5003, FLAGGED_AFTER), (5004, ESCALATED_AFTER)):
