@@ -183,28 +183,18 @@ def in_area(name: str, area: str) -> bool:
     return any(fnmatch.fnmatchcase(name, pattern) for pattern in AREAS[area])
 
 
-def run_mutmut(areas: list[str], again: str | None) -> None:
+def run_mutmut(every: dict[str, int], again: str | None) -> None:
     """A fresh copy of the tree unless resuming: mutmut keeps files it copied before, even once they changed."""
     if again is None:
         shutil.rmtree(ROOT / "mutants", ignore_errors=True)
-    patterns = [pattern for area in areas for pattern in AREAS[area]]
-    if again == "survivors":  # by name, so that mutmut's first clean run is of their tests only
-        statuses = mutant_results()
-        patterns = [
-            name
-            for name, status in statuses.items()
-            if status in ("survived", "no tests")
-            and name not in EQUIVALENT
-            and any(in_area(name, area) for area in areas)
-        ]
-        if not patterns:
-            return
-    subprocess.run([str(PYTHON), __file__, "--tuned-mutmut", again or "all", *patterns], cwd=ROOT, check=True)
+    command = [str(PYTHON), __file__, "--tuned-mutmut", again or "all", json.dumps(every)]
+    subprocess.run(command, cwd=ROOT, check=True)
 
 
-def tuned_mutmut(again: str, patterns: list[str]) -> None:
-    """`mutmut run` over the mutants named by `patterns` (all, those not run yet, or the survivors), with the changes
-    the module's docstring gives. mutmut itself tests again every mutant its command line names."""
+def tuned_mutmut(again: str, every: dict[str, int]) -> None:
+    """`mutmut run` over the areas' mutants (all of them, those not run yet, or those and the survivors; of those not
+    run yet one in `every[area]`, by name), with the changes the module's docstring gives. mutmut's clean run before
+    the mutants is of their tests only."""
     import mutmut.__main__ as mutmut_main
     from mutmut.runners.harness import PytestRunner
     from mutmut.state import state
@@ -220,14 +210,31 @@ def tuned_mutmut(again: str, patterns: list[str]) -> None:
                     tests.intersection_update({test for test in tests if test.startswith(allowed)})
 
     collect_mutants = mutmut_main.collect_source_file_mutation_data
+    selected: list[str] = []
 
     def mutants_to_test(*, mutant_names: list[str]) -> tuple[list[Any], dict[str, Any]]:
         mutants, by_path = collect_mutants(mutant_names=mutant_names)
-        if again == "all":
-            return mutants, by_path
-        wanted = ("not checked",) if again == "resume" else ("not checked", "survived", "no tests")
-        return [mutant for mutant in mutants if status_by_exit_code[mutant[2]] in wanted], by_path
+        fresh = [
+            mutant
+            for area, step in every.items()
+            for mutant in sorted(
+                (m for m in mutants if in_area(m[1], area) and (again == "all" or m[2] is None)), key=lambda m: m[1]
+            )[::step]
+        ]
+        again_too = [
+            mutant
+            for mutant in mutants
+            if again == "survivors"
+            and status_by_exit_code[mutant[2]] in ("survived", "no tests")
+            and mutant[1] not in EQUIVALENT
+        ]
+        chosen = fresh + again_too
+        if not chosen:
+            raise SystemExit("nothing to test")
+        selected[:] = [name for _, name, _ in chosen]
+        return chosen, by_path
 
+    tests_for = mutmut_main.tests_for_mutant_names
     run_tests = PytestRunner.run_tests
 
     def fastest_first(self: PytestRunner, *, mutant_name: str | None, tests: Iterable[str]) -> int:
@@ -244,8 +251,10 @@ def tuned_mutmut(again: str, patterns: list[str]) -> None:
 
     mutmut_main.collect_or_load_stats = stats_with_tests_by_module
     mutmut_main.collect_source_file_mutation_data = mutants_to_test
+    mutmut_main.tests_for_mutant_names = lambda _names: tests_for(selected)
     PytestRunner.run_tests = fastest_first
     PytestRunner.warm_up = warm_up_then_freeze
+    patterns = [pattern for area in every for pattern in AREAS[area]]
     mutmut_main.run.main(["--max-children", "2", *patterns], standalone_mode=True)
 
 
@@ -323,25 +332,32 @@ def report(areas: list[str], by_hand: list[tuple[HandMutant, bool]]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("areas", nargs="*", help=f"areas to mutate: {', '.join(AREAS)} (default: all)")
+    parser.add_argument(
+        "areas",
+        nargs="*",
+        help=f"areas to mutate: {', '.join(AREAS)} (default: all); AREA/N tests one in N of its mutants not run yet",
+    )
     parser.add_argument("--report-only", action="store_true", help="print the last run's results again")
     again = parser.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="keep mutants/ and test only what is not done yet")
     again.add_argument("--survivors", action="store_true", help="keep mutants/ and test again what survived")
     parser.add_argument("--by-hand-only", action="store_true", help="only the mutants mutmut cannot make")
     if sys.argv[1:2] == ["--tuned-mutmut"]:
-        tuned_mutmut(sys.argv[2], sys.argv[3:])
+        tuned_mutmut(sys.argv[2], json.loads(sys.argv[3]))
         return
     args = parser.parse_args()
-    areas = args.areas or list(AREAS)
-    unknown = sorted(set(areas) - set(AREAS))
-    if unknown:
-        parser.error(f"unknown area {', '.join(unknown)}; the areas are {', '.join(AREAS)}")
+    every: dict[str, int] = {}
+    for spec in args.areas or list(AREAS):
+        area, _, step = spec.partition("/")
+        if area not in AREAS or not (step or "1").isdigit() or int(step or "1") < 1:
+            parser.error(f"unknown area {spec}; the areas are {', '.join(AREAS)}, each optionally /N (N >= 1)")
+        every[area] = int(step or "1")
+    areas = list(every)
     if args.by_hand_only:
         report([], run_by_hand(areas))
         return
     if not args.report_only:
-        run_mutmut(areas, "resume" if args.resume else "survivors" if args.survivors else None)
+        run_mutmut(every, "resume" if args.resume else "survivors" if args.survivors else None)
     report(areas, [] if args.report_only else run_by_hand(areas))
 
 
