@@ -49,6 +49,7 @@ AREAS: dict[str, list[str]] = {
 # Survivors judged equivalent: no input tells them from the original. Each says why; names are checked against
 # `mutmut show NAME` before each release, as a code change renumbers a function's mutants.
 CLOCK = "worker.domain.clock.xǁBusinessCalendarǁ"
+GREEDY = "worker.domain.split.search.x_greedy_locations__mutmut_"
 _SAME_HOLIDAYS = "loads holiday years again or more of them; the weekday holidays read are the same"
 EQUIVALENT: dict[str, str] = {
     f"{CLOCK}__init____mutmut_21": "the empty coverage's holiday list is never read (first 1 > last 0)",
@@ -69,6 +70,14 @@ EQUIVALENT: dict[str, str] = {
     "worker.domain.clock.x_classify__mutmut_19": "elapsed_between counts business days for any kind but 'calendar'",
     "worker.domain.clock.x_classify__mutmut_23": "elapsed_between counts business days for any kind but 'calendar'",
     "worker.domain.clock.x_classify__mutmut_24": "elapsed_between counts business days for any kind but 'calendar'",
+    **{
+        f"worker.domain.ids.x_legacy_id__mutmut_{n}": "any maxsplit keeps the same last part and first part"
+        for n in (5, 10, 14, 18)
+    },
+    "worker.domain.ids.x_legacy_id__mutmut_6": "split or rsplit at '?' differ only for a gid with two '?'",
+    f"{GREEDY}16": "a variant already covered has deficit 0, and min(stock, 0) adds nothing to a gain",
+    f"{GREEDY}44": "a covered variant's deficit going below 0 changes no gain (> 0 tests) and no loop end",
+    "worker.domain.split.json_io.x__location__mutmut_21": "a location's country is validated but nothing reads it",
 }
 
 

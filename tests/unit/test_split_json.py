@@ -142,6 +142,24 @@ def broken(document: dict[str, Any], path: list[Any], value: Any = None, *, dele
         ),
         pytest.param(ORDER, [], "inventory: expected an object", id="inventory not an object"),
         pytest.param([], INVENTORY, "order: expected an object", id="order not an object"),
+        pytest.param(
+            broken(ORDER, ["shipping_address"], "12 rue de la Paix, Paris"),
+            INVENTORY,
+            "order.shipping_address: expected an object",
+            id="address as text",
+        ),
+        pytest.param(
+            broken(ORDER, ["shipping_address", "country_code"], delete=True),
+            INVENTORY,
+            "order.shipping_address: missing key 'country_code'",
+            id="address without a country",
+        ),
+        pytest.param(
+            broken(ORDER, ["shipping_address", "country_code"], ""),
+            INVENTORY,
+            "order.shipping_address.country_code: expected a non-empty string",
+            id="empty country",
+        ),
         pytest.param(broken(ORDER, ["line_items"], {}), INVENTORY, "order.line_items: expected a list", id="lines"),
         pytest.param(
             broken(ORDER, ["line_items", 0], 466157049), INVENTORY, "order.line_items[0]: expected an object", id="line"
