@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 from redis import Redis
-from rq import Queue
+from rq import Queue, SimpleWorker
 from sqlalchemy import text
 
 from queueing.serializer import JobSerializer
@@ -305,7 +305,7 @@ def test_events_of_orders_never_stored_and_the_text_of_failures_are_redacted(sta
 
 
 def test_jobs_in_redis_in_every_state_lose_her_data(stack):
-    """Finished, scheduled, waiting to retry after a failure whose text quotes her order, and failed."""
+    """Finished, scheduled, waiting to retry after a failure whose text quotes her order, failed, and queued."""
     deliver(stack, "orders/create", personal_order(5001, camille(), EMAIL), "5001")
     stack.work()  # finished
     update = {**personal_order(5001, camille(), EMAIL), "updated_at": "2026-03-05T09:00:00Z"}
@@ -327,9 +327,16 @@ def test_jobs_in_redis_in_every_state_lose_her_data(stack):
     assert stack.failed_jobs() == [failed.id]
     assert personal_in(redis_text(stack.redis)) == PERSONAL
 
-    redact_camille(stack, orders_to_redact=[5003])
+    request = {"shop_id": 1, "shop_domain": SHOP, "customer": {"id": CAMILLE, "email": EMAIL, "phone": PHONE}}
+    deliver(stack, "customers/redact", {**request, "orders_to_redact": [5003]}, "redact")
+    queued = {**personal_order(5001, camille(), EMAIL), "updated_at": "2026-03-04T09:00:00Z"}
+    deliver(stack, "orders/updated", queued, "queued")  # in the queue behind the request
 
+    SimpleWorker([queue], connection=stack.redis, serializer=JobSerializer).work(burst=True, max_jobs=1)
+
+    assert (queue.count, stack.failed_jobs()) == (1, [failed.id])
     assert personal_in(redis_text(stack.redis)) == []
+    stack.work()
     queue.enqueue_job(queue.fetch_job("later"))  # its time has come: it runs, without her data
     stack.work()
     assert leaks(every_row(stack)) == [], "\n".join(leaks(every_row(stack)))
