@@ -19,12 +19,15 @@ from config import policies
 from config.settings import Settings
 from tests.fakeshopify import FakeShop, RunningFakeShop, serve_fake_shop
 from tests.fakeshopify.state import WebhookSink
+from tests.integration.test_operator import close, csrf_token, log_in, page
+from tests.operator_seed import PASSWORD
 from tests.support import TEST_SECRET, Stack
 from worker.adapters.shopify import legacy_id
 from worker.adapters.tables.returns import refunds
 from worker.cli import cli
 from worker.cli.returns import group
 from worker.services import outbox, return_refunds
+from worker.web import create_app
 
 cli.add_command(group)
 
@@ -312,3 +315,46 @@ def test_bad_input_to_inspect_or_refund_exits_2_with_one_line(stack, shop, shopw
     result = shopworker(*[number if arg == "RETURN" else arg for arg in args])
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == message.replace("RETURN", number)
+
+
+@pytest.fixture
+def operator(settings: Settings, shop: RunningFakeShop) -> Iterator[Any]:
+    """The operator pages, logged in, with the deployment's credentials for the fake shop."""
+    app = create_app(
+        replace(
+            settings,
+            operator_password=PASSWORD,
+            operator_secret_key="operator-test-key",
+            shopify_access_token=shop.access_token,
+            shopify_admin_url=shop.base_url,
+        )
+    )
+    client = app.test_client()
+    log_in(client)
+    yield client
+    close(app)
+
+
+def test_on_the_operator_pages_a_person_inspects_the_item_and_confirms_the_refund(stack, shop, operator):
+    return_gid = begin(stack, shop, "starlightes", ORDER, [(DRESS, 1, "style")])
+    shop.state.approve(return_gid)
+    dispose(stack, shop, return_gid, DRESS, "restocked")
+    number = legacy_id(return_gid)
+    assert 'stage <span class="tag inspection_review">inspection review</span>' in page(operator, "/returns")
+
+    where = f"/operator/returns/{domain('starlightes')}/{number}"
+    form = {"line": str(DRESS), "packaging": "minor_damage", "tags_attached": "attached",
+            "missing_accessories": "none", "by": "Ana", "next": "/returns",
+            "csrf_token": csrf_token(operator)}  # fmt: skip
+    assert operator.post(f"{where}/inspect", data=form).status_code == 302
+    shown = page(operator, "/returns")
+    assert "<td>restocked 1</td>" in shown and "tags_attached: attached" in shown and "(by Ana)" in shown
+    assert "30.00 USD: 30.00 to the" in shown
+
+    decided = {"by": "Ana", "why": "box dented, item unused", "next": "/returns", "csrf_token": csrf_token(operator)}
+    assert operator.post(f"{where}/refund", data=decided).status_code == 302
+    stack.work()
+    shown = page(operator, "/returns")
+    assert 'stage <span class="tag refunded">refunded</span>' in shown
+    assert "refunded 30.00 USD" in shown
+    assert record(stack, "starlightes", return_gid).proposal["why"] == "box dented, item unused"

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy import Engine, and_, null, or_, select, update
 from sqlalchemy.engine import Connection
 
 from worker.adapters.db import upsert
@@ -379,7 +379,7 @@ class ReturnsStore:
             values: dict[str, Any] = {"outcome": inspected.outcome, "updated_at": now}
             settled = current.refund_action_id is not None or (current.proposal or {}).get("by")
             if not settled:
-                values.update(stage=inspected.stage, proposal=inspected.proposal)
+                values.update(stage=inspected.stage, proposal=inspected.proposal or null())
                 if inspected.action is not None:
                     values["refund_action_id"] = add_actions(connection, [inspected.action], now).ids[
                         inspected.action.key
@@ -417,7 +417,7 @@ class ReturnsStore:
             if row is not None and STAGE_RANK[stage] > STAGE_RANK.get(row.stage or "", 0):
                 self._set(connection, row, stage=stage, updated_at=now)
 
-    def ledger(self, shop: str | None = None, limit: int = 100) -> list[LedgerRow]:
+    def ledger(self, shop: str | None = None, limit: int = 100, return_id: int | None = None) -> list[LedgerRow]:
         """Each return with a refund proposed: what was proposed against what Shopify refunded."""
         query = (
             select(returns)
@@ -427,6 +427,8 @@ class ReturnsStore:
         )
         if shop:
             query = query.where(returns.c.shop == shop)
+        if return_id is not None:
+            query = query.where(returns.c.return_id == return_id)
         with self.engine.connect() as connection:
             rows = connection.execute(query).all()
             paid: dict[tuple[str, int], list[Decimal]] = {}

@@ -237,6 +237,76 @@ def plan_lines(shop: str, plans: Iterable[PlanRecord]) -> set[tuple[str, int, in
     return keys
 
 
+@dataclass(frozen=True)
+class InspectedLine:
+    title: str
+    dispositions: str  # "restocked 1, missing 1"
+    form: str  # "packaging: minor_damage (by Ana)"
+    decision: str | None
+    refund: str | None
+    explanation: str | None
+
+
+@dataclass(frozen=True)
+class InspectionView:
+    """The inspection stage of a return, as a person reads it: what came back and what the policy grants, the
+    conflicts to settle, and the refund proposed, sent or refused, against what Shopify refunded."""
+
+    outcome: str | None
+    policy_version: str | None
+    lines: list[InspectedLine]
+    conflicts: list[dict[str, Any]]
+    proposal: dict[str, Any] | None
+    refund_status: str | None
+    refund_error: str | None
+    refunded: str | None
+    flag: str | None
+    asked: list[tuple[int, str]]  # (line item id, title) of the lines a person can inspect
+
+
+def inspection(services: Services, record: ReturnRecord, orders: Orders) -> InspectionView:
+    asked = [
+        (line["line_item_id"], orders.line_title(record.shop, record.order_id, line["line_item_id"]))
+        for line in (record.request or {}).get("lines", [])
+    ]
+    outcome = record.outcome or {}
+    judged = {line["line_item_id"]: line for line in (outcome.get("evaluation") or {}).get("lines", [])}
+    found = (record.inspection or {}).get("lines", {})
+    lines = []
+    for line_item_id, title in asked:
+        seen, answer = found.get(str(line_item_id), {}), judged.get(line_item_id, {})
+        units: dict[str, int] = {}
+        for by_order in seen.get("dispositions", {}).values():
+            for kind, count in by_order.items():
+                units[kind] = units.get(kind, 0) + int(count)
+        form = ", ".join(f"{fact}: {value}" for fact, value in seen.get("form", {}).items())
+        refund = answer.get("refund_amount")
+        lines.append(
+            InspectedLine(
+                title=title,
+                dispositions=", ".join(f"{kind} {count}" for kind, count in units.items()) or "-",
+                form=f"{form} (by {seen.get('by')})" if form else "-",
+                decision=answer.get("decision"),
+                refund=f"{refund} {answer.get('currency') or ''}".strip() if refund is not None else None,
+                explanation=answer.get("explanation"),
+            )
+        )
+    action = services.outbox.get(record.refund_action_id) if record.refund_action_id is not None else None
+    row = next(iter(services.returns.ledger(record.shop, return_id=record.return_id)), None)
+    return InspectionView(
+        outcome=outcome.get("outcome"),
+        policy_version=outcome.get("policy_version"),
+        lines=lines,
+        conflicts=list(outcome.get("conflicts", [])),
+        proposal=record.proposal,
+        refund_status=action.status if action else None,
+        refund_error=action.last_error if action and action.status == "failed" else None,
+        refunded=f"{row.refunded} {row.currency}" if row and row.refunds else None,
+        flag=row.flag if row else None,
+        asked=asked,
+    )
+
+
 def planned_orders(services: Services, shop: str | None, order_id: int | None) -> list[list[PlanRecord]]:
     """Each order's plans, newest order first: the one asked for, or the orders of the latest planning events
     (the split store reads plans by order)."""

@@ -18,6 +18,8 @@ from worker.adapters.records import ExportRecord
 from worker.adapters.returns_store import STAGE_RANK, UnknownReturn
 from worker.bootstrap import Services
 from worker.domain.late import CASE_RESOLUTIONS
+from worker.domain.policy import FACT_VALUES
+from worker.domain.returns import ReturnRequestError
 from worker.operator import reads
 from worker.operator.auth import local_target
 from worker.operator.order import order_page
@@ -25,6 +27,7 @@ from worker.services.events import PayloadPruned
 from worker.services.events import replay as replay_event
 from worker.services.late_deliveries import CaseRefused, close_case
 from worker.services.privacy import hand_over_by
+from worker.services.return_refunds import RefundRefused, decide_refund, record_form
 from worker.services.returns import override as override_return
 
 log = logging.getLogger(__name__)
@@ -312,7 +315,12 @@ def returns() -> str:
         )
     orders = reads.Orders(services)
     shown = [
-        (record, orders.name(record.shop, record.order_id), reads.return_lines(record, orders))
+        (
+            record,
+            orders.name(record.shop, record.order_id),
+            reads.return_lines(record, orders),
+            reads.inspection(services, record, orders),
+        )
         for record in pages.take(records)
     ]
     return render_template(
@@ -325,7 +333,53 @@ def returns() -> str:
         wanted=wanted,
         statuses=RETURN_STATUSES,
         decisions=OVERRIDE_DECISIONS,
+        facts={fact: sorted(values) for fact, values in FACT_VALUES.items()},
     )
+
+
+@bp.route("/returns/<text:shop>/<whole:return_id>/inspect", methods=["POST"])
+def inspect(shop: str, return_id: int) -> Response:
+    """A person's findings on one returned line: what Shopify's disposition cannot say."""
+    by = request.form.get("by", "").strip()
+    back = local_target(request.form.get("next")) + f"#return-{return_id}"
+    line = request.form.get("line", "")
+    facts = {fact: request.form.get(fact, "").strip() or None for fact in FACT_VALUES}
+    if not by or "\x00" in by or len(by) > 255 or not line.isdigit() or not any(facts.values()):
+        flash("An inspection needs the line, at least one finding, and who inspected it.", "error")
+        return redirect(back)
+    try:
+        record = record_form(_services(), return_id, int(line), facts, by, shop)
+    except UnknownReturn as error:
+        abort(404, str(error))
+    except ReturnRequestError as error:
+        flash(f"Return {return_id}: {error}.", "error")
+        return redirect(back)
+    log.info("return inspected", extra={"shop": shop, "return_id": return_id, "by": by})
+    outcome = (record.outcome or {}).get("outcome") or "none"
+    flash(f"Return {return_id}: inspected by {by}; stage {record.stage or 'request'}, outcome {outcome}.", "done")
+    return redirect(back)
+
+
+@bp.route("/returns/<text:shop>/<whole:return_id>/refund", methods=["POST"])
+def refund(shop: str, return_id: int) -> Response:
+    """A person confirms the refund proposed, or changes its amounts; it is then sent to Shopify once."""
+    by, why = request.form.get("by", "").strip(), request.form.get("why", "").strip()
+    back = local_target(request.form.get("next")) + f"#return-{return_id}"
+    if not by or not why or "\x00" in by + why or len(by) > 255:
+        flash("A refund needs who decides and why.", "error")
+        return redirect(back)
+    amounts = {name: request.form.get(name, "").strip() or None for name in ("to_payment", "store_credit")}
+    try:
+        record = decide_refund(_services(), return_id, by, why, shop, amounts["to_payment"], amounts["store_credit"])
+    except UnknownReturn as error:
+        abort(404, str(error))
+    except RefundRefused as error:
+        flash(f"{str(error).capitalize()}.", "error")
+        return redirect(back)
+    plan = (record.proposal or {}).get("plan") or {}
+    log.info("return refund decided", extra={"shop": shop, "return_id": return_id, "by": by})
+    flash(f"Return {return_id}: refund of {plan.get('total')} {plan.get('currency')} sent by {by}.", "done")
+    return redirect(back)
 
 
 @bp.route("/returns/<text:shop>/<whole:return_id>/override", methods=["POST"])
