@@ -126,7 +126,7 @@ def test_a_case_whose_parcel_has_arrived_says_so_and_a_travelling_one_counts_on(
     case = case[: case.index("</tr>")]
     flag = text[text.index('id="flag-') :]
     flag = flag[: flag.index("</tr>")]
-    assert "arrived after 36 business days" in case and "so far" not in case
+    assert "arrived 2026-03-25 after 36 business days" in case and "so far" not in case
     assert "business days so far" in flag and "arrived" not in flag
     # the day each shipment crossed its first threshold (21 US business days), in New York time
     assert "2026-03-05 00:00 EST" in case and "2026-03-18 00:00 EDT" in flag
@@ -249,6 +249,7 @@ def test_the_dashboard_counts_what_waits_on_a_person_and_says_actions_are_dry_ru
     assert counted["Shopify actions refused by Shopify"] == "1"
     assert counted["Open late-delivery cases"] == counted["Open late-shipment flags"] == "1"
     assert f"Dry run for {SHOP}: no Admin API credentials" in text
+    assert f"<td>{SHOP}</td><td>-</td><td>no credentials</td><td>-</td> <td>dry run</td>" in text
 
 
 def test_with_redis_down_the_dashboard_still_renders_and_says_so(web, app, seeded, services):

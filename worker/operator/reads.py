@@ -148,10 +148,12 @@ def shop_rows(services: Services) -> list[ShopRow]:
     token."""
     if services.credentials is None:
         return []
-    return [
-        ShopRow(c.shop, c.grant_type, c.status, c.status_reason, c.access_expires_at)
-        for c in services.credentials.store.list()
+    held = {c.shop: c for c in services.credentials.store.list()}
+    rows = [ShopRow(c.shop, c.grant_type, c.status, c.status_reason, c.access_expires_at) for c in held.values()]
+    rows += [
+        ShopRow(shop, "-", "no credentials", None, None) for shop in services.credentials.shops() if shop not in held
     ]
+    return sorted(rows, key=lambda row: row.shop)
 
 
 @dataclass(frozen=True)
@@ -174,7 +176,8 @@ def late_rows(services: Services, orders: Orders, records: Iterable[LateRecord])
             rule, calendar = watch.rule, watch.calendar
             late_since = calendar.crossing_time(shipped, rule.late_after, rule.day_kind)
             if arrived is not None:
-                transit = f"arrived after {calendar.elapsed_days(shipped, arrived, rule.day_kind)} {rule.day_kind} days"
+                days = calendar.elapsed_days(shipped, arrived, rule.day_kind)
+                transit = f"arrived {calendar.local_date(arrived)} after {days} {rule.day_kind} days"
             else:
                 transit = f"{calendar.elapsed_days(shipped, now, rule.day_kind)} {rule.day_kind} days so far"
         elif arrived is not None:
