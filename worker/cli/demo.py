@@ -108,12 +108,20 @@ def _follow_the_return(service: Service, services: Services, state: FakeShop, re
     click.echo(f"  {'reverse_fulfillment_orders/dispose':<20} the parcel came back; both items restocked")
     for line_item_id in lines:
         state.dispose(return_gid, line_item_id, "restocked")
-    _wait(services, lambda: getattr(record(), "stage", None) not in {None, "awaiting_parcel"})
+    _wait(services, lambda: _all_disposed(record()))
     click.echo("\na person inspects the night light and confirms the refund the worker proposes:")
     _type(service, "returns", "inspect", str(return_id), "--line", str(lines[0]), "--tags", "attached", "--by", PERSON)
     _type(service, "returns", "refund", str(return_id), "--by", PERSON, "--why", "parcel checked: unused, tags on")
     _wait(services, lambda: getattr(record(), "stage", None) == "refunded")
     click.echo(f"  {'refunds/create':<20} Shopify made the refund (returnProcess) and said so")
+
+
+def _all_disposed(record: ReturnRecord | None) -> bool:
+    """Every returned line has its disposition in the record: the worker has read the whole parcel."""
+    if record is None or record.request is None:
+        return False
+    known = (record.inspection or {}).get("lines", {})
+    return all(known.get(str(line["line_item_id"]), {}).get("dispositions") for line in record.request["lines"])
 
 
 def _type(service: Service, *args: str) -> None:
