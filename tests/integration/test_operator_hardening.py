@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from flask import url_for
 from rq import Queue
 
 from queueing.serializer import JobSerializer
@@ -126,6 +127,34 @@ def test_odd_query_values_are_a_400_not_a_500(app, query):
     web = app.test_client()
     log_in(web)
     assert web.get("/operator" + query).status_code == 400
+
+
+ODD_VALUES = ["a%00b", "x" * 300, "99999999999999999999", "9999-12-31", "%C2%B2", "-1"]
+QUERY_NAMES = ["shop", "order", "q", "status", "stage", "topic", "store", "state", "from", "to", "page"]
+
+
+def test_no_odd_query_value_on_any_page_is_a_404_or_a_500(app):
+    """Every page of the operator's own (an address naming a record: the order page of a shop), each query name
+    any of them reads, each odd value: the answer is the page, a redirect to it, or a 400."""
+    web = app.test_client()
+    log_in(web)
+    operator = app.wsgi_app.mounts["/operator"]
+    pages = []
+    with operator.test_request_context():
+        for rule in operator.url_map.iter_rules():
+            if rule.endpoint.startswith("views.") and "GET" in rule.methods:
+                named = {"shop": "little-twinkle-stars.myshopify.com", "order_id": 5001, "export_id": 1}
+                pages.append(url_for(rule.endpoint, **{arg: named[arg] for arg in rule.arguments}))
+    served = [page for page in pages if web.get("/operator" + page).status_code == 200]
+    assert {"/", "/late", "/returns", "/events", "/privacy"} <= set(served)
+    odd = [
+        (answer.status_code, page, name, value[:20])
+        for page in served
+        for name in QUERY_NAMES
+        for value in ODD_VALUES
+        if (answer := web.get(f"/operator{page}?{name}={value}")).status_code not in (200, 302, 400)
+    ]
+    assert odd == []
 
 
 @pytest.mark.parametrize(

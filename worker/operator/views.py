@@ -119,11 +119,12 @@ def _day(name: str) -> date | None:
 
 
 def _between() -> tuple[datetime | None, datetime | None]:
-    """The `from` and `to` dates (UTC, both days included) as a span of instants."""
+    """The `from` and `to` dates (UTC, both days included) as a span of instants; `to` the last day there is bounds
+    nothing (the day after it cannot be written)."""
     start, end = _day("from"), _day("to")
     return (
         datetime.combine(start, datetime.min.time(), UTC) if start else None,
-        datetime.combine(end, datetime.min.time(), UTC) + timedelta(days=1) if end else None,
+        datetime.combine(end, datetime.min.time(), UTC) + timedelta(days=1) if end and end < date.max else None,
     )
 
 
