@@ -231,7 +231,9 @@ def test_the_event_log_pages_fifty_at_a_time_and_filters_by_day(web, services):
 def test_the_dashboard_counts_what_waits_on_a_person_and_says_actions_are_dry_runs(web, seeded, services):
     now = datetime.now(UTC)
     services.returns.hold(ReturnRef(SHOP, 902, ORDER["id"], "requested"), "needs_details", "no lines", now)
-    proposal = Inspected("proposed", {"stage": "inspection"}, {"revision": 1, "plan": {}, "by": None})
+    plan = {"currency": "EUR", "lines": [{"line_item_id": 11002, "quantity": 1}], "to_payment": "24.90"}
+    plan |= {"store_credit": "0.00", "shipping": "0.00", "total": "24.90"}
+    proposal = Inspected("proposed", {"stage": "inspection"}, {"revision": 1, "plan": plan, "by": None})
     services.returns.save_inspection(services.returns.get(SHOP, RETURN_ID), proposal, now)
     actions = [PlannedAction(SHOP, "add_tags", "gid://shopify/Order/5001", {"tags": ["x"]}, f"k{n}") for n in range(3)]
     services.late.write([], [], actions, now)
