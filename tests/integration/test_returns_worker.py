@@ -433,3 +433,32 @@ def test_the_customers_note_goes_with_a_late_request_to_the_person_who_reviews_i
     line = found.evaluation["lines"][0]
     assert (line["decision"], line["refund_percent"], line["reasons"][0]) == ("review", 50, "late_window")
     assert line["explanation"].endswith("The customer wrote a note for the reviewer.")
+
+
+def test_a_return_updated_in_shopify_is_judged_again_with_its_lines_as_they_now_are(stack, shop):
+    return_id = ask(stack, shop, "starlow", [(DRESS, 1, "unwanted"), (SWIMSUIT, 1, "unwanted")])
+    before = record(stack, "starlow", return_id).evaluation["lines"]
+    assert [line["decision"] for line in before] == ["review", "declined"]  # swimwear cannot be returned
+    with shop.state.lock:
+        shop.state.returns[return_id].lines = shop.state.returns[return_id].lines[:1]  # the swimsuit taken off
+    update = (FIXTURES.parents[0] / "webhooks" / "returns" / "update" / "documented_fields.json").read_text()
+    body = update.replace("123134564567890", str(return_id))
+    stack.deliver("returns/update", body.encode(), "updated", shop=domain("starlow"))
+    stack.work()
+    assert stack.failed_jobs() == []
+    found = record(stack, "starlow", return_id)
+    assert [line["line_item_id"] for line in found.request["lines"]] == [DRESS]
+    assert (found.decision, found.evaluation["lines"][0]["reasons"]) == ("review", ["needs_inspection"])
+
+
+def test_a_disposition_on_a_reverse_fulfillment_order_shopify_does_not_know_is_logged_and_records_nothing(
+    stack, shop, caplog
+):
+    connect(stack, shop, "starlow")
+    body = FIXTURES.parents[0] / "webhooks" / "reverse_fulfillment_orders" / "dispose" / "documented_fields.json"
+    stack.deliver("reverse_fulfillment_orders/dispose", body.read_bytes(), "disposed", shop=domain("starlow"))
+    stack.work()
+    assert stack.failed_jobs() == []
+    assert stack.rows(returns) == []
+    assert "FetchReverseFulfillmentOrder" in shop.state.received
+    assert "Shopify does not know reverse fulfillment order 123134564567893" in caplog.text
