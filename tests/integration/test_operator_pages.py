@@ -187,6 +187,10 @@ def test_the_command_line_closes_a_case_and_refuses_bad_input_in_one_line(settin
     }
     number = str(case_id(services))
     run = CliRunner()
+    listed = run.invoke(cli, ["late", "cases"], env=env).stdout.splitlines()
+    assert listed[0].split()[:6] == ["case", "shop", "order", "fulfillment", "state", "closed"]
+    assert listed[1].split()[:5] == [number, SHOP, "#5001", "7101", "open"]
+    assert listed[1].split()[-2:] == ["2026-03-25", "08:00"]  # the parcel's arrival
     done = run.invoke(
         cli, ["late", "close", number, "--as", "reshipped", "--by", "Ana", "--reason", "sent again"], env=env
     )
@@ -198,6 +202,9 @@ def test_the_command_line_closes_a_case_and_refuses_bad_input_in_one_line(settin
         "Ana",
         "sent again",
     )
+    closed = run.invoke(cli, ["late", "cases", "--state", "closed"], env=env).stdout.splitlines()
+    assert closed[1].split()[4:7] == ["closed", "reshipped", "Ana"]
+    assert run.invoke(cli, ["late", "cases"], env=env).stdout == ""
     for args, message in (
         ([number], f"case {number} was already closed (reshipped by Ana)"),
         (["999"], "no late case with id 999"),

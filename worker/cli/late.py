@@ -144,14 +144,47 @@ def sweep_command(store: str | None, now: datetime | None) -> None:
         click.echo(f"not watched (no store policy): {', '.join(counts.unwatched)}")
 
 
+@group.command(name="cases")
+@click.option("--shop", help="Only this shop.")
+@click.option("--state", type=click.Choice(["open", "closed", "any"]), default="open", show_default=True)
+def cases_command(shop: str | None, state: str) -> None:
+    """List the late-delivery cases with their ids: shop, order, fulfillment, state, how and by whom closed, when
+    opened and when the parcel arrived (UTC). Needs only the database."""
+    with services_from_env(settings_from_env(require_secret=False), read_only=True) as services:
+        found = services.late.records(
+            shops=None if shop is None else [shop],
+            kind="case",
+            open_only={"open": True, "closed": False}.get(state),
+            limit=10_000,
+        )
+        names = services.records.order_names((case.shop, case.order_id) for case in found)
+    print_table(
+        ("case", "shop", "order", "fulfillment", "state", "closed as", "by", "opened (UTC)", "arrived (UTC)"),
+        (
+            (
+                case.id,
+                case.shop,
+                names.get((case.shop, case.order_id), case.order_id),
+                case.fulfillment_id,
+                case.status,
+                case.resolution,
+                case.closed_by,
+                f"{case.since.astimezone(UTC):%Y-%m-%d %H:%M}",
+                f"{case.delivered_at.astimezone(UTC):%Y-%m-%d %H:%M}" if case.delivered_at else None,
+            )
+            for case in found
+        ),
+    )
+
+
 @group.command(name="close")
 @click.argument("case_id", type=click.IntRange(1, 2**31 - 1))
 @click.option("--as", "resolution", required=True, type=click.Choice(CASE_RESOLUTIONS), help="How the case ended.")
 @click.option("--by", required=True, help="Who closes the case.")
 @click.option("--reason", required=True, help="Why, in a sentence kept with the case.")
 def close_command(case_id: int, resolution: str, by: str, reason: str) -> None:
-    """Close an open late-delivery case (its id is on the operator pages) as reshipped, refunded, arrived or
-    no_action, recording who and why. Needs only the database."""
+    """Close an open late-delivery case (its id is in `late cases` and on the operator pages) as reshipped,
+    refunded, arrived or no_action, recording who and why. Needs only the database."""
     from worker.adapters.late_store import CaseClosed, UnknownCase
     from worker.services.late_deliveries import CaseRefused, close_case
 
@@ -159,5 +192,5 @@ def close_command(case_id: int, resolution: str, by: str, reason: str) -> None:
         try:
             closed = close_case(services, case_id, resolution, by, reason)
         except (CaseRefused, CaseClosed, UnknownCase) as error:
-            raise InputError(str(error).strip("'\"")) from None
+            raise InputError(str(error)) from None
     click.echo(f"case {case_id} closed as {closed.resolution} by {closed.closed_by}")
