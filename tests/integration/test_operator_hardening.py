@@ -8,10 +8,13 @@ from dataclasses import replace
 import pytest
 from flask import url_for
 from rq import Queue
+from sqlalchemy import select
 
 from queueing.serializer import JobSerializer
 from tests.integration.test_operator import close, csrf_token, log_in
-from tests.operator_seed import PASSWORD
+from tests.operator_seed import PASSWORD, RETURN_ID, seed
+from tests.support import SHOP
+from worker.adapters.tables.late import late_cases
 from worker.operator.sessions import FREE_ATTEMPTS_OVERALL, FREE_ATTEMPTS_PER_CLIENT
 from worker.web import create_app
 
@@ -155,6 +158,33 @@ def test_no_odd_query_value_on_any_page_is_a_404_or_a_500(app):
         if (answer := web.get(f"/operator{page}?{name}={value}")).status_code not in (200, 302, 400)
     ]
     assert odd == []
+
+
+FORM_FIELDS = ["by", "why", "decision", "line", "condition", "to_payment", "store_credit", "resolution", "next"]
+ODD_FORM_VALUES = ["a\x00b", "x" * 300, "99999999999999999999", "\u00b2", "NaN"]
+
+
+def test_no_odd_value_in_an_operator_form_is_a_500(stack, app):
+    """Each form that changes a record, sent for records that exist with one field odd at a time: the answer is a
+    message on the page (a redirect), a 400 or a 404, never a 500."""
+    seed(stack.services)
+    web = app.test_client()
+    log_in(web)
+    with stack.services.engine.connect() as connection:
+        case_id = connection.execute(select(late_cases.c.id)).scalar_one()
+    forms = [f"/returns/{SHOP}/{RETURN_ID}/{action}" for action in ("inspect", "refund", "override")]
+    forms += [f"/late/cases/{case_id}/close", "/events/1/replay"]
+    sane = {"by": "Ana", "why": "checked", "decision": "approved", "line": "11002", "condition": "unused",
+            "to_payment": "1.00", "resolution": "reship", "confirm": "yes", "next": "/returns"}  # fmt: skip
+    sane["csrf_token"] = csrf_token(web, "/operator/returns")
+    failed = [
+        (answer.status_code, form, field, value[:10])
+        for form in forms
+        for field in FORM_FIELDS
+        for value in ODD_FORM_VALUES
+        if (answer := web.post("/operator" + form, data={**sane, field: value})).status_code >= 500
+    ]
+    assert failed == []
 
 
 @pytest.mark.parametrize(

@@ -345,7 +345,7 @@ def inspect(shop: str, return_id: int) -> Response:
     back = local_target(request.form.get("next")) + f"#return-{return_id}"
     line = request.form.get("line", "")
     facts = {fact: request.form.get(fact, "").strip() or None for fact in FACT_VALUES}
-    if not by or "\x00" in by or len(by) > 255 or not line.isdigit() or not any(facts.values()):
+    if not by or "\x00" in by or len(by) > 255 or not (line.isascii() and line.isdigit()) or not any(facts.values()):
         flash("An inspection needs the line, at least one finding, and who inspected it.", "error")
         return redirect(back)
     try:
