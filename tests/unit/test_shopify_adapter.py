@@ -11,7 +11,13 @@ import requests
 import responses
 
 from tests.shopify_schema import assert_answer_fits
-from worker.adapters.shopify import ShopifyClient, ShopifyError, ShopifyOutcomeUnknown, ShopifyUserError
+from worker.adapters.shopify import (
+    RefundToProcess,
+    ShopifyClient,
+    ShopifyError,
+    ShopifyOutcomeUnknown,
+    ShopifyUserError,
+)
 from worker.adapters.shopify.port import ReturnLine
 from worker.domain.split.execution import FulfillmentOrder, FulfillmentOrderLine
 
@@ -638,3 +644,88 @@ def test_a_decline_note_longer_than_shopify_accepts_is_cut_to_500_characters(cli
     client.decline_return("5", "other", "x" * 700)
 
     assert len(sent(api)["variables"]["input"]["declineNote"]) == 500
+
+
+# Processing a return
+
+
+def _for_processing(processed: int = 0, payments: tuple[str, ...] = ("40.00", "30.00")) -> dict[str, Any]:
+    return {
+        "return": {
+            "id": "gid://shopify/Return/945000959",
+            "status": "OPEN",
+            "order": {
+                "id": "gid://shopify/Order/1",
+                "transactions": [
+                    {"id": "gid://shopify/OrderTransaction/9", "kind": "AUTHORIZATION", "status": "SUCCESS",
+                     "gateway": "shopify_payments", "amountSet": _usd("70.00")},
+                ] + [
+                    {"id": f"gid://shopify/OrderTransaction/{n}", "kind": "SALE", "status": "SUCCESS",
+                     "gateway": "gift_card" if n == 1 else "shopify_payments", "amountSet": _usd(amount)}
+                    for n, amount in enumerate(payments, start=1)
+                ],
+            },
+            "returnLineItems": {
+                "nodes": [
+                    {"id": "gid://shopify/ReturnLineItem/5", "quantity": 2, "processedQuantity": processed,
+                     "fulfillmentLineItem": {"lineItem": {"id": "gid://shopify/LineItem/31001"}}},
+                ]
+            },
+        }
+    }  # fmt: skip
+
+
+def _usd(amount: str) -> dict[str, Any]:
+    return {"shopMoney": {"amount": amount, "currencyCode": "USD"}}
+
+
+CLOSED = {"id": "gid://shopify/Return/945000959", "status": "CLOSED"}
+PROCESSED = {"returnProcess": {"return": CLOSED, "userErrors": []}}
+
+
+def test_a_refund_is_taken_from_the_orders_sales_in_turn_with_store_credit_and_shipping_named(
+    client: ShopifyClient, api: Any
+) -> None:
+    api.post(ENDPOINT, json=answer(_for_processing()))
+    api.post(ENDPOINT, json=answer(PROCESSED))
+    refund = RefundToProcess("USD", {31001: 2}, to_payment="55.00", store_credit="10.00", shipping="5.00")
+
+    done = client.process_return("945000959", refund)
+
+    process = sent(api)["variables"]["input"]
+    assert process["returnLineItems"] == [{"id": "gid://shopify/ReturnLineItem/5", "quantity": 2}]
+    assert process["financialTransfer"]["issueRefund"] == {
+        "orderTransactions": [
+            {"parentId": "gid://shopify/OrderTransaction/1", "transactionAmount": _usd("40.00")["shopMoney"]},
+            {"parentId": "gid://shopify/OrderTransaction/2", "transactionAmount": _usd("15.00")["shopMoney"]},
+        ],
+        "refundMethods": [{"storeCreditRefund": {"amount": {"amount": "10.00", "currencyCode": "USD"}}}],
+    }  # fmt: skip
+    assert process["refundShipping"] == {"shippingRefundAmount": {"amount": "5.00", "currencyCode": "USD"}}
+    assert done["already_processed"] is False
+
+
+def test_a_return_whose_units_shopify_has_processed_already_is_not_processed_again(
+    client: ShopifyClient, api: Any
+) -> None:
+    api.post(ENDPOINT, json=answer(_for_processing(processed=2)))
+
+    done = client.process_return("945000959", RefundToProcess("USD", {31001: 2}, "60.00", "0", "0"))
+
+    assert (len(api.calls), done["already_processed"]) == (1, True)
+
+
+def test_a_refused_refund_raises_shopifys_words_when_the_units_are_still_unprocessed(
+    client: ShopifyClient, api: Any
+) -> None:
+    refusal = {
+        "field": ["input"],
+        "message": "Refund amount 500.00 exceeds the refundable amount 70.00.",
+        "code": "INVALID",
+    }
+    api.post(ENDPOINT, json=answer(_for_processing()))
+    api.post(ENDPOINT, json=answer({"returnProcess": {"return": None, "userErrors": [refusal]}}))
+    api.post(ENDPOINT, json=answer(_for_processing()))
+
+    with pytest.raises(ShopifyUserError, match="exceeds the refundable amount"):
+        client.process_return("945000959", RefundToProcess("USD", {31001: 2}, "500.00", "0", "0"))
