@@ -75,3 +75,11 @@ def test_the_prune_is_recurring_work_that_schedules_its_next_run_each_hour(stack
     slot = periodic.next_slot(stack.services.now(), 3600)
     scheduled = stack.services.jobs.queue.scheduled_job_registry.get_job_ids()
     assert f"periodic-prune-event-payloads-{int(slot.timestamp())}" in scheduled
+
+
+def test_an_event_id_the_log_cannot_hold_is_refused_in_one_line_before_any_lookup(settings):
+    env = {"SHOPIFY_API_SECRET": "s", "REDIS_URL": settings.redis_url, "DATABASE_URL": settings.database_url}
+    result = CliRunner().invoke(register(), ["events", "replay", str(2**31)], env=env)
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert f"{2**31} is not in the range 1<=x<=2147483647" in result.stderr

@@ -48,7 +48,7 @@ def list_events(shop: str | None, topic: str | None, status: str | None, order: 
 
 
 @group.command(name="replay")
-@click.argument("event_ids", nargs=-1, type=int, required=True)
+@click.argument("event_ids", nargs=-1, type=click.IntRange(1, 2**31 - 1), required=True)
 def replay_events(event_ids: tuple[int, ...]) -> None:
     """Queue logged events again, exactly as received; their handlers are idempotent."""
     from worker.services.events import PayloadPruned, replay
