@@ -19,6 +19,7 @@ from config import policies
 from config.settings import Settings
 from tests.fakeshopify import FakeShop, RunningFakeShop, serve_fake_shop
 from tests.fakeshopify.state import WebhookSink
+from tests.integration import test_returns_worker
 from tests.integration.test_operator import close, csrf_token, log_in, page
 from tests.operator_seed import PASSWORD
 from tests.support import TEST_SECRET, Stack
@@ -31,20 +32,13 @@ from worker.web import create_app
 
 cli.add_command(group)
 
+settings = test_returns_worker.settings  # the fixture: every store's policy, for its own shop domain
+domain = test_returns_worker.domain
+
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "returns_worker"
 ORDER = json.loads((FIXTURES / "order.json").read_text())
 DRESS, SWIMSUIT = 31001, 31002  # delivered 2026-03-02 15:00 UTC
 IN_WINDOW = "2026-03-03T10:00:00Z"  # the next day: inside every store's window (and starlightes' 48 hours)
-
-
-def domain(store: str) -> str:
-    return f"{store}.myshopify.com"
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """Every store's policy is configured for its own shop domain."""
-    return replace(settings, shop_policies={domain(name): name for name in policies.store_names()})
 
 
 @pytest.fixture
