@@ -99,7 +99,7 @@ def test_the_order_page_tells_the_whole_story_of_one_order(web, seeded, services
         assert customer not in text
 
 
-@pytest.mark.parametrize("path", ["/late", "/returns", "/split", "/events"])
+@pytest.mark.parametrize("path", ["/late", "/returns", "/split", "/events", "/actions"])
 def test_every_list_links_to_the_order_page(web, seeded, path):
     assert f'href="/operator{ORDER_PAGE}"' in page(web, path)
 
@@ -257,6 +257,9 @@ def test_the_dashboard_counts_what_waits_on_a_person_and_says_actions_are_dry_ru
     assert counted["Shopify actions waiting"] == "3"  # the split plan's, two of the three above
     assert counted["Shopify actions refused by Shopify"] == "1"
     assert counted["Open late-delivery cases"] == counted["Open late-shipment flags"] == "1"
+    refused = flat(page(web, "/actions?status=failed"))
+    assert refused.count('<tr id="action-') == 1 and "refused" in refused
+    assert flat(page(web, "/actions?status=pending")).count('<tr id="action-') == 3
     assert f"Dry run for {SHOP}: no Admin API credentials" in text
     assert f"<td>{SHOP}</td><td>-</td><td>no credentials</td><td>-</td> <td>dry run</td>" in text
 
@@ -298,6 +301,7 @@ def test_a_replay_asks_for_confirmation_before_queueing(web, seeded, redis):
     [
         "/late?state=bogus",
         "/late?kind=parcel",
+        "/actions?status=lost",
         "/events?from=yesterday",
         "/returns?to=2026-02-30",
         "/events?page=0",

@@ -106,12 +106,25 @@ class Outbox:
         with self.engine.connect() as connection:
             return list(connection.execute(query).scalars())
 
-    def list(self, shop: str | None = None, status: str | None = None, limit: int = 100) -> list[Action]:
-        query = select(outbox).order_by(outbox.c.id.desc()).limit(limit)
+    def list(
+        self,
+        shop: str | None = None,
+        status: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        created: tuple[datetime | None, datetime | None] = (None, None),
+    ) -> list[Action]:
+        """Newest first; `created` bounds when they were written (from inclusive, until exclusive)."""
+        query = select(outbox).order_by(outbox.c.id.desc()).limit(limit).offset(offset)
         if shop:
             query = query.where(outbox.c.shop == shop)
         if status:
             query = query.where(outbox.c.status == status)
+        since, until = created
+        if since is not None:
+            query = query.where(outbox.c.created_at >= since)
+        if until is not None:
+            query = query.where(outbox.c.created_at < until)
         with self.engine.connect() as connection:
             return [_action(row) for row in connection.execute(query)]
 

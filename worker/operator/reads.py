@@ -50,6 +50,15 @@ class Orders:
         return f"line {line_item_id}"
 
 
+ORDER_GID = "gid://shopify/Order/"
+
+
+def order_of(target: str) -> int | None:
+    """The order an action acts on, when its target is an order (a return's action names the return)."""
+    digits = target.removeprefix(ORDER_GID)
+    return int(digits) if target.startswith(ORDER_GID) and digits.isascii() and digits.isdigit() else None
+
+
 def capped(items: Iterable[Any]) -> str:
     count = len(list(items))
     return f"{COUNT_CAP}+" if count >= COUNT_CAP else str(count)
@@ -97,8 +106,13 @@ def waiting(services: Services) -> list[Count]:
             "views.events",
             {"status": "failed"},
         ),
-        Count("Shopify actions waiting", capped(outbox.pending()), ""),
-        Count("Shopify actions refused by Shopify", capped(outbox.list(status="failed", limit=COUNT_CAP)), ""),
+        Count("Shopify actions waiting", capped(outbox.pending()), "views.actions", {"status": "pending"}),
+        Count(
+            "Shopify actions refused by Shopify",
+            capped(outbox.list(status="failed", limit=COUNT_CAP)),
+            "views.actions",
+            {"status": "failed"},
+        ),
     ]
 
 

@@ -48,6 +48,7 @@ RETURN_STATUSES = (
 OVERRIDE_DECISIONS = ("approved", "declined", "partial")
 EVENT_STATUSES = ("received", "processing", "processed", "stale", "failed")
 STAGES = tuple(STAGE_RANK)
+ACTION_STATUSES = ("pending", "sent", "dry_run", "failed", "cancelled")
 LATE_KINDS = ("case", "flag")
 LATE_STATES = ("open", "settled")
 PAGE_SIZE = 50
@@ -434,6 +435,27 @@ def events() -> str:
         filters={"topic": topic, "status": status},
         topics=sorted(JOB_FOR_TOPIC),
         statuses=EVENT_STATUSES,
+    )
+
+
+@bp.route("/actions")
+def actions() -> str:
+    """The outbox: what the worker asked Shopify to do, and what became of it."""
+    shop, status = _shop(), _text("status")
+    if status not in (None, *ACTION_STATUSES):
+        abort(400, f"status is one of {', '.join(ACTION_STATUSES)}")
+    pages = Pages(_page())
+    found = _services().outbox.list(shop, status, PAGE_SIZE + 1, pages.offset, _between())
+    orders, shown = reads.Orders(_services()), []
+    for action in pages.take(found):
+        order_id = reads.order_of(action.target)
+        shown.append((action, order_id, orders.name(action.shop, order_id)))
+    return render_template(
+        "operator/actions.html",
+        shown=shown,
+        pages=pages,
+        filters={"shop": shop, "status": status},
+        statuses=ACTION_STATUSES,
     )
 
 
