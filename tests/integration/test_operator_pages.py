@@ -21,6 +21,7 @@ from tests.integration.test_operator import close, csrf_token, log_in, page
 from tests.operator_seed import CUSTOMER_TEXTS, ORDER, PASSWORD, REFUND_ID, RETURN_ID, seed, seed_story
 from tests.support import SHOP
 from worker.adapters.returns_store import Inspected, ReturnRef
+from worker.adapters.split_store import SKIPPED, Decision
 from worker.cli import cli, late
 from worker.domain.actions import PlannedAction
 from worker.domain.events import Event
@@ -233,6 +234,22 @@ def test_the_event_log_pages_fifty_at_a_time_and_filters_by_day(web, services):
     assert listed("page=2") == 10 and 'rel="prev"' in page(web, "/events?page=2")
     assert listed("from=2026-03-02&to=2026-03-02") == 20
     assert listed("from=2026-03-03") == 20
+
+
+def test_split_plans_page_by_order_and_filter_by_the_day_their_order_came(web, services):
+    start = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    for n in range(55):
+        order_id = 7000 + n
+        received = start + timedelta(days=n % 2)
+        services.records.begin_event(Event(SHOP, "orders/create", f"evt-{n}", {"id": order_id}, received))
+        services.split.record(SHOP, order_id, Decision(SKIPPED, reason="no stock anywhere"), "orders/create", received)
+
+    def listed(query: str) -> list[str]:
+        return re.findall(rf"/operator/orders/{re.escape(SHOP)}/(\d+)", page(web, "/split?" + query))
+
+    assert len(listed("")) == 50 and listed("")[0] == "7054"
+    assert listed("page=2") == ["7004", "7003", "7002", "7001", "7000"]
+    assert len(listed("from=2026-03-02")) == 27 and all(int(order) % 2 for order in listed("from=2026-03-02"))
 
 
 def test_the_dashboard_counts_what_waits_on_a_person_and_says_actions_are_dry_runs(web, seeded, services):

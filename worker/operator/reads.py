@@ -19,7 +19,6 @@ from worker.services.late_deliveries import watch_for
 from worker.services.split import PLANNING_TOPICS
 
 COUNT_CAP = 1000
-RECENT_ORDERS = 30
 CASE = "escalated"  # the state of a late case; a flag's is "late"
 NEEDS_DETAILS = "needs_details"
 
@@ -324,14 +323,22 @@ def inspection(services: Services, record: ReturnRecord, orders: Orders) -> Insp
     )
 
 
-def planned_orders(services: Services, shop: str | None, order_id: int | None) -> list[list[PlanRecord]]:
-    """Each order's plans, newest order first: the one asked for, or the orders of the latest planning events
-    (the split store reads plans by order)."""
+def planned_orders(
+    services: Services,
+    shop: str | None,
+    order_id: int | None,
+    received: tuple[datetime | None, datetime | None],
+    offset: int,
+    limit: int,
+) -> list[list[PlanRecord]]:
+    """Each order's plans, newest order first: the one asked for, or the orders of the planning events received in
+    the span, a page of them (the split store reads plans by order)."""
     found: dict[tuple[str, int], None] = {(shop, order_id): None} if shop and order_id is not None else {}
     topics = [None] if order_id is not None else sorted(PLANNING_TOPICS)
     for topic in topics:
-        for event in services.records.list_events(shop=shop, topic=topic, order_id=order_id, limit=RECENT_ORDERS * 4):
-            if event.order_id is not None:
-                found.setdefault((event.shop, event.order_id), None)
-    ordered = sorted(found, key=lambda key: key[1], reverse=True)[:RECENT_ORDERS]
+        events = services.records.list_events(
+            shop=shop, topic=topic, order_id=order_id, limit=(offset + limit) * 4, received=received
+        )
+        found.update(((event.shop, event.order_id), None) for event in events if event.order_id is not None)
+    ordered = sorted(found, key=lambda key: key[1], reverse=True)[offset : offset + limit]
     return [plans for plans in (services.split.plans(s, o) for s, o in ordered) if plans]

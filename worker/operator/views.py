@@ -410,10 +410,17 @@ def split() -> str:
     services = _services()
     wanted = _order_filter(_shop())
     orders = reads.Orders(services)
-    planned = [] if wanted.unmatched else reads.planned_orders(services, wanted.shop, wanted.order_id)
-    shown = [(plans[0].shop, orders.name(plans[0].shop, plans[0].order_id), list(reversed(plans))) for plans in planned]
+    pages = Pages(_page())
+    planned = []
+    if not wanted.unmatched:
+        span = _between()
+        planned = reads.planned_orders(services, wanted.shop, wanted.order_id, span, pages.offset, PAGE_SIZE + 1)
+    shown = [
+        (plans[0].shop, orders.name(plans[0].shop, plans[0].order_id), list(reversed(plans)))
+        for plans in pages.take(planned)
+    ]
     titles = {key: orders.line_title(*key) for shop, _name, plans in shown for key in reads.plan_lines(shop, plans)}
-    return render_template("operator/split.html", shown=shown, wanted=wanted, titles=titles)
+    return render_template("operator/split.html", shown=shown, wanted=wanted, titles=titles, pages=pages)
 
 
 @bp.route("/events")
