@@ -108,8 +108,27 @@ def test_list_prints_one_line_per_record_and_filters_by_shop_and_status(stack, s
     starlow = shopworker("list", "--shop", SHOP)
     assert everything.exit_code == 0 and len(everything.stdout.splitlines()) == 3  # a header and two records
     header, line = overridden.stdout.splitlines()
-    assert header.split() == ["return", "shop", "order", "status", "decision", "shopify", "policy", "by", "why"]
+    assert header.split() == [
+        "return", "shop", "order", "status", "decision", "shopify", "stage", "policy", "by", "why"
+    ]  # fmt: skip
     assert line.split()[:5] == ["905", "charms-fr.myshopify.com", "6001", "overridden", "declined"]
     assert line[header.index("by") :].startswith("Ana ")
     _header, line = starlow.stdout.splitlines()
     assert line.split()[:4] == ["904", "starlow.myshopify.com", "6001", "needs_details"] and "Admin API" in line
+
+
+def test_list_shows_each_return_stage_and_filters_by_it(stack, shopworker):
+    returned(stack, 906)
+    returned(stack, 907)
+    stack.deliver("returns/process", json.dumps({"id": 907}).encode(), "processed", shop=SHOP)
+    stack.work()
+    everything = shopworker("list")
+    processed = shopworker("list", "--stage", "processed")
+    refunded = shopworker("list", "--stage", "refunded")
+    unknown = shopworker("list", "--stage", "shipped")
+    header, *lines = everything.stdout.splitlines()
+    stages = {line.split()[0]: line[header.index("stage") :].split()[0] for line in lines}
+    assert stages == {"906": "-", "907": "processed"}
+    assert [line.split()[0] for line in processed.stdout.splitlines()[1:]] == ["907"]
+    assert (refunded.exit_code, refunded.stdout) == (0, "")
+    assert unknown.exit_code == 2 and unknown.stderr.count("\n") == 1 and "awaiting_parcel" in unknown.stderr

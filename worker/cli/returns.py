@@ -11,7 +11,7 @@ from typing import Any, NoReturn
 import click
 
 from config.policies import load_policy
-from worker.adapters.returns_store import UnknownReturn
+from worker.adapters.returns_store import STAGE_RANK, UnknownReturn
 from worker.adapters.shopify import legacy_id
 from worker.bootstrap import NoQueue
 from worker.cli import InputError
@@ -59,18 +59,20 @@ def evaluate(store: str, order_path: str, request_path: str, products_path: str 
 @group.command(name="list")
 @click.option("--shop", help="Only this shop's returns.")
 @click.option("--status", help="Only records in this status, e.g. awaiting_review or needs_details.")
+@click.option("--stage", type=click.Choice(tuple(STAGE_RANK)), help="Only returns at this stage.")
 @click.option("--order", type=OrderParam(), help="Only this order's returns (#1001, or its id).")
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000))
-def list_returns(shop: str | None, status: str | None, order: OrderRef | None, limit: int) -> None:
-    """Most recently changed first: return id, shop, order, status, decision, Shopify's status, policy, why."""
+def list_returns(shop: str | None, status: str | None, stage: str | None, order: OrderRef | None, limit: int) -> None:
+    """Most recently changed first: return id, shop, order, status, decision, Shopify's status, stage (none while
+    only requested), policy, why."""
     with services_from_env(read_only=True) as services:
         order_id = None
         if order is not None:
             shop, order_id = resolve_order(services.records, order, shop)
-        listed = services.returns.list_returns(shop, status, limit, order_id)
+        listed = services.returns.list_returns(shop, status, limit, order_id, stages=None if stage is None else [stage])
         names = services.records.order_names((record.shop, record.order_id) for record in listed if record.order_id)
     print_table(
-        ("return", "shop", "order", "status", "decision", "shopify", "policy", "by", "why"),
+        ("return", "shop", "order", "status", "decision", "shopify", "stage", "policy", "by", "why"),
         (
             (
                 record.return_id,
@@ -79,6 +81,7 @@ def list_returns(shop: str | None, status: str | None, order: OrderRef | None, l
                 record.status,
                 record.decision,
                 record.shopify_status,
+                record.stage,
                 f"{record.policy_name}@{record.policy_version}" if record.policy_name else None,
                 record.overrides[-1]["by"] if record.overrides else None,
                 record.reason,
