@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -113,16 +112,6 @@ def test_days_are_the_stores_local_dates(
     calendar: Callable[[], BusinessCalendar], shipped_at: datetime, now: datetime, business_days: int
 ) -> None:
     assert calendar().elapsed_days(shipped_at, now, "business") == business_days
-
-
-@pytest.fixture
-def host_in_tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The machine's own time zone, which must never decide anything: naive times are UTC."""
-    monkeypatch.setenv("TZ", "Asia/Tokyo")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def test_a_naive_datetime_is_read_as_utc(host_in_tokyo: None) -> None:

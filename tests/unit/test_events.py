@@ -3,7 +3,7 @@ Shopify's times read as UTC."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
@@ -49,6 +49,10 @@ def test_a_body_queued_as_a_json_string_is_read_as_the_payload() -> None:
     assert Event.from_envelope(replayed).payload == PAYLOAD
 
 
+def test_a_replayed_delivery_says_so() -> None:
+    assert Event.from_envelope({**QUEUED, "source": "replay"}).source == "replay"
+
+
 def test_an_envelope_without_times_or_source_is_a_webhook_received_now() -> None:
     bare = {key: QUEUED[key] for key in ("shop", "topic", "event_id", "payload")}
     before = datetime.now(UTC)
@@ -92,8 +96,8 @@ def test_an_event_without_a_trigger_time_is_queued_again_without_one() -> None:
         pytest.param("", None, id="empty"),
     ],
 )
-def test_shopify_times_are_read_as_aware_utc(value: str | None, expected: datetime | None) -> None:
+def test_shopify_times_are_read_as_aware_utc(value: str | None, expected: datetime | None, host_in_tokyo: None) -> None:
     parsed = parse_time(value)
 
     assert parsed == expected
-    assert parsed is None or parsed.utcoffset() == timedelta(0)
+    assert parsed is None or (parsed.tzinfo, parsed.hour) == (UTC, 8)

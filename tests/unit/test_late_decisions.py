@@ -11,7 +11,7 @@ import pytest
 
 from worker.domain.actions import PlannedAction
 from worker.domain.clock import BusinessCalendar, LateRule
-from worker.domain.late import LateShipment, Shipment, Watch, arrival_note, judge, late_now, worst
+from worker.domain.late import LateShipment, Shipment, Watch, arrival_note, judge, late_now, tracking_text, worst
 from worker.domain.policy import LateTexts
 
 SHOP = "little-twinkle-stars.myshopify.com"
@@ -243,3 +243,39 @@ def test_late_report_dates_a_flagged_shipment_now_past_the_second_threshold_from
     assert late_now(watch(), shipment(flagged_at=NOW), "escalated", later) == late_report_row(
         "escalated", crossed, elapsed=33
     )
+
+
+def test_the_case_tags_the_order_the_shipment_belongs_to() -> None:
+    found = judge(watch(), [shipment(flagged_at=NOW)], ["escalated"], NOW)
+
+    assert found.actions == [
+        PlannedAction(SHOP, "add_tags", ORDER, {"tags": ["late-delivery-escalated"]}, f"late:{SHOP}:7:escalated")
+    ]
+
+
+def test_a_shipment_with_nothing_due_does_not_stop_the_look_at_the_next_one() -> None:
+    found = judge(watch(), [shipment(7), shipment(8)], ["on_time", "late"], NOW)
+
+    assert [flag["fulfillment_id"] for flag in found.flags] == [8]
+
+
+def test_each_order_gets_a_note_of_its_own_shipments_only() -> None:
+    other = shipment(8, order_id=5002)
+
+    found = judge(watch(), [shipment(7), other], ["late", "late"], NOW)
+
+    notes = {action.target: action.params["note"] for action in found.actions if action.action == "set_order_note"}
+    assert notes == {ORDER: NOTE, "gid://shopify/Order/5002": NOTE.replace("Shipment 7", "Shipment 8")}
+
+
+@pytest.mark.parametrize(
+    ("company", "numbers", "shown"),
+    [
+        pytest.param("UPS", ["1Z999AA10123456784", "1Z999AA10123456785"], "UPS 1Z999AA10123456784, 1Z999AA10123456785"),
+        pytest.param(None, ["LX123456789CN"], "LX123456789CN"),
+        pytest.param("La Poste", None, "La Poste"),
+        pytest.param(None, None, None),
+    ],
+)
+def test_tracking_is_the_carrier_then_its_numbers(company: str | None, numbers: list[str] | None, shown: str) -> None:
+    assert tracking_text(company, numbers) == shown

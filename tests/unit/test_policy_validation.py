@@ -211,3 +211,73 @@ def test_tags_and_types_are_compared_in_lower_case() -> None:
     data["returns"]["exclusions"].update(product_types=[" Swimwear "], max_discount_percent="15.5")
     exclusions = parse_policy("starlightes", data, "v1").returns.exclusions
     assert (exclusions.product_types, exclusions.max_discount_percent) == (frozenset({"swimwear"}), Decimal("15.5"))
+
+
+def test_the_defects_table_is_read_as_written() -> None:
+    data = copy.deepcopy(VALID)
+    data["returns"]["defects"]["deadline_hours"] = 1
+
+    defects = parse_policy("starlightes", data, "v1").returns.defects
+
+    assert (defects.deadline, defects.deadline_hours, defects.overrides) == (
+        "hours",
+        1,
+        frozenset({"final_sale", "customized"}),
+    )
+
+
+@pytest.mark.parametrize("percent", [1, 99])
+def test_a_partial_refund_may_be_anything_from_1_to_99_percent(percent: int) -> None:
+    data = copy.deepcopy(VALID)
+    data["returns"]["late_window"]["percent"] = percent
+
+    late_window = parse_policy("starlightes", data, "v1").returns.late_window
+
+    assert late_window is not None and late_window.percent == percent
+
+
+@pytest.mark.parametrize(
+    ("table", "key", "value"), [("returns.late_window", "percent", 0), ("returns.defects", "deadline_hours", 0)]
+)
+def test_a_count_of_zero_is_refused_where_it_means_nothing(table: str, key: str, value: int) -> None:
+    data = copy.deepcopy(VALID)
+    setting(table, key, value)(data)
+
+    with pytest.raises(
+        PolicyError, match=rf"^starlightes\.toml: \[{table}\] {key}: expected a whole number >= 1, got 0$"
+    ):
+        parse_policy("starlightes", data, "v1")
+
+
+def test_a_top_level_typo_is_named_without_a_table() -> None:
+    data = copy.deepcopy(VALID)
+    data["retruns"] = {}
+
+    with pytest.raises(PolicyError, match=r"^starlightes\.toml: retruns: unknown key \(known: automation, "):
+        parse_policy("starlightes", data, "v1")
+
+
+def test_a_typo_in_a_table_lists_every_key_it_knows_even_those_left_out() -> None:
+    data = copy.deepcopy(VALID)
+    defects = data["returns"]["defects"]
+    defects.update(deadline="return_window", requires_photo=True)
+    del defects["deadline_hours"]
+
+    with pytest.raises(PolicyError) as refused:
+        parse_policy("starlightes", data, "v1")
+
+    assert str(refused.value) == (
+        "starlightes.toml: [returns.defects] requires_photo: unknown key (known: action, deadline, deadline_hours, "
+        "lifetime_warranty, overrides, reasons, refund_original_shipping, requires_photos, return_shipping_paid_by)"
+    )
+
+
+def test_a_shipment_may_be_late_after_one_day_but_not_after_none() -> None:
+    data = copy.deepcopy(VALID)
+    data["late_delivery"].update(late_after=1, escalate_after=2)
+
+    assert parse_policy("starlightes", data, "v1").late.late_after == 1
+
+    data["late_delivery"]["late_after"] = 0
+    with pytest.raises(PolicyError, match=r"\[late_delivery\] late_after: expected a whole number >= 1, got 0$"):
+        parse_policy("starlightes", data, "v1")

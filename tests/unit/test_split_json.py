@@ -68,6 +68,12 @@ def test_a_line_is_named_by_its_name_else_its_title_and_a_custom_item_has_no_var
     ]
 
 
+def test_an_order_whose_shipped_lines_are_all_fulfilled_needs_no_shipping_address() -> None:
+    order = {"line_items": [{**line, "fulfillable_quantity": 0} for line in ORDER["line_items"]]}
+
+    assert plan_to_json(plan_split(plan_input_from_json(order, INVENTORY)))["packages"] == 0
+
+
 def test_an_order_with_nothing_to_ship_needs_no_shipping_address() -> None:
     order = {"line_items": [ORDER["line_items"][2]]}
 
@@ -234,6 +240,15 @@ def broken(document: dict[str, Any], path: list[Any], value: Any = None, *, dele
         ),
         pytest.param(
             ORDER, broken(INVENTORY, ["available"], []), "inventory.available: expected an object", id="stock"
+        ),
+        pytest.param(
+            ORDER, broken(INVENTORY, ["available"], delete=True), "inventory: missing key 'available'", id="no stock"
+        ),
+        pytest.param(
+            ORDER, broken(INVENTORY, ["locations"], {}), "inventory.locations: expected a list", id="locations"
+        ),
+        pytest.param(
+            ORDER, broken(INVENTORY, ["assigned"], []), "inventory.assigned: expected an object", id="assignment"
         ),
         pytest.param(
             ORDER,

@@ -182,3 +182,43 @@ def test_a_plan_that_is_all_backorder_is_applied_by_holding_everything() -> None
         "gid://shopify/FulfillmentOrder/1", {fo_line(1, LIGHT): 2}
     )
     assert next_step(waiting, SCOPE, [fo(1, US, {LIGHT: 2}, "on_hold")]) == Finished("applied")
+
+
+def test_a_move_sends_only_units_beyond_what_their_location_ships() -> None:
+    scope = frozenset({US, CHINA, FRANCE})
+    # The US ships its two lights; the spare light in France is the one to send to China.
+    lights = plan({US: {LIGHT: 2}, CHINA: {LIGHT: 1}})
+
+    step = next_step(lights, scope, [fo(1, US, {LIGHT: 2}), fo(2, FRANCE, {LIGHT: 1})])
+
+    assert step == Move("gid://shopify/FulfillmentOrder/2", CHINA, {fo_line(2, LIGHT): 1})
+
+
+def test_a_move_sends_the_spare_units_the_destination_still_lacks_and_no_more() -> None:
+    scope = frozenset({US, CHINA, FRANCE})
+    lights = plan({US: {LIGHT: 2}, CHINA: {LIGHT: 2}})
+
+    step = next_step(lights, scope, [fo(1, US, {LIGHT: 3}), fo(2, FRANCE, {LIGHT: 1})])
+
+    assert step == Move("gid://shopify/FulfillmentOrder/1", CHINA, {fo_line(1, LIGHT): 1})
+
+
+def test_units_already_at_the_destination_count_toward_what_it_ships() -> None:
+    waiting = plan({CHINA: {LIGHT: 2}}, {LIGHT: 2})
+
+    step = next_step(waiting, SCOPE, [fo(1, US, {LIGHT: 3}), fo(2, CHINA, {LIGHT: 1})])
+
+    assert step == Move("gid://shopify/FulfillmentOrder/1", CHINA, {fo_line(1, LIGHT): 1})
+
+
+def test_units_held_in_several_fulfillment_orders_all_count() -> None:
+    waiting = plan({CHINA: {PLUSH: 1}}, {LIGHT: 2})
+    orders = [fo(1, US, {LIGHT: 1}, "on_hold"), fo(2, US, {LIGHT: 1}, "on_hold"), fo(3, CHINA, {PLUSH: 1})]
+
+    assert next_step(waiting, SCOPE, orders) == Finished("applied")
+
+
+def test_a_line_without_a_backorder_that_changed_since_planning_is_left_alone() -> None:
+    step = next_step(PLAN, SCOPE, [fo(1, US, {LIGHT: 2}), fo(2, CHINA, {PLUSH: 2})])
+
+    assert step == Finished("stale", "line 11002: planned 1 units, Shopify has 2 waiting")
