@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import orjson
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, Table, create_engine, event, or_
+from sqlalchemy import ColumnElement, Engine, Table, create_engine, event, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -144,3 +145,19 @@ def _upsert_statement(
     else:
         statement = insert.on_conflict_do_nothing(index_elements=keys)
     return statement.returning(table.c[keys[0]])
+
+
+Span = tuple[datetime | None, datetime | None]
+
+
+def within(column: Any, span: Span) -> list[ColumnElement[bool]]:
+    """Conditions keeping the rows whose `column` falls in the span: from inclusive, until exclusive, either open."""
+    since, until = span
+    return [*([column >= since] if since is not None else []), *([column < until] if until is not None else [])]
+
+
+def order_rows(engine: Engine, table: Table, shop: str, order_id: int, first: Any) -> list[dict[str, Any]]:
+    """One order's rows of an area's table, ordered by `first`, then id."""
+    query = select(table).where(table.c.shop == shop, table.c.order_id == order_id).order_by(first, table.c.id)
+    with engine.connect() as connection:
+        return [dict(row._mapping) for row in connection.execute(query)]

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, Select, Table, and_, false, func, or_, select, up
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from worker.adapters.db import Span, within
 from worker.adapters.outbox import add_actions
 from worker.adapters.tables import fulfillments, orders
 from worker.adapters.tables.late import late_cases, late_flags
@@ -244,7 +245,7 @@ class LateStore:
         order: tuple[str, int] | None = None,
         kind: str | None = None,
         open_only: bool | None = None,
-        since: tuple[datetime | None, datetime | None] = (None, None),
+        since: Span = (None, None),
         limit: int = 100,
         offset: int = 0,
     ) -> list[LateRecord]:
@@ -262,11 +263,7 @@ class LateStore:
                     where += [table.c.shop == order[0], table.c.order_id == order[1]]
                 if open_only is not None:
                     where.append((table.c.status == "open") if open_only else (table.c.status != "open"))
-                moment = _recorded(table)
-                if since[0] is not None:
-                    where.append(moment >= since[0])
-                if since[1] is not None:
-                    where.append(moment < since[1])
+                where += within(_recorded(table), since)
                 found += _late_rows(connection, table, where, offset + limit)
         found.sort(key=lambda r: (r.status != "open", r.kind != "case", r.since, r.id))
         return found[offset : offset + limit]

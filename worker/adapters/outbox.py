@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.engine import Connection
 
-from worker.adapters.db import insert_for
+from worker.adapters.db import Span, insert_for, within
 from worker.adapters.tables import outbox
 from worker.domain.actions import PlannedAction
 
@@ -112,7 +112,7 @@ class Outbox:
         status: str | None = None,
         limit: int = 100,
         offset: int = 0,
-        created: tuple[datetime | None, datetime | None] = (None, None),
+        created: Span = (None, None),
     ) -> list[Action]:
         """Newest first; `created` bounds when they were written (from inclusive, until exclusive)."""
         query = select(outbox).order_by(outbox.c.id.desc()).limit(limit).offset(offset)
@@ -120,11 +120,7 @@ class Outbox:
             query = query.where(outbox.c.shop == shop)
         if status:
             query = query.where(outbox.c.status == status)
-        since, until = created
-        if since is not None:
-            query = query.where(outbox.c.created_at >= since)
-        if until is not None:
-            query = query.where(outbox.c.created_at < until)
+        query = query.where(*within(outbox.c.created_at, created))
         with self.engine.connect() as connection:
             return [_action(row) for row in connection.execute(query)]
 

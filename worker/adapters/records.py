@@ -30,7 +30,7 @@ from sqlalchemy import (
 
 from config.logs import REDACTED
 from queueing.payloads import PayloadError
-from worker.adapters.db import insert_for, upsert
+from worker.adapters.db import Span, insert_for, order_rows, upsert, within
 from worker.adapters.tables import data_exports, events, fulfillments, line_items, metadata, orders, outbox
 from worker.adapters.tables.privacy import (
     KEPT_BY_SHOP_REDACT,
@@ -242,18 +242,14 @@ class Records:
         order_id: int | None = None,
         limit: int = 50,
         offset: int = 0,
-        received: tuple[datetime | None, datetime | None] = (None, None),
+        received: Span = (None, None),
     ) -> list[EventRecord]:
         """Newest first; `received` bounds when they arrived (from inclusive, until exclusive)."""
         query = select(events).order_by(events.c.id.desc()).limit(limit).offset(offset)
         for column, value in (("shop", shop), ("topic", topic), ("status", status), ("order_id", order_id)):
             if value is not None:
                 query = query.where(events.c[column] == value)
-        since, until = received
-        if since is not None:
-            query = query.where(events.c.received_at >= since)
-        if until is not None:
-            query = query.where(events.c.received_at < until)
+        query = query.where(*within(events.c.received_at, received))
         with self.engine.connect() as connection:
             return [_event_record(row) for row in connection.execute(query)]
 
@@ -366,13 +362,7 @@ class Records:
 
     def order_fulfillments(self, shop: str, order_id: int) -> list[dict[str, Any]]:
         """The order's fulfillments as recorded, first shipped first."""
-        query = (
-            select(fulfillments)
-            .where(fulfillments.c.shop == shop, fulfillments.c.order_id == order_id)
-            .order_by(fulfillments.c.shipped_at, fulfillments.c.id)
-        )
-        with self.engine.connect() as connection:
-            return [dict(row._mapping) for row in connection.execute(query)]
+        return order_rows(self.engine, fulfillments, shop, order_id, fulfillments.c.shipped_at)
 
     def save_fulfillment(self, shop: str, fulfillment: dict[str, Any]) -> bool:
         """Upsert a fulfillment; a delivery, once known, is never forgotten by a later or stale update."""

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, null, or_, select, update
 from sqlalchemy.engine import Connection
 
-from worker.adapters.db import upsert
+from worker.adapters.db import Span, order_rows, upsert, within
 from worker.adapters.outbox import add_actions
 from worker.adapters.shopify import ProductFacts
 from worker.adapters.tables import fulfillments
@@ -259,7 +259,7 @@ class ReturnsStore:
         order_id: int | None = None,
         return_id: int | None = None,
         offset: int = 0,
-        updated: tuple[datetime | None, datetime | None] = (None, None),
+        updated: Span = (None, None),
         stages: Iterable[str] | None = None,
     ) -> list[ReturnRecord]:
         """Last updated first; `updated` bounds when (from inclusive, until exclusive)."""
@@ -268,11 +268,7 @@ class ReturnsStore:
             query = query.where(returns.c.return_id == return_id)
         if stages is not None:
             query = query.where(returns.c.stage.in_(list(stages)))
-        since, until = updated
-        if since is not None:
-            query = query.where(returns.c.updated_at >= since)
-        if until is not None:
-            query = query.where(returns.c.updated_at < until)
+        query = query.where(*within(returns.c.updated_at, updated))
         if shop:
             query = query.where(returns.c.shop == shop)
         if status:
@@ -467,13 +463,7 @@ class ReturnsStore:
 
     def refunds(self, shop: str, order_id: int) -> list[dict[str, Any]]:
         """The order's refunds as recorded, oldest first."""
-        query = (
-            select(refunds)
-            .where(refunds.c.shop == shop, refunds.c.order_id == order_id)
-            .order_by(refunds.c.created_at, refunds.c.id)
-        )
-        with self.engine.connect() as connection:
-            return [dict(row._mapping) for row in connection.execute(query)]
+        return order_rows(self.engine, refunds, shop, order_id, refunds.c.created_at)
 
     def refund_return(self, shop: str, refund_id: int) -> int | None:
         """The return a recorded refund settles, if it was linked to one."""
