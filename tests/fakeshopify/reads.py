@@ -38,6 +38,9 @@ def fetch_return(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
             "status": fake_return.status,
             "createdAt": fake_return.created_at,
             "order": {"id": gid("Order", fake_return.order_id)},
+            "exchangeLineItems": {
+                "nodes": [{"id": gid("ExchangeLineItem", x.id)} for x in fake_return.exchange_lines][:1]
+            },
             "returnLineItems": {
                 "pageInfo": page_info,
                 "nodes": [
@@ -135,6 +138,15 @@ def return_for_processing(shop: FakeShop, variables: dict[str, Any]) -> dict[str
                         "fulfillmentLineItem": {"lineItem": {"id": gid("LineItem", line.line_item_id)}},
                     }
                     for line in fake_return.lines[:50]
+                ]
+            },
+            "exchangeLineItems": {
+                "nodes": [
+                    {
+                        "id": gid("ExchangeLineItem", line.id),
+                        "processableQuantity": line.quantity - line.processed_quantity,
+                    }
+                    for line in fake_return.exchange_lines[:50]
                 ]
             },
         }

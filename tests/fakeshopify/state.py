@@ -73,6 +73,16 @@ class FakeReturnLine:
 
 
 @dataclass
+class FakeExchangeLine:
+    """An item the customer chose in exchange; returnProcess processing it sends it out."""
+
+    id: int
+    variant_id: int
+    quantity: int
+    processed_quantity: int = 0
+
+
+@dataclass
 class FakeReturn:
     id: int
     order_id: int
@@ -81,6 +91,7 @@ class FakeReturn:
     status: str = "REQUESTED"
     decline: dict[str, Any] | None = None
     reverse_fulfillment_orders: list[int] = field(default_factory=list)
+    exchange_lines: list[FakeExchangeLine] = field(default_factory=list)
 
 
 @dataclass
@@ -199,9 +210,11 @@ class FakeShop:
         lines: Iterable[tuple[int, int, str] | tuple[int, int, str, str | None]],
         created_at: str = "2026-01-05T10:00:00Z",
         status: str = "REQUESTED",
+        exchanges: Iterable[tuple[int, int]] = (),
     ) -> str:
-        """Seeds a return of (line item id, quantity, reason[, customer note]) lines. A reason is a policy's word
-        for it (size_too_small, any case) or a handle of Shopify's return reasons (too-small, too-tight)."""
+        """Seeds a return of (line item id, quantity, reason[, customer note]) lines, and the (variant id,
+        quantity) items the customer chose in exchange. A reason is a policy's word for it (size_too_small, any
+        case) or a handle of Shopify's return reasons (too-small, too-tight)."""
         with self.lock:
             return_lines = [
                 FakeReturnLine(
@@ -210,6 +223,7 @@ class FakeShop:
                 for line in lines
             ]
             fake_return = FakeReturn(self.new_id(), order_id, return_lines, created_at, status)
+            fake_return.exchange_lines = [FakeExchangeLine(self.new_id(), *item) for item in exchanges]
             self.returns[fake_return.id] = fake_return
             return gid("Return", fake_return.id)
 

@@ -69,7 +69,7 @@ def decline_return(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
 def process_return(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
     """returnProcess: the units are processed and the money refunded from the parent payments named (never more
     than each has left) and as store credit; the refund is then announced to the app with refunds/create, and a
-    return with every unit processed is closed."""
+    return with every unit and every exchange item processed is closed."""
     data = variables["input"]
     fake_return = shop.returns.get(legacy(data["returnId"]))
     if fake_return is None:
@@ -86,6 +86,16 @@ def process_return(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
         if item["quantity"] > line.quantity - line.processed_quantity:
             return _process_refused("Quantity exceeds the processable quantity.", where, "INVALID")
         processing.append((line, int(item["quantity"])))
+    exchanges = {line.id: line for line in fake_return.exchange_lines}
+    sending = []
+    for index, item in enumerate(data.get("exchangeLineItems") or []):
+        exchange = exchanges.get(legacy(item["id"]))
+        where = ["input", "exchangeLineItems", str(index), "quantity"]
+        if exchange is None:
+            return _process_refused("Exchange line item not found.", where[:-1], "NOT_FOUND")
+        if item["quantity"] > exchange.quantity - exchange.processed_quantity:
+            return _process_refused("Quantity exceeds the processable quantity.", where, "INVALID")
+        sending.append((exchange, int(item["quantity"])))
     order = shop.orders[fake_return.order_id]
     currency = order.get("currency", "USD")
     payments = {gid("OrderTransaction", int(t["id"])): t for t in shop.transactions_of(fake_return.order_id)}
@@ -108,7 +118,9 @@ def process_return(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
     ]
     for line, units in processing:
         line.processed_quantity += units
-    if all(line.processed_quantity >= line.quantity for line in fake_return.lines):
+    for exchange, units in sending:
+        exchange.processed_quantity += units
+    if all(line.processed_quantity >= line.quantity for line in [*fake_return.lines, *fake_return.exchange_lines]):
         fake_return.status = "CLOSED"
     for parent_id, _gateway, amount in transactions:
         shop.refunded[parent_id] = shop.refunded.get(parent_id, Decimal(0)) + amount

@@ -65,15 +65,17 @@ def shopworker(settings: Settings, shop: RunningFakeShop) -> Callable[..., Resul
     return lambda *args: CliRunner().invoke(cli, ["returns", *args], env=env)
 
 
-def begin(stack: Stack, shop: RunningFakeShop, store: str, order: dict[str, Any], lines: list[tuple]) -> str:
+def begin(
+    stack: Stack, shop: RunningFakeShop, store: str, order: dict[str, Any], lines: list[tuple], exchanges: tuple = ()
+) -> str:
     """The order is in Shopify, its shop's webhooks reach our receiver signed, and the customer asks to return
-    `lines`: returns/request arrives and is worked."""
+    `lines` (and to have the (variant id, quantity) `exchanges` instead): returns/request arrives and is worked."""
     shop.state.add_order(order, location_id=1)
     shop.state.webhooks = WebhookSink(
         lambda body, headers: stack.client.post("/webhooks", data=body, headers=headers), TEST_SECRET, domain(store)
     )
     stack.connect(shop)
-    return_gid = shop.state.add_return(int(order["id"]), lines, created_at=IN_WINDOW)
+    return_gid = shop.state.add_return(int(order["id"]), lines, created_at=IN_WINDOW, exchanges=exchanges)
     body = {"id": legacy_id(return_gid), "admin_graphql_api_id": return_gid, "status": "requested",
             "order": {"id": order["id"], "admin_graphql_api_id": order["admin_graphql_api_id"]}}  # fmt: skip
     stack.deliver("returns/request", json.dumps(body).encode(), f"request:{return_gid}", shop=domain(store))
@@ -166,6 +168,25 @@ def test_little_twinkle_stars_refunds_the_tax_and_not_the_shipping(stack, shop, 
     refund = record(stack, "little-twinkle-stars", return_gid).outcome["evaluation"]["refund"]
     assert (refund["items"], refund["tax"], refund["shipping"]) == ("60.00", "4.80", "0.00")
     assert_refunded(stack, shop, "little-twinkle-stars", return_gid, "64.80")
+
+
+def test_an_exchange_the_customer_chose_in_shopify_is_processed_with_the_return_and_refunds_nothing(
+    stack, shop, automated, shopworker
+):
+    automated("little-twinkle-stars", approve=True, refund=True)
+    return_gid = begin(stack, shop, "little-twinkle-stars", ORDER, [(DRESS, 1, "size_too_small")], ((51009, 1),))
+    dispose(stack, shop, return_gid, DRESS, "restocked")
+    inspected = shopworker("inspect", return_gid, "--line", str(DRESS), "--tags", "attached", "--by", "Lee")
+    assert inspected.exit_code == 0, inspected.output
+    assert inspected.stdout.endswith("outcome exchange\n")
+    stack.work()
+    assert stack.failed_jobs() == []
+    (processed,) = shop.state.mutations_named("ProcessReturn")
+    (exchange,) = shop.state.returns[legacy_id(return_gid)].exchange_lines
+    assert processed["input"]["exchangeLineItems"] == [{"id": f"gid://shopify/ExchangeLineItem/{exchange.id}",
+                                                        "quantity": 1}]  # fmt: skip
+    assert "financialTransfer" not in processed["input"]
+    assert (exchange.processed_quantity, shop.state.returns[legacy_id(return_gid)].status) == (1, "CLOSED")
 
 
 def test_starlow_declines_an_item_bought_with_a_code_over_15_percent_at_the_request(stack, shop, automated):

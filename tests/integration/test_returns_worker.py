@@ -115,7 +115,13 @@ def test_a_return_request_is_recorded_with_the_decision_of_the_shops_own_policy(
     assert found.evaluation["lines"][0]["reasons"] == reasons
     assert (found.policy_name, found.policy_version) == (store, policies.load_policy(store).version)
     assert found.request["lines"] == [
-        {"line_item_id": line[0], "quantity": 1, "reason": line[2], "customer_note": None}
+        {
+            "line_item_id": line[0],
+            "quantity": 1,
+            "reason": line[2],
+            "customer_note": None,
+            "preferred_resolution": "refund",
+        }
     ]
     assert stack.services.outbox.list() == []
     assert shop.state.returns[return_id].status == "REQUESTED"

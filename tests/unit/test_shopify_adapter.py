@@ -234,6 +234,7 @@ def test_a_return_is_read_as_lines_of_line_item_ids_quantities_and_lower_case_re
         "status": "REQUESTED",
         "createdAt": "2026-01-05T10:00:00Z",
         "order": {"id": "gid://shopify/Order/4783296544821"},
+        "exchangeLineItems": {"nodes": [{"id": "gid://shopify/ExchangeLineItem/3"}]},
         "returnLineItems": {
             "pageInfo": {"hasNextPage": False, "endCursor": None},
             "nodes": [
@@ -257,6 +258,7 @@ def test_a_return_is_read_as_lines_of_line_item_ids_quantities_and_lower_case_re
     assert request.status == "requested"
     assert request.created_at == datetime(2026, 1, 5, 10, tzinfo=UTC)
     assert request.lines == (ReturnLine(487817672276298554, 2, "size_too_small", "Too small"),)
+    assert request.exchange  # the customer chose an item in exchange
 
 
 def test_a_return_shopify_does_not_know_is_an_error(client: ShopifyClient, api: Any) -> None:
@@ -649,7 +651,9 @@ def test_a_decline_note_longer_than_shopify_accepts_is_cut_to_500_characters(cli
 # Processing a return
 
 
-def _for_processing(processed: int = 0, payments: tuple[str, ...] = ("40.00", "30.00")) -> dict[str, Any]:
+def _for_processing(
+    processed: int = 0, payments: tuple[str, ...] = ("40.00", "30.00"), exchangeable: int | None = None
+) -> dict[str, Any]:
     return {
         "return": {
             "id": "gid://shopify/Return/945000959",
@@ -669,6 +673,11 @@ def _for_processing(processed: int = 0, payments: tuple[str, ...] = ("40.00", "3
                 "nodes": [
                     {"id": "gid://shopify/ReturnLineItem/5", "quantity": 2, "processedQuantity": processed,
                      "fulfillmentLineItem": {"lineItem": {"id": "gid://shopify/LineItem/31001"}}},
+                ]
+            },
+            "exchangeLineItems": {
+                "nodes": [] if exchangeable is None else [
+                    {"id": "gid://shopify/ExchangeLineItem/7", "processableQuantity": exchangeable}
                 ]
             },
         }
@@ -713,6 +722,24 @@ def test_a_return_whose_units_shopify_has_processed_already_is_not_processed_aga
     done = client.process_return("945000959", RefundToProcess("USD", {31001: 2}, "60.00", "0", "0"))
 
     assert (len(api.calls), done["already_processed"]) == (1, True)
+
+
+def test_an_exchange_sends_the_items_the_customer_chose_and_once_they_are_processed_nothing(
+    client: ShopifyClient, api: Any
+) -> None:
+    api.post(ENDPOINT, json=answer(_for_processing(exchangeable=1)))
+    api.post(ENDPOINT, json=answer(PROCESSED))
+    api.post(ENDPOINT, json=answer(_for_processing(processed=2, exchangeable=0)))
+    exchange = RefundToProcess("USD", {31001: 2}, "0.00", "0.00", "0.00", exchange=True)
+
+    done = client.process_return("945000959", exchange)
+    again = client.process_return("945000959", exchange)
+
+    process = sent(api, 1)["variables"]["input"]
+    assert process["exchangeLineItems"] == [{"id": "gid://shopify/ExchangeLineItem/7", "quantity": 1}]
+    assert process["returnLineItems"] == [{"id": "gid://shopify/ReturnLineItem/5", "quantity": 2}]
+    assert "financialTransfer" not in process
+    assert (len(api.calls), done["already_processed"], again["already_processed"]) == (3, False, True)
 
 
 def test_a_refused_refund_raises_shopifys_words_when_the_units_are_still_unprocessed(

@@ -26,7 +26,7 @@ PERFORM: dict[str, Perform] = {
         target, params["reason"], params.get("note")
     ),
     "process_return": lambda shopify, target, params: shopify.process_return(
-        target, refund_to_process(params["refund"], params.get("note"))
+        target, refund_to_process(params["refund"], params.get("note"), params.get("exchange", False))
     ),
     "add_tags": lambda shopify, target, params: shopify.add_tags(target, params["tags"]),
     "set_order_note": lambda shopify, target, params: shopify.set_order_note(target, params["note"]),
@@ -34,10 +34,10 @@ PERFORM: dict[str, Perform] = {
 }
 
 
-def refund_to_process(plan: dict[str, Any], note: str | None) -> RefundToProcess:
+def refund_to_process(plan: dict[str, Any], note: str | None, exchange: bool) -> RefundToProcess:
     lines = {int(line["line_item_id"]): int(line["quantity"]) for line in plan["lines"]}
     money = (plan["to_payment"], plan["store_credit"], plan["shipping"])
-    return RefundToProcess(plan["currency"], lines, *money, note=note)
+    return RefundToProcess(plan["currency"], lines, *money, note=note, exchange=exchange)
 
 
 def send(ctx: Services, action_id: int) -> str:

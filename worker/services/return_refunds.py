@@ -141,7 +141,7 @@ def reinspect(ctx: Services, record: ReturnRecord) -> ReturnRecord:
     else:
         proposal = {"revision": 1, "plan": plan.to_json(), "by": None, "why": None, "at": now.isoformat()}
         if policy.auto_refund:
-            inspected = Inspected("refund_sent", outcome, proposal, _process_action(record, proposal))
+            inspected = Inspected("refund_sent", outcome, proposal, _process_action(record, proposal, outcome))
         else:
             inspected = Inspected("proposed", outcome, proposal)
     ctx.dispatch(ctx.returns.save_inspection(record, inspected, now))
@@ -179,7 +179,9 @@ def decide_refund(
     now = ctx.now()
     proposal = {"revision": revision, "plan": changed.to_json(), "by": by, "why": why, "at": now.isoformat()}
     ctx.dispatch(
-        ctx.returns.decide_refund(record.shop, record.return_id, proposal, _process_action(record, proposal), now)
+        ctx.returns.decide_refund(
+            record.shop, record.return_id, proposal, _process_action(record, proposal, record.outcome), now
+        )
     )
     return ctx.returns.get(record.shop, record.return_id) or record
 
@@ -200,14 +202,19 @@ def close_loop(ctx: Services, event: Event) -> None:
         ctx.returns.advance_stage(event.shop, return_id, "refunded", ctx.now())
 
 
-def _process_action(record: ReturnRecord, proposal: Mapping[str, Any]) -> PlannedAction:
-    """returnProcess for this proposal: one idempotency key per return and proposal revision."""
+def _process_action(
+    record: ReturnRecord, proposal: Mapping[str, Any], outcome: Mapping[str, Any] | None
+) -> PlannedAction:
+    """returnProcess for this proposal: one idempotency key per return and proposal revision. Where the policy
+    grants a line as an exchange, the exchange items the customer chose in Shopify go with it."""
     note = f"Refund under {record.policy_name}'s return policy, proposal {proposal['revision']}"
+    lines = outcome["evaluation"]["lines"] if outcome else []
+    exchange = any(line["resolution"] == "exchange" and line["decision"] == "approved" for line in lines)
     return PlannedAction(
         record.shop,
         "process_return",
         to_gid("Return", record.return_id),
-        {"refund": dict(proposal["plan"]), "note": note},
+        {"refund": dict(proposal["plan"]), "note": note, "exchange": exchange},
         f"returns:{record.shop}:{record.return_id}:process:{proposal['revision']}",
     )
 

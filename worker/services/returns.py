@@ -103,6 +103,7 @@ def judge_return(ctx: Services, ref: ReturnRef) -> None:
                 "quantity": line.quantity,
                 "reason": line.reason,
                 "customer_note": line.customer_note,
+                "preferred_resolution": "exchange" if asked.exchange else "refund",
             }
             for line in asked.lines
         ],

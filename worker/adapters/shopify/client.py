@@ -160,14 +160,18 @@ class ShopifyClient:
 
     def process_return(self, return_gid: str, refund: RefundToProcess) -> dict[str, Any]:
         """Processes the return's units and refunds the money: to the order's payments (its successful sales and
-        captures, in turn), as store credit, with the shipping share named. Safe to repeat: units Shopify has
-        processed already are not asked for again, and a return with nothing left to process is done."""
+        captures, in turn), as store credit, with the shipping share named; for an exchange, the exchange items
+        the customer chose are processed too. Safe to repeat: units Shopify has processed already are not asked
+        for again, and a return with nothing left to process is done."""
         gid = to_gid("Return", return_gid)
         node = self._required(self.graphql(documents.RETURN_FOR_PROCESSING, {"id": gid}), "return", gid)
         lines = _process_lines(node["returnLineItems"]["nodes"], refund.lines)
-        if not lines:
+        exchange = _exchange_lines(node["exchangeLineItems"]["nodes"]) if refund.exchange else []
+        if not lines and not exchange:
             return {"return": gid, "status": node["status"], "already_processed": True}
         process: dict[str, Any] = {"returnId": gid, "returnLineItems": lines, "notifyCustomer": True}
+        if exchange:
+            process["exchangeLineItems"] = exchange
         if refund.note:
             process["note"] = refund.note
         transfer = _refund_transfer(node["order"]["transactions"], refund)
@@ -179,7 +183,8 @@ class ShopifyClient:
             payload = self._mutate(documents.PROCESS_RETURN, {"input": process}, "returnProcess")
         except ShopifyUserError:
             again = self._required(self.graphql(documents.RETURN_FOR_PROCESSING, {"id": gid}), "return", gid)
-            if _process_lines(again["returnLineItems"]["nodes"], refund.lines):
+            exchange_left = refund.exchange and _exchange_lines(again["exchangeLineItems"]["nodes"])
+            if _process_lines(again["returnLineItems"]["nodes"], refund.lines) or exchange_left:
                 raise
             return {"return": gid, "status": again["status"], "already_processed": True}
         processed = payload.get("return") or {}
@@ -342,6 +347,15 @@ def _process_lines(nodes: Iterable[Mapping[str, Any]], wanted: Mapping[int, int]
             lines.append({"id": node["id"], "quantity": units})
             left[line_item_id] -= units
     return lines
+
+
+def _exchange_lines(nodes: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The exchange items Shopify can still process, each with all its processable units."""
+    return [
+        {"id": node["id"], "quantity": int(node["processableQuantity"])}
+        for node in nodes
+        if int(node["processableQuantity"]) > 0
+    ]
 
 
 def _refund_transfer(transactions: Iterable[Mapping[str, Any]], refund: RefundToProcess) -> dict[str, Any] | None:

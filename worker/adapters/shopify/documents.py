@@ -11,6 +11,7 @@ query FetchReturn($id: ID!, $after: String) {
     status
     createdAt
     order { id }
+    exchangeLineItems(first: 1) { nodes { id } }
     returnLineItems(first: 50, after: $after) {
       pageInfo { hasNextPage endCursor }
       nodes {
@@ -367,6 +368,7 @@ query ReturnForProcessing($id: ID!) {
         ... on ReturnLineItem { fulfillmentLineItem { lineItem { id } } }
       }
     }
+    exchangeLineItems(first: 50) { nodes { id processableQuantity } }
   }
 }
 """

@@ -30,6 +30,7 @@ class ReturnRequest:
     status: str  # lower case: requested, open, declined, closed, canceled
     lines: tuple[ReturnLine, ...]
     created_at: datetime | None
+    exchange: bool = False  # the customer chose other items in exchange (the return's exchange line items)
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class RefundToProcess:
     store_credit: str
     shipping: str
     note: str | None = None
+    exchange: bool = False  # the return's exchange line items are processed too: the goods go out
 
 
 class ProductFacts(TypedDict):

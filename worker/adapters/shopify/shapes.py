@@ -99,6 +99,7 @@ def return_request(node: Mapping[str, Any], line_nodes: Iterable[Mapping[str, An
         status=str(node["status"]).lower(),
         lines=lines,
         created_at=parse_datetime(node.get("createdAt")),
+        exchange=bool(node["exchangeLineItems"]["nodes"]),
     )
 
 
