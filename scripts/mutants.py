@@ -50,6 +50,8 @@ AREAS: dict[str, list[str]] = {
 # `mutmut show NAME` before each release, as a code change renumbers a function's mutants.
 CLOCK = "worker.domain.clock.xǁBusinessCalendarǁ"
 GREEDY = "worker.domain.split.search.x_greedy_locations__mutmut_"
+STEP = "worker.domain.split.execution.x_next_step__mutmut_"
+POLICY = "worker.domain.policy."
 _SAME_HOLIDAYS = "loads holiday years again or more of them; the weekday holidays read are the same"
 EQUIVALENT: dict[str, str] = {
     f"{CLOCK}__init____mutmut_21": "the empty coverage's holiday list is never read (first 1 > last 0)",
@@ -78,6 +80,32 @@ EQUIVALENT: dict[str, str] = {
     f"{GREEDY}16": "a variant already covered has deficit 0, and min(stock, 0) adds nothing to a gain",
     f"{GREEDY}44": "a covered variant's deficit going below 0 changes no gain (> 0 tests) and no loop end",
     "worker.domain.split.json_io.x__location__mutmut_21": "a location's country is validated but nothing reads it",
+    **{
+        f"worker.domain.split.json_io.x_plan_input_from_json__mutmut_{n}": "nothing to ship: no one reads the country"
+        for n in (38, 39)
+    },
+    **{
+        f"worker.domain.events.x_parse_time__mutmut_{n}": "Python 3.11's fromisoformat reads a final Z itself"
+        for n in (9, 10)
+    },
+    **{
+        f"worker.domain.late.x_judge__mutmut_{n}": "strict only refuses a caller passing too few states"
+        for n in (6, 9, 10)
+    },
+    **{
+        f"{STEP}{n}": "a surplus or a hold of 0 or less places no unit (min(..., 0) is skipped)"
+        for n in (93, 94, 136, 137)
+    },
+    **{
+        f"{STEP}{n}": "once no move is left, the spare units of each line are exactly those still to hold"
+        for n in (130, 131)
+    },
+    f"{POLICY}x__parse_late__mutmut_32": "the house default escalate_after is 30, never 0",
+    "worker.domain.money.x__exponent__mutmut_1": "without its cache the exponent is worked out again, the same",
+    "worker.domain.money.x_shares__mutmut_4": "taking 0 shares sums nothing on the general path too",
+    "worker.domain.money.x_shares__mutmut_10": "all shares from position 0 add up to the rounded total either way",
+    f"{POLICY}x__parse_requirements__mutmut_3": "None is as false as False: the table stays optional",
+    f"{POLICY}x__parse_requirements__mutmut_15": "None is as false as False: tags need not be attached",
 }
 
 

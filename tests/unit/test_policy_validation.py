@@ -281,3 +281,75 @@ def test_a_shipment_may_be_late_after_one_day_but_not_after_none() -> None:
     data["late_delivery"]["late_after"] = 0
     with pytest.raises(PolicyError, match=r"\[late_delivery\] late_after: expected a whole number >= 1, got 0$"):
         parse_policy("starlightes", data, "v1")
+
+
+REASONS = (
+    "color, defective, not_as_described, other, size_too_large, size_too_small, style, unknown, unwanted, wrong_item"
+)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        pytest.param(
+            setting("returns", "postage_deduction", "4,90"),
+            "[returns] postage_deduction: expected a number such as \"4.90\", got '4,90'",
+            id="a comma for a decimal point",
+        ),
+        pytest.param(
+            setting("returns", "postage_deduction", "-4.90"),
+            "[returns] postage_deduction: expected a positive number, got '-4.90'",
+            id="a negative deduction",
+        ),
+        pytest.param(
+            setting("returns", "postage_deduction", "Infinity"),
+            "[returns] postage_deduction: expected a positive number, got 'Infinity'",
+            id="an endless deduction",
+        ),
+        pytest.param(
+            setting("returns.exchanges", "reasons", ["color", " "]),
+            "[returns.exchanges] reasons: expected a list of non-empty strings, got ['color', ' ']",
+            id="a blank reason",
+        ),
+        pytest.param(
+            setting("returns.exchanges", "reasons", ["colour", "sizing"]),
+            f"[returns.exchanges] reasons: unknown value colour, sizing; expected any of {REASONS}",
+            id="reasons misspelt",
+        ),
+        pytest.param(
+            setting("returns", "anchor", 7),
+            "[returns] anchor: expected one of delivery, fulfillment, got 7",
+            id="an anchor that is not a word",
+        ),
+        pytest.param(
+            lambda d: d["returns"]["partial_refunds"][0].update(values=["scratched"]),
+            "[returns.partial_refunds[0]] values: unknown value scratched; expected any of ",
+            id="a partial refund for a value the fact does not have",
+        ),
+    ],
+)
+def test_a_broken_value_is_refused_with_the_whole_message(change: Change, message: str) -> None:
+    data = copy.deepcopy(VALID)
+    change(data)
+
+    with pytest.raises(PolicyError) as refused:
+        parse_policy("starlightes", data, "v1")
+
+    assert str(refused.value).startswith(f"starlightes.toml: {message}")
+
+
+def test_a_late_window_is_read_as_written() -> None:
+    late_window = parse_policy("starlightes", VALID, "v1").returns.late_window
+
+    assert late_window is not None and (late_window.until_day, late_window.percent) == (30, 50)
+
+
+def test_a_typo_in_the_returns_table_of_a_policy_without_a_late_window_lists_the_keys_it_knows() -> None:
+    data = copy.deepcopy(VALID)
+    del data["returns"]["late_window"]
+    data["returns"]["windows_days"] = 25
+
+    with pytest.raises(
+        PolicyError, match=r"^starlightes\.toml: \[returns\] windows_days: unknown key \(known: .*late_window"
+    ):
+        parse_policy("starlightes", data, "v1")
