@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -172,17 +172,19 @@ def _is_list(of_type: Any) -> bool:
 @dataclass
 class CostBucket:
     """The leaky bucket of one app on one shop: it refills continuously at `restore_rate` points a second, up to
-    `maximum`. `pass_time` moves its clock on without sleeping, for tests whose client waits are recorded."""
+    `maximum`. `pass_time` moves its clock on without sleeping, for tests whose client waits are recorded; a test
+    that counts points exactly gives it a `clock` that stands still."""
 
     maximum: float = 2000.0
     restore_rate: float = 100.0
     _available: float | None = None
-    _at: float = field(default_factory=time.monotonic)
+    clock: Callable[[], float] = time.monotonic
+    _at: float | None = None
     _skipped: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def _now(self) -> float:
-        return time.monotonic() + self._skipped
+        return self.clock() + self._skipped
 
     def available(self) -> float:
         with self._lock:
@@ -191,7 +193,8 @@ class CostBucket:
     def _refill(self) -> float:
         now = self._now()
         level = self.maximum if self._available is None else self._available
-        self._available = min(self.maximum, level + (now - self._at) * self.restore_rate)
+        elapsed = 0.0 if self._at is None else now - self._at
+        self._available = min(self.maximum, level + elapsed * self.restore_rate)
         self._at = now
         return self._available
 

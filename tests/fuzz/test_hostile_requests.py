@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from queueing.topics import JOB_FOR_TOPIC
 from tests.fuzz.conftest import MAX_BODY, Receiver
-from tests.support import SAMPLES, SHOP, TEST_SECRET, headers_for, shopify_samples
+from tests.support import SAMPLES, SHOP, TEST_SECRET, fixture_deliveries, headers_for, shopify_samples
 from webhooks.depth import MAX_JSON_DEPTH
 from webhooks.headers import ID_MAX_CHARS
 
@@ -41,7 +41,8 @@ SHOPIFY_HEADERS = [
     "Content-Type",
 ]
 SAMPLE_BODIES = [path.read_bytes() for path in sorted(SAMPLES.glob("*.json"))]
-SAMPLE_FOR_TOPIC = dict(shopify_samples())
+# Shopify's sample where it publishes one, else our fixture built from the topic's documented fields
+SAMPLE_FOR_TOPIC = {topic: body for topic, _, body in fixture_deliveries()} | dict(shopify_samples())
 UPDATED = b'"updated_at": "2026-03-01T12:00:00Z"'
 ORDER = b'{"id": 1, "line_items": [], ' + UPDATED + b"}"
 SHOPIFY_ID = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._:/-]{{0,{ID_MAX_CHARS - 1}}}")

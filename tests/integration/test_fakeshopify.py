@@ -316,7 +316,8 @@ def test_each_answer_reports_the_requested_and_actual_cost_and_the_bucket_after_
 def test_a_query_the_bucket_cannot_pay_for_waits_exactly_until_it_can(
     fake: RunningFakeShop, client: ShopifyClient, waits: list[float]
 ) -> None:
-    fake.state.bucket = CostBucket(maximum=1000.0, restore_rate=50.0)  # a Standard plan's bucket
+    # a Standard plan's bucket, whose clock moves only by the client's recorded waits
+    fake.state.bucket = CostBucket(maximum=1000.0, restore_rate=50.0, clock=lambda: 0.0)
     assert fake.state.bucket.take(900.0)  # spent by the app's other work a moment ago
 
     client.fetch_order(ORDER_GID)
