@@ -25,7 +25,7 @@ import holidays
 from sqlalchemy import Engine, func, select, text
 
 from config.settings import Settings
-from worker.adapters.db import make_engine, upgrade
+from worker.adapters.db import Database, make_engine, upgrade
 from worker.adapters.late_store import LateStore
 from worker.adapters.tables import fulfillments, outbox
 from worker.adapters.tables.late import late_cases, late_flags
@@ -206,7 +206,7 @@ def main() -> None:
             f"ratio x{walk_seconds / o1_seconds:.1f}"
         )
 
-        store = LateStore(engine)
+        store = LateStore(Database(engine))
 
         def sweep_all() -> tuple[int, int, int]:
             counts = [sweep_shop(store, shop, watch, NOW) for shop, watch in shops.items()]

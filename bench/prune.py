@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, insert, null, text, update
 
-from worker.adapters.db import make_engine, upgrade
+from worker.adapters.db import Database, make_engine, upgrade
 from worker.adapters.records import Records
 from worker.adapters.tables import events
 
@@ -101,7 +101,7 @@ def main() -> None:
             held_bytes = connection.execute(text("SELECT sum(pg_column_size(payload)) FROM events")).scalar()
             record_bytes = connection.execute(text("SELECT avg(pg_column_size(events.*)) FROM events")).scalar()
 
-        records = Records(engines[0])
+        records = Records(Database(engines[0]))
         pruned_seconds, pruned = timed(lambda: records.prune_payloads(cutoff))
         assert pruned == due, f"pruned {pruned} of {due}"
         idle_seconds = idle(records, cutoff)
@@ -119,7 +119,7 @@ def main() -> None:
         assert single == due
         with engines[1].begin() as connection:
             connection.execute(text("DROP INDEX ix_events_payload_held"))
-        scan_seconds = idle(Records(engines[1]), cutoff)
+        scan_seconds = idle(Records(Database(engines[1])), cutoff)
     finally:
         for engine, schema in zip(engines, schemas, strict=True):
             with engine.begin() as connection:

@@ -188,23 +188,12 @@ def main() -> None:
     plan = deliveries(int(seconds * args.rate), rng)
     schema = "soak_" + uuid.uuid4().hex[:8]
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
-        redis_server = RedisServer(Path(tmp), durable=True)
-        redis_server.start()
-        stack.callback(redis_server.stop)
         multiproc = Path(tmp) / "prometheus"
         multiproc.mkdir()
-        env = {
-            **os.environ,
-            "SHOPIFY_API_SECRET": SECRET,
-            "REDIS_URL": redis_server.url,
-            "DATABASE_URL": POSTGRES_URL,
-            "DATABASE_SCHEMA": schema,
-            "LOG_LEVEL": "WARNING",
-            "PROMETHEUS_MULTIPROC_DIR": str(multiproc),
-        }
-        subprocess.run([sys.executable, "-m", "worker", "db", "upgrade"], env=env, cwd=ROOT, check=True)
+        redis_server, env = private_stack(
+            stack, Path(tmp), schema, SECRET, durable=True, PROMETHEUS_MULTIPROC_DIR=str(multiproc)
+        )
         engine = make_engine(POSTGRES_URL, schema)
-        stack.callback(drop_schema, schema)
         port = free_port()
         gunicorn = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2"]
         stack.enter_context(child([*gunicorn, "webhooks:create_app()"], env))
@@ -278,6 +267,28 @@ def report(  # noqa: ANN001 - plain tuples and an Engine
     print(f"re-run     {re_run} events whose job ran again (idempotent); worker processes restarted {restarts}")
     print(f"ack        p50 {percentile(sender.latencies, 0.5) * 1000:.1f} ms, "
           f"p99 {percentile(sender.latencies, 0.99) * 1000:.1f} ms over {len(sender.latencies)} answers")  # fmt: skip
+
+
+def private_stack(
+    stack: ExitStack, tmp: Path, schema: str, secret: str, durable: bool = False, **extra: str
+) -> tuple[RedisServer, dict[str, str]]:
+    """A private redis-server and a migrated PostgreSQL schema, both gone when `stack` closes, and the environment
+    that points the service's processes at them."""
+    redis_server = RedisServer(tmp, durable=durable)
+    redis_server.start()
+    stack.callback(redis_server.stop)
+    env = {
+        **os.environ,
+        "SHOPIFY_API_SECRET": secret,
+        "REDIS_URL": redis_server.url,
+        "DATABASE_URL": POSTGRES_URL,
+        "DATABASE_SCHEMA": schema,
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+    subprocess.run([sys.executable, "-m", "worker", "db", "upgrade"], env=env, cwd=ROOT, check=True)
+    stack.callback(drop_schema, schema)
+    return redis_server, env
 
 
 def drop_schema(schema: str) -> None:

@@ -41,7 +41,8 @@ def drain(services: bootstrap.Services) -> float:
         [services.jobs.queue], connection=services.jobs.redis, serializer=services.jobs.queue.serializer
     )
     started = time.perf_counter()
-    worker.work(burst=True, logging_level="WARNING")
+    with services.db.hold():
+        worker.work(burst=True, logging_level="WARNING")
     return time.perf_counter() - started
 
 

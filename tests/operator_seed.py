@@ -31,8 +31,8 @@ def seed(services: bootstrap.Services) -> int:
     records = services.records
     records.save_order(SHOP, ORDER)
     event = Event(SHOP, "orders/create", "evt-seeded", ORDER, NOW)
-    row = records.begin_event(event)
-    records.finish_event(row, "failed", "ShopifyError: 502 Bad Gateway")
+    records.log_event(event, "failed", "ShopifyError: 502 Bad Gateway")
+    (row,) = [logged.id for logged in records.list_events(shop=SHOP) if logged.event_id == event.event_id]
     services.returns.decide(
         ReturnRef(SHOP, RETURN_ID, ORDER["id"], "requested"),
         Decided(

@@ -126,7 +126,7 @@ class Stack:
         return FailedJobRegistry("shopworker", connection=self.redis).get_job_ids()
 
     def rows(self, table: Table) -> list[dict]:
-        with self.services.records.engine.connect() as connection:
+        with self.services.records.db.engine.connect() as connection:
             return [dict(r._mapping) for r in connection.execute(select(table))]
 
     def snapshot(self) -> dict:

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from config.settings import Settings, load_settings
 from queueing.intake import Intake
-from worker.adapters.db import make_engine
+from worker.adapters.db import Database, make_engine
 from worker.adapters.held_jobs import HeldJobs
 from worker.adapters.late_store import LateStore
 from worker.adapters.outbox import Outbox
@@ -43,6 +43,7 @@ def utc_now() -> datetime:
 class Services:
     settings: Settings
     engine: Engine
+    db: Database  # the engine, and the one transaction of the job running
     records: Records
     outbox: Outbox
     late: LateStore
@@ -84,7 +85,13 @@ class Services:
         return self.credentials is not None and self.credentials.uninstalled(shop)
 
     def dispatch(self, action_ids: Iterable[int]) -> None:
-        """Queue a sender job for each action still pending; called after the transaction that wrote them."""
+        """Queue a sender job for each action still pending, once the transaction that wrote them has committed
+        (a sender must find its action)."""
+        ids = list(action_ids)
+        if ids:
+            self.db.after_commit(lambda: self._send(ids))
+
+    def _send(self, action_ids: list[int]) -> None:
         for action_id in self.outbox.pending(ids=action_ids):
             self.jobs.enqueue(SEND_ACTION_JOB, {"action_id": action_id}, f"outbox action {action_id}")
 
@@ -120,17 +127,20 @@ def build(
     engine = engine or make_engine(settings.database_url, settings.database_schema)
     if redis is None and settings.redis_url:
         redis = Redis.from_url(settings.redis_url)
-    # Tokens expire in Shopify's time, whatever clock the use cases are handed.
+    # Tokens expire in Shopify's time, whatever clock the use cases are handed. They are written on the engine, not
+    # in a job's transaction: a token Shopify has just rotated is kept whatever becomes of the job.
     credentials = ShopCredentials.build(settings, engine, redis) if redis is not None else None
+    db = Database(engine)
     return Services(
         settings=settings,
         engine=engine,
-        records=Records(engine),
-        outbox=Outbox(engine),
-        late=LateStore(engine),
-        returns=ReturnsStore(engine),
-        split=SplitStore(engine),
-        reconcile=ReconcileStore(engine),
+        db=db,
+        records=Records(db),
+        outbox=Outbox(db),
+        late=LateStore(db),
+        returns=ReturnsStore(db),
+        split=SplitStore(db),
+        reconcile=ReconcileStore(db),
         queue=Intake(redis, settings.queue_name, settings.dedup_seconds) if redis is not None else None,
         credentials=credentials,
         shopify_client=shopify or shopify_clients(settings, credentials),

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.exc import DataError
 
-from queueing.payloads import PayloadError, check_values, storable_copy
+from queueing.payloads import PayloadError, check_storable, check_values, storable_copy
 from worker import metrics, periodic
 from worker.bootstrap import Services, services
 from worker.domain.events import Event
@@ -18,6 +18,7 @@ from worker.services import events, late_deliveries, outbox, privacy, reconcilia
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Services, Event], str]
+PROCESSED = "processed"
 
 
 # Errors no retry can cure: a value the records cannot hold (a NUL, an integer beyond 64 bits, a string longer
@@ -26,33 +27,47 @@ PERMANENT_ERRORS = (PayloadError, DataError, OverflowError)
 
 
 def _run(envelope: dict[str, Any], handle: Handler) -> str:
-    """Log the event first (so it can be replayed whatever happens), run its handler, record the outcome.
-    A failure is recorded and re-raised so RQ retries it with backoff and keeps it in the failed registry; a
-    permanent one is recorded `failed` with its reason at once and not retried."""
+    """Run the event's handler and log the event with its outcome, all in one transaction that holds the event's
+    order (so two workers never interleave writes to one order). A failure rolls that back and logs the event
+    failed in a statement of its own, so it can be replayed whatever happened; it is re-raised so RQ retries it
+    with backoff and keeps it in the failed registry. A permanent one is logged `failed` with its reason at once
+    and not retried."""
     ctx = services()
     event = Event.from_envelope(envelope)
     handler = handle.__module__.rpartition(".")[2]
+    logged = False
     try:
-        check_values(event.payload)
-        screened = privacy.screen(ctx, event)
-        if screened is None:
-            return _skip_redacted(ctx, event, handler)
-        event = screened
-        row = ctx.records.begin_event(event)
+        body = envelope.get("body")
+        if isinstance(body, str):
+            check_storable(body.encode(), event.payload)
+        else:
+            check_values(event.payload)
+        with ctx.db.job():
+            screened = privacy.screen(ctx, event)
+            if screened is None:
+                return _skip_redacted(ctx, event, handler)
+            event = screened
+            # The order held and the event logged in one round trip. Logged as processed, the usual outcome;
+            # another one changes the row before the commit. (A shop's redaction deletes the row with the shop's
+            # other records, and no later write brings it back.)
+            with ctx.db.pipeline():
+                if event.order_id is not None:
+                    ctx.db.lock_order(event.shop, event.order_id)
+                ctx.records.log_event(event, PROCESSED)
+            logged = True
+            outcome = handle(ctx, event)
+            if outcome != PROCESSED:
+                ctx.records.set_event_status(event, outcome)
     except PERMANENT_ERRORS as error:
+        # Logged as far as the event log can hold the payload (NULs replaced, integers beyond 64 bits as strings).
         unreadable = privacy.screen(ctx, replace(event, payload=storable_copy(event.payload)))
         if unreadable is None:
             return _skip_redacted(ctx, event, handler)
-        return _give_up(ctx, unreadable, ctx.records.begin_event(unreadable), handler, error)
-    try:
-        outcome = handle(ctx, event)
-    except PERMANENT_ERRORS as error:
-        return _give_up(ctx, event, row, handler, error)
+        return _give_up(ctx, unreadable, handler, error, logged)
     except Exception as error:
-        ctx.records.finish_event(row, "failed", _error_text(error))
+        _log_failed(ctx, event, _error_text(error), logged)
         metrics.count_job(ctx.jobs.redis, handler, "failed")
         raise
-    ctx.records.finish_event(row, outcome)
     metrics.count_job(ctx.jobs.redis, handler, outcome)
     log.info("event %s", outcome, extra={"shop": event.shop, "topic": event.topic, "event": event.event_id})
     return outcome
@@ -67,8 +82,17 @@ def _skip_redacted(ctx: Services, event: Event, handler: str) -> str:
     return "redacted"
 
 
-def _give_up(ctx: Services, event: Event, row: int, handler: str, error: Exception) -> str:
-    ctx.records.finish_event(row, "failed", f"{_error_text(error)} (permanent: not retried)")
+def _log_failed(ctx: Services, event: Event, error: str, logged: bool) -> None:
+    """The failed attempt in the log. Its writes were rolled back, its row with them, except on SQLite, where
+    each store commits as it goes: a row this attempt wrote is then only marked failed, not counted again."""
+    if logged and not ctx.db.atomic_jobs:
+        ctx.records.set_event_status(event, "failed", error)
+    else:
+        ctx.records.log_event(event, "failed", error)
+
+
+def _give_up(ctx: Services, event: Event, handler: str, error: Exception, logged: bool) -> str:
+    _log_failed(ctx, event, f"{_error_text(error)} (permanent: not retried)", logged)
     metrics.count_job(ctx.jobs.redis, handler, "failed")
     log.warning(
         "event failed for good, not retried: %s",

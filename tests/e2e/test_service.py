@@ -57,7 +57,7 @@ def test_replayed_fixtures_reach_the_records_and_the_event_log(service):
     listing = service.shopworker("events", "list", "--status", "processed").stdout
     assert len(listing.splitlines()) == 1 + len(fixture_deliveries())
     assert "fulfillments/update" in listing
-    records.engine.dispose()
+    records.db.engine.dispose()
 
 
 def test_every_shopify_sample_is_taken_and_processed_without_credentials(service, tmp_path):
@@ -100,7 +100,7 @@ def test_redis_stopped_midway_gives_503s_and_nothing_is_lost_once_shopify_retrie
     service.wait_for(lambda: records.count("orders", SHOP) == 40)
     service.wait_for(lambda: {e.status for e in records.list_events(limit=100)} == {"processed"})
     assert all(e.attempts == 1 for e in records.list_events(limit=100))
-    records.engine.dispose()
+    records.db.engine.dispose()
 
 
 def test_a_worker_killed_mid_job_loses_nothing(service):
@@ -127,7 +127,7 @@ def test_a_worker_killed_mid_job_loses_nothing(service):
     service.wait_for(lambda: records.count("orders", SHOP) == 300, seconds=120)
     service.wait_for(lambda: [e.status for e in records.list_events(limit=1000)] == ["processed"] * 300, seconds=120)
     assert FailedJobRegistry("shopworker", connection=redis).count == 0
-    records.engine.dispose()
+    records.db.engine.dispose()
 
 
 def test_a_job_whose_worker_is_killed_is_retried_within_about_two_minutes(service):
@@ -152,4 +152,4 @@ def test_a_job_whose_worker_is_killed_is_retried_within_about_two_minutes(servic
         print(f"the killed worker's job was retried and every event processed {retried_after:.0f} s after the kill")
         assert retried_after < 150
     finally:
-        records.engine.dispose()
+        records.db.engine.dispose()

@@ -141,21 +141,21 @@ def send_wave(service, fake: RunningFakeShop, wave: int, stores: tuple[str, ...]
 def settled(service) -> bool:  # noqa: ANN001
     records = service.records()
     try:
-        with records.engine.connect() as connection:
+        with records.db.engine.connect() as connection:
             events = connection.execute(select(tables.events.c.status)).scalars().all()
             actions = connection.execute(select(tables.outbox.c.status)).scalars().all()
         return bool(events) and set(events) <= {"processed", "stale"} and "pending" not in actions
     finally:
-        records.engine.dispose()
+        records.db.engine.dispose()
 
 
 def rows(service, table) -> list[dict]:  # noqa: ANN001
     records = service.records()
     try:
-        with records.engine.connect() as connection:
+        with records.db.engine.connect() as connection:
             return [dict(row._mapping) for row in connection.execute(select(table))]
     finally:
-        records.engine.dispose()
+        records.db.engine.dispose()
 
 
 def test_five_stores_run_from_one_deployment_each_with_its_own_credentials(deployment, fake):

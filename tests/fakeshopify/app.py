@@ -128,9 +128,15 @@ def create_fake_app(
             return jsonify({"errors": "Not Found"}), 404
         body = request.get_json(silent=True) or {}
         document = str(body.get("query", ""))
-        variables = dict(body.get("variables") or {})
         match = _OPERATION.match(document)
         kind, name = match.groups() if match else ("query", "anonymous")
+        with shop.answering(name):
+            return answer(shop, domain, version, document, dict(body.get("variables") or {}), (kind, name))
+
+    def answer(
+        shop: FakeShop, domain: str, version: str, document: str, variables: dict[str, Any], operation: tuple[str, str]
+    ) -> Any:
+        kind, name = operation
         requested = _requested_cost(document, variables, version)
         with shop.lock:
             shop.received.append(name)

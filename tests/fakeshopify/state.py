@@ -10,8 +10,10 @@ import copy
 import itertools
 import json
 import threading
+import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -169,6 +171,8 @@ class FakeShop:
     received: list[str] = field(default_factory=list)  # operation names of every request, faults included
     answered: list[str] = field(default_factory=list)  # operation names of the requests answered with data
     retry_after_seconds: int = 1
+    answer_seconds: float = 0.0  # a slow shop: each request is held this long before it is answered
+    spans: list[tuple[str, float, float]] = field(default_factory=list)  # (operation, start, end), monotonic
     bucket: CostBucket = field(default_factory=CostBucket)  # this app's query cost bucket on this shop
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _faults: deque[str] = field(default_factory=deque, repr=False)
@@ -177,6 +181,18 @@ class FakeShop:
 
     def new_id(self) -> int:
         return next(self._ids)
+
+    @contextmanager
+    def answering(self, operation: str) -> Iterator[None]:
+        """Holds the request `answer_seconds` (outside the lock, so requests overlap as they would in Shopify)
+        and records when it was being answered."""
+        start = time.monotonic()
+        try:
+            time.sleep(self.answer_seconds)
+            yield
+        finally:
+            with self.lock:
+                self.spans.append((operation, start, time.monotonic()))
 
     def add_order(self, order: dict[str, Any], location_id: int) -> str:
         """Seeds a REST-shaped order (a webhook payload will do) with one open fulfillment order at `location_id`."""

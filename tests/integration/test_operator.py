@@ -228,16 +228,17 @@ def test_the_event_log_is_searched_by_order_topic_and_status(web, stack, query, 
     from worker.domain.events import Event
 
     records = stack.services.records
-    rows = {}
     for event_id, topic, payload, status in (
         ("evt-order", "orders/create", {"id": 5001, "name": "#5001"}, "processed"),
         ("evt-other", "orders/create", {"id": 5002, "name": "#5002"}, "failed"),
         ("evt-refund", "refunds/create", {"id": 1, "order_id": 5003}, "processed"),
     ):
-        rows[event_id] = records.begin_event(Event(SHOP, topic, event_id, payload, datetime.now(UTC)))
+        records.log_event(
+            Event(SHOP, topic, event_id, payload, datetime.now(UTC)), status, "boom" if status == "failed" else None
+        )
         if topic == "orders/create" and status == "processed":
             records.save_order(SHOP, {**payload, "updated_at": "2026-03-20T09:30:00Z"})
-        records.finish_event(rows[event_id], status, "boom" if status == "failed" else None)
+    rows = {logged.event_id: logged.id for logged in records.list_events(shop=SHOP)}
     log_in(web)
     text = page(web, "/events?" + query)
     listed = set(re.findall(r'id="event-(\d+)"', text))

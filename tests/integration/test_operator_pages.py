@@ -222,8 +222,8 @@ def test_the_command_line_closes_a_case_and_refuses_bad_input_in_one_line(settin
 def test_the_event_log_pages_fifty_at_a_time_and_filters_by_day(web, services):
     start = datetime(2026, 3, 1, 12, tzinfo=UTC)
     for n in range(60):
-        services.records.begin_event(
-            Event(SHOP, "orders/updated", f"evt-{n}", {"id": n}, start + timedelta(days=n % 3))
+        services.records.log_event(
+            Event(SHOP, "orders/updated", f"evt-{n}", {"id": n}, start + timedelta(days=n % 3)), "processed"
         )
 
     def listed(query: str) -> int:
@@ -241,7 +241,7 @@ def test_split_plans_page_by_order_and_filter_by_the_day_their_order_came(web, s
     for n in range(55):
         order_id = 7000 + n
         received = start + timedelta(days=n % 2)
-        services.records.begin_event(Event(SHOP, "orders/create", f"evt-{n}", {"id": order_id}, received))
+        services.records.log_event(Event(SHOP, "orders/create", f"evt-{n}", {"id": order_id}, received), "processed")
         services.split.record(SHOP, order_id, Decision(SKIPPED, reason="no stock anywhere"), "orders/create", received)
 
     def listed(query: str) -> list[str]:

@@ -59,7 +59,7 @@ def test_three_shuffled_deliveries_of_every_fixture_leave_the_records_of_one_in_
                 connection.execute(table.delete())
         redis.flushdb()
         bootstrap.install(None)
-        services.records.engine.dispose()
+        services.records.db.engine.dispose()
         return snapshot
 
     in_order = run(fixture_deliveries())

@@ -94,9 +94,11 @@ class CredentialsStore:
     def __init__(self, engine: Engine, vault: Vault) -> None:
         self.engine = engine
         self.vault = vault
+        # A shop's credentials are read for every event that may call Shopify: one statement, no BEGIN or ROLLBACK.
+        self.one_statement = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     def get(self, shop: str) -> Credentials | None:
-        with self.engine.connect() as connection:
+        with self.one_statement.connect() as connection:
             row = connection.execute(select(shop_credentials).where(shop_credentials.c.shop == shop)).first()
         return self._credentials(row) if row else None
 

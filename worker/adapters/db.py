@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
+import psycopg
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import ColumnElement, Engine, Table, create_engine, event, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -74,6 +79,129 @@ def _make_engine(url: str, schema: str | None) -> Engine:
     return engine
 
 
+# Taken first in a job's transaction on PostgreSQL, released by its commit or rollback (or the session's end).
+_LOCK_ORDER = "SELECT pg_advisory_xact_lock(%s)"
+
+
+class Database:
+    """The records engine, and while a job runs, the job's one transaction.
+
+    Stores ask for a transaction (`begin`) or a connection to read on (`connect`). Outside a job each is its own,
+    and `connect` commits every statement by itself (a read, or a write of one statement, in one round trip);
+    inside `job()` both hand out the job's connection, so an event's log row, its records and its outcome commit
+    together in one transaction, and what the job reads includes what it has written. A worker process `hold()`s
+    one connection for all its jobs rather than checking one out of the pool per job. State is per thread: the
+    operator pages share the process's stores across request threads."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._local = threading.local()
+
+    def begin(self) -> AbstractContextManager[Connection]:
+        job = getattr(self._local, "job", None)
+        return nullcontext(job) if job is not None else self.engine.begin()
+
+    def connect(self) -> AbstractContextManager[Connection]:
+        job = getattr(self._local, "job", None)
+        return nullcontext(job) if job is not None else self._autocommit.connect()
+
+    @property
+    def atomic_jobs(self) -> bool:
+        """Whether a failed job's writes are all rolled back (PostgreSQL), or each store's kept (SQLite, below)."""
+        return self.engine.dialect.name != "sqlite"
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """Jobs run in this block share one connection, checked out again only after a job failed."""
+        self._local.holding = True
+        try:
+            yield
+        finally:
+            self._local.holding = False
+            self._release()
+
+    @contextmanager
+    def job(self) -> Iterator[None]:
+        """Everything written in the block commits together when it ends, or nothing if it raises; what
+        `after_commit` was handed meanwhile runs once committed. A failed job's connection goes back to the pool
+        (which discards it if the server dropped it or refused writes), and the next job takes another.
+
+        On SQLite each store still commits its own writes: SQLite lets one connection write at a time, and a
+        job's renewed Shopify token is written on a connection of its own (it must outlive a failed job)."""
+        if not self.atomic_jobs or getattr(self._local, "job", None) is not None:
+            yield  # on SQLite, or a job's work done inside another job (which it joins)
+            return
+        held = getattr(self._local, "holding", False)
+        connection = getattr(self._local, "held", None) or self.engine.connect()
+        if held:
+            self._local.held = connection
+        self._local.after_commit, self._local.locked = [], set()
+        try:
+            with connection.begin():
+                self._local.job = connection
+                yield
+        except BaseException:
+            self._release()
+            if not held:
+                connection.close()
+            raise
+        finally:
+            self._local.job = None
+        if not held:
+            connection.close()
+        for callback in self._local.after_commit:
+            callback()
+
+    def _release(self) -> None:
+        held = getattr(self._local, "held", None)
+        self._local.held = None
+        if held is not None:
+            held.close()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once the job's transaction has committed (at once outside a job): work queued for other
+        workers must not look for rows they cannot see yet."""
+        if getattr(self._local, "job", None) is None:
+            callback()
+        else:
+            self._local.after_commit.append(callback)
+
+    def lock_order(self, shop: str, order_id: int) -> None:
+        """Hold the order until the job's transaction ends: another worker's job for the same order waits here
+        until this one has committed, so two jobs never interleave their writes to one order (PostgreSQL; a job
+        on SQLite has no transaction of its own to hold it in)."""
+        job = getattr(self._local, "job", None)
+        if job is None:
+            return
+        digest = hashlib.blake2b(f"{shop}\n{order_id}".encode(), digest_size=8).digest()
+        key = int.from_bytes(digest, "big", signed=True)
+        if key in self._local.locked:
+            return
+        job.connection.driver_connection.execute(_LOCK_ORDER, (key,))
+        self._local.locked.add(key)
+
+    @contextmanager
+    def pipeline(self) -> Iterator[None]:
+        """Inside a job, the statements of the block go to PostgreSQL together when it ends, in one round trip
+        (psycopg's pipeline mode), with the transaction's BEGIN if they are its first: for statements whose results
+        nobody reads (their row counts are unknown). An error among them is raised as SQLAlchemy raises it, and one
+        that leaves the database unwritable discards the pool's connections (see above)."""
+        job = getattr(self._local, "job", None)
+        if job is None:
+            yield
+            return
+        driver = job.connection.driver_connection
+        try:
+            with driver.pipeline():
+                yield
+        except psycopg.Error as error:
+            if error.sqlstate in _UNWRITABLE_SQLSTATES or driver.broken:
+                job.invalidate()
+                self.engine.dispose()
+            raise DBAPIError.instance(None, None, error, psycopg.Error) from error
+
+
 def to_json(value: Any) -> str:
     """JSON columns are written by orjson (a 15 KB order in tens of microseconds), and by the standard library
     where orjson refuses a value (an integer beyond 64 bits)."""
@@ -115,25 +243,35 @@ def upsert(
     keys: list[str],
     update: list[str] | None = None,
     unless_older: str | None = None,
-) -> int:
+    count: bool = True,
+) -> int | None:
     """Insert, or update the given columns on a key conflict. With `unless_older` (a column), a stored row is only
     updated when its value there is missing or not newer than the incoming row's: how stale events are kept from
-    overwriting newer data. Returns rows written."""
+    overwriting newer data. Returns rows written, unless `count` is false: then several rows go by the driver's
+    executemany in one round trip, with no statement rendered for their number, and None is returned."""
     rows = list(rows)
     if not rows:
         return 0
     columns = tuple(update if update is not None else (c for c in rows[0] if c not in keys))
-    statement = _upsert_statement(connection.dialect.name, table, tuple(keys), columns, unless_older)
+    statement = _upsert_statement(connection.dialect.name, table, tuple(keys), columns, unless_older, count)
+    if not count:
+        connection.execute(statement, rows)
+        return None
     return len(connection.execute(statement, rows).all())
 
 
 @functools.cache
 def _upsert_statement(
-    dialect: str, table: Table, keys: tuple[str, ...], columns: tuple[str, ...], unless_older: str | None
+    dialect: str,
+    table: Table,
+    keys: tuple[str, ...],
+    columns: tuple[str, ...],
+    unless_older: str | None,
+    returning: bool,
 ) -> Any:
     """Built once per shape, rows going as parameters: building ON CONFLICT's `excluded` columns costs more than
     the database takes to run the statement."""
-    insert = insert_for(dialect, table)
+    insert = insert_for(dialect, table) if returning else insert_for(dialect, table).inline()  # no implicit RETURNING
     if columns:
         guard = None
         if unless_older:
@@ -144,7 +282,7 @@ def _upsert_statement(
         )
     else:
         statement = insert.on_conflict_do_nothing(index_elements=keys)
-    return statement.returning(table.c[keys[0]])
+    return statement.returning(table.c[keys[0]]) if returning else statement
 
 
 Span = tuple[datetime | None, datetime | None]
@@ -156,8 +294,8 @@ def within(column: Any, span: Span) -> list[ColumnElement[bool]]:
     return [*([column >= since] if since is not None else []), *([column < until] if until is not None else [])]
 
 
-def order_rows(engine: Engine, table: Table, shop: str, order_id: int, first: Any) -> list[dict[str, Any]]:
+def order_rows(db: Database, table: Table, shop: str, order_id: int, first: Any) -> list[dict[str, Any]]:
     """One order's rows of an area's table, ordered by `first`, then id."""
     query = select(table).where(table.c.shop == shop, table.c.order_id == order_id).order_by(first, table.c.id)
-    with engine.connect() as connection:
+    with db.connect() as connection:
         return [dict(row._mapping) for row in connection.execute(query)]

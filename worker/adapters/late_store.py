@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Select, Table, and_, false, func, or_, select, update
+from sqlalchemy import Select, Table, and_, false, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from worker.adapters.db import Span, within
+from worker.adapters.db import Database, Span, within
 from worker.adapters.outbox import add_actions
 from worker.adapters.tables import fulfillments, orders
 from worker.adapters.tables.late import late_cases, late_flags
@@ -115,15 +115,15 @@ def _shipment(row: Any) -> Shipment:
 
 
 class LateStore:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     # Reading shipments ---------------------------------------------------------------------------------------
 
     def shipment(self, shop: str, fulfillment_id: int) -> Shipment | None:
         """The fulfillment as a shipment, or None while it is unknown or has no shipping time yet."""
         query = _shipments().where(fulfillments.c.shop == shop, fulfillments.c.id == fulfillment_id)
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             row = connection.execute(query).first()
         return _shipment(row) if row else None
 
@@ -135,7 +135,7 @@ class LateStore:
             .distinct()
             .order_by(fulfillments.c.shop)
         )
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             return list(connection.execute(query).scalars())
 
     def count_in_transit(self, shops: Iterable[str]) -> int:
@@ -144,7 +144,7 @@ class LateStore:
             .with_only_columns(func.count())
             .where(fulfillments.c.shop.in_(list(shops)), fulfillments.c.delivered_at.is_(None))
         )
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             return connection.execute(query).scalar_one()
 
     def in_transit(self, shop: str, after: int, limit: int) -> list[Shipment]:
@@ -155,7 +155,7 @@ class LateStore:
             .order_by(fulfillments.c.id)
             .limit(limit)
         )
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             return [_shipment(row) for row in connection.execute(query)]
 
     def overdue(
@@ -181,7 +181,7 @@ class LateStore:
             .order_by(fulfillments.c.id)
             .limit(limit)
         )
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             return [_shipment(row) for row in connection.execute(query)]
 
     # Writing flags, cases and their actions ------------------------------------------------------------------
@@ -195,7 +195,7 @@ class LateStore:
     ) -> list[int]:
         """Flags, cases and their outbox actions in one transaction; anything already recorded stays as it was.
         Returns the ids of the actions written now, for the caller to dispatch after the commit."""
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             _insert_new(connection, late_flags, flags, ["shop", "fulfillment_id"])
             _insert_new(connection, late_cases, cases, ["shop", "fulfillment_id"])
             return add_actions(connection, actions, now).new
@@ -205,7 +205,7 @@ class LateStore:
         for the merchant to close. Returns (flags resolved, cases noted); a repeat changes nothing."""
         flag_key = and_(late_flags.c.shop == shop, late_flags.c.fulfillment_id == fulfillment_id)
         case_key = and_(late_cases.c.shop == shop, late_cases.c.fulfillment_id == fulfillment_id)
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             resolved = connection.execute(
                 update(late_flags)
                 .where(flag_key, late_flags.c.status == "open")
@@ -220,7 +220,7 @@ class LateStore:
 
     def close_case(self, case_id: int, resolution: str, by: str, why: str, now: datetime) -> LateRecord:
         """A person closes an open case: how (a CASE_RESOLUTIONS value), who and why, kept on the case."""
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             closed = connection.execute(
                 update(late_cases)
                 .where(late_cases.c.id == case_id, late_cases.c.status == "open")
@@ -236,7 +236,7 @@ class LateStore:
     def shops(self) -> list[str]:
         """Every shop with a flag or a case."""
         query = select(late_flags.c.shop).union(select(late_cases.c.shop))
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             return sorted(connection.execute(query).scalars())
 
     def records(
@@ -252,7 +252,7 @@ class LateStore:
         """Flags and cases, open cases first, then open flags, then what is settled, oldest first within each;
         `open_only` False gives only the settled ones, `since` bounds when they were recorded."""
         found: list[LateRecord] = []
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             for name, table in (("case", late_cases), ("flag", late_flags)):
                 if kind not in (None, name):
                     continue
@@ -273,7 +273,7 @@ class LateStore:
     def open_records(self, shops: Iterable[str] | None = None) -> list[OpenRecord]:
         """Open flags and cases, by shop, order and fulfillment; a shipment with both appears twice."""
         found: list[OpenRecord] = []
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             for table, since in ((late_flags, late_flags.c.flagged_at), (late_cases, late_cases.c.opened_at)):
                 query = select(table, since.label("since")).where(table.c.status == "open")
                 if shops is not None:

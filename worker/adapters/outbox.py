@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Connection
 
-from worker.adapters.db import Span, insert_for, within
+from worker.adapters.db import Database, Span, insert_for, within
 from worker.adapters.tables import outbox
 from worker.domain.actions import PlannedAction
 
@@ -85,11 +85,11 @@ def _add_statement(dialect: str) -> Any:
 
 
 class Outbox:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     def get(self, action_id: int) -> Action | None:
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             row = connection.execute(select(outbox).where(outbox.c.id == action_id)).first()
         return _action(row) if row else None
 
@@ -103,7 +103,7 @@ class Outbox:
             query = query.where(outbox.c.id.in_(list(ids)))
         if created_before is not None:
             query = query.where(outbox.c.created_at < created_before)
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             return list(connection.execute(query).scalars())
 
     def list(
@@ -121,7 +121,7 @@ class Outbox:
         if status:
             query = query.where(outbox.c.status == status)
         query = query.where(*within(outbox.c.created_at, created))
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             return [_action(row) for row in connection.execute(query)]
 
     def aimed_at(self, shop: str, targets: Iterable[str], ids: Iterable[int] = ()) -> list[Action]:
@@ -131,12 +131,12 @@ class Outbox:
             .where(outbox.c.shop == shop, or_(outbox.c.target.in_(list(targets)), outbox.c.id.in_(list(ids))))
             .order_by(outbox.c.id)
         )
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             return [_action(row) for row in connection.execute(query)]
 
     def cancel_pending(self, shop: str, reason: str) -> int:
         """Every action toward the shop not yet sent is cancelled, with the reason; returns how many."""
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             return int(
                 connection.execute(
                     update(outbox)
@@ -147,7 +147,7 @@ class Outbox:
 
     def settle(self, action_id: int, status: str, now: datetime, error: str | None = None, result: Any = None) -> None:
         """Record an attempt's outcome; `pending` with an error means it will be tried again."""
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             connection.execute(
                 update(outbox)
                 .where(outbox.c.id == action_id)

@@ -12,7 +12,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    Engine,
     Table,
     Text,
     and_,
@@ -30,7 +29,7 @@ from sqlalchemy import (
 
 from config.logs import REDACTED
 from queueing.payloads import PayloadError
-from worker.adapters.db import Span, insert_for, order_rows, upsert, within
+from worker.adapters.db import Database, Span, insert_for, order_rows, upsert, within
 from worker.adapters.tables import data_exports, events, fulfillments, line_items, metadata, orders, outbox
 from worker.adapters.tables.privacy import (
     KEPT_BY_SHOP_REDACT,
@@ -173,12 +172,28 @@ def _plain(rows: Iterable[Any]) -> list[dict[str, Any]]:
 
 @functools.cache
 def _log_event_statement(dialect: str) -> Any:
-    """Built once: its ON CONFLICT clause costs more to build than to run."""
-    insert = insert_for(dialect, events)
+    """Built once: its ON CONFLICT clause costs more to build than to run. A delivery seen again (a retry, a
+    replay) counts one more attempt and keeps the payload first logged."""
+    insert = insert_for(dialect, events).inline()  # no RETURNING of the row's id: it can go in a pipeline
     return insert.on_conflict_do_update(
         index_elements=["shop", "topic", "event_id"],
-        set_={"status": "processing", "source": insert.excluded.source, "attempts": events.c.attempts + 1},
-    ).returning(events.c.id)
+        set_={name: insert.excluded[name] for name in ("status", "last_error", "processed_at", "source")}
+        | {"attempts": events.c.attempts + 1},
+    )
+
+
+_SET_EVENT_STATUS = (
+    update(events)
+    .where(*(events.c[key] == bindparam(f"the_{key}") for key in ("shop", "topic", "event_id")))
+    .values(status=bindparam("new_status"), last_error=bindparam("new_error"))
+)
+# Built once, the line ids going as one expanding parameter.
+_DROP_OTHER_LINES = delete(line_items).where(
+    line_items.c.shop == bindparam("shop"),
+    line_items.c.order_id == bindparam("order_id"),
+    line_items.c.id.not_in(bindparam("kept", expanding=True)),
+)
+_ORDER_PAYLOAD = select(orders.c.payload).where(orders.c.shop == bindparam("shop"), orders.c.id == bindparam("id"))
 
 
 @functools.cache
@@ -195,15 +210,15 @@ def _tombstones_statement() -> Any:
 
 
 class Records:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        # For one statement alone, which is atomic by itself: no BEGIN and COMMIT round trips around it.
-        self.one_statement = engine.execution_options(isolation_level="AUTOCOMMIT")
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     # The event log -------------------------------------------------------------------------------------------
 
-    def begin_event(self, event: Event) -> int:
-        """Log the delivery (or count one more attempt at it) before any work, so it can always be replayed."""
+    def log_event(self, event: Event, status: str, error: str | None = None) -> None:
+        """The delivery with its outcome, or one more attempt at it. Inside a job it commits with the job's
+        records; a failed job's row is written after its rollback, by a statement of its own, so the event can
+        be replayed whatever the handler did."""
         row = {
             "shop": event.shop,
             "topic": event.topic,
@@ -214,23 +229,22 @@ class Records:
             "api_version": event.api_version,
             "received_at": event.received_at,
             "source": event.source,
-            "status": "processing",
+            "status": status,
             "attempts": 1,
+            "last_error": error,
+            "processed_at": datetime.now(UTC),
             "payload": event.payload,
         }
-        with self.one_statement.connect() as connection:
-            return connection.execute(_log_event_statement(connection.dialect.name), row).scalar_one()
+        with self.db.connect() as connection:
+            connection.execute(_log_event_statement(connection.dialect.name), row)
 
-    def finish_event(self, event_row: int, status: str, error: str | None = None) -> None:
-        with self.one_statement.connect() as connection:
-            connection.execute(
-                update(events)
-                .where(events.c.id == event_row)
-                .values(status=status, last_error=error, processed_at=datetime.now(UTC))
-            )
+    def set_event_status(self, event: Event, status: str, error: str | None = None) -> None:
+        with self.db.connect() as connection:
+            key = {"the_shop": event.shop, "the_topic": event.topic, "the_event_id": event.event_id}
+            connection.execute(_SET_EVENT_STATUS, {**key, "new_status": status, "new_error": error})
 
     def get_event(self, event_row: int) -> EventRecord | None:
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             row = connection.execute(select(events).where(events.c.id == event_row)).first()
         return _event_record(row) if row else None
 
@@ -250,7 +264,7 @@ class Records:
             if value is not None:
                 query = query.where(events.c[column] == value)
         query = query.where(*within(events.c.received_at, received))
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             return [_event_record(row) for row in connection.execute(query)]
 
     def prune_payloads(self, processed_before: datetime, batch: int = 1000) -> int:
@@ -269,7 +283,7 @@ class Records:
         )
         pruned = 0
         while True:
-            with self.engine.begin() as connection:
+            with self.db.begin() as connection:
                 done = connection.execute(update(events).where(events.c.id.in_(due)).values(payload=null())).rowcount
             pruned += done
             if done < batch:
@@ -282,13 +296,13 @@ class Records:
         query = select(orders.c.shop, orders.c.id).where(orders.c.name == name).order_by(orders.c.shop)
         if shop is not None:
             query = query.where(orders.c.shop == shop)
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             return [(row.shop, row.id) for row in connection.execute(query)]
 
     def order_shops(self, order_id: int) -> list[str]:
         """The shops holding an order with this id (ids are Shopify's, one shop's at most in practice)."""
         query = select(orders.c.shop).where(orders.c.id == order_id).order_by(orders.c.shop)
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             return list(connection.execute(query).scalars())
 
     def order_names(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], str]:
@@ -299,7 +313,7 @@ class Records:
         query = select(orders.c.shop, orders.c.id, orders.c.name).where(
             orders.c.id.in_({order_id for _shop, order_id in wanted})
         )
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             rows = connection.execute(query)
             return {(row.shop, row.id): row.name for row in rows if (row.shop, row.id) in wanted and row.name}
 
@@ -324,7 +338,7 @@ class Records:
             "updated_at": updated_at,
             "payload": order,
         }
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             written = upsert(connection, orders, [row], ["shop", "id"], unless_older="updated_at")
             if not written:
                 return False
@@ -344,25 +358,20 @@ class Records:
                 }
                 for line in order.get("line_items", [])
             ]
-            upsert(connection, line_items, lines, ["shop", "id"])
-            connection.execute(
-                delete(line_items).where(
-                    line_items.c.shop == shop,
-                    line_items.c.order_id == order["id"],
-                    line_items.c.id.not_in([line["id"] for line in lines]),
+            with self.db.pipeline():  # the lines written and the others dropped in one round trip
+                upsert(connection, line_items, lines, ["shop", "id"], count=False)
+                connection.execute(
+                    _DROP_OTHER_LINES, {"shop": shop, "order_id": order["id"], "kept": [line["id"] for line in lines]}
                 )
-            )
         return True
 
     def get_order(self, shop: str, order_id: int) -> dict[str, Any] | None:
-        with self.one_statement.connect() as connection:
-            return connection.execute(
-                select(orders.c.payload).where(orders.c.shop == shop, orders.c.id == order_id)
-            ).scalar()
+        with self.db.connect() as connection:
+            return connection.execute(_ORDER_PAYLOAD, {"shop": shop, "id": order_id}).scalar()
 
     def order_fulfillments(self, shop: str, order_id: int) -> list[dict[str, Any]]:
         """The order's fulfillments as recorded, first shipped first."""
-        return order_rows(self.engine, fulfillments, shop, order_id, fulfillments.c.shipped_at)
+        return order_rows(self.db, fulfillments, shop, order_id, fulfillments.c.shipped_at)
 
     def save_fulfillment(self, shop: str, fulfillment: dict[str, Any]) -> bool:
         """Upsert a fulfillment; a delivery, once known, is never forgotten by a later or stale update."""
@@ -386,7 +395,7 @@ class Records:
                 {"id": line.get("id"), "quantity": line.get("quantity")} for line in fulfillment.get("line_items", [])
             ],
         }
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             written = upsert(
                 connection,
                 fulfillments,
@@ -402,7 +411,7 @@ class Records:
     def record_shipment_status(self, shop: str, order_id: int, fulfillment_id: int, status: str, at: datetime) -> bool:
         """A carrier event: moves the fulfillment's status forward in time only; creates the row if the event
         arrives before the fulfillment itself."""
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             upsert(
                 connection,
                 fulfillments,
@@ -428,7 +437,7 @@ class Records:
         return bool(changed)
 
     def get_fulfillment(self, shop: str, fulfillment_id: int) -> dict[str, Any] | None:
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             row = connection.execute(
                 select(fulfillments).where(fulfillments.c.shop == shop, fulfillments.c.id == fulfillment_id)
             ).first()
@@ -470,7 +479,7 @@ class Records:
         and these orders is kept (see `tombstones`). Returns the orders and the rows changed, by table."""
         shop, customer_id = forgotten.shop, forgotten.customer_id
         changed: Counter[str] = Counter()
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             self._redact_requests(connection, shop, customer_id)
             quoting = self._events_quoting(connection, forgotten)
             ids = sorted(
@@ -524,7 +533,7 @@ class Records:
     def tombstones(self, shop: str, customer_id: int | None, order_id: int | None) -> tuple[datetime | None, bool]:
         """When the shop was redacted (None: never), and whether the customer or the order was: what an event
         must be checked against before anything of it is written."""
-        with self.one_statement.connect() as connection:
+        with self.db.connect() as connection:
             row = connection.execute(
                 _tombstones_statement(), {"shop": shop, "customer_id": customer_id, "order_id": order_id}
             ).one()
@@ -571,7 +580,7 @@ class Records:
         """Everything we hold for the shop, in every area's tables, but the tombstones and the audit (which hold no
         personal data); the shop's own tombstone is written. Returns the rows deleted, by table."""
         deleted: Counter[str] = Counter()
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             for table in reversed(metadata.sorted_tables):
                 if "shop" in table.c and not table.info.get(KEPT_BY_SHOP_REDACT):
                     deleted[table.name] += connection.execute(delete(table).where(table.c.shop == shop)).rowcount
@@ -580,7 +589,7 @@ class Records:
 
     def audit(self, shop: str, topic: str, event_id: str, counts: dict[str, int], at: datetime) -> None:
         """What a destructive request removed, counted by place; kept whatever is redacted later."""
-        with self.one_statement.connect() as connection:
+        with self.db.connect() as connection:
             connection.execute(
                 insert(audit_log).values(shop=shop, topic=topic, event_id=event_id, done_at=at, counts=dict(counts))
             )
@@ -596,7 +605,7 @@ class Records:
         listed = list(order_ids)
         key = {"shop": shop, "customer_id": customer_id, "data_request_id": request_id}
         this_request = [data_exports.c[name] == value for name, value in key.items()]
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             # Written again (a replay), the export keeps when it was first asked for: the day to answer counts from it.
             requested_at = connection.execute(select(data_exports.c.requested_at).where(*this_request)).scalar() or (
                 requested_at
@@ -624,11 +633,11 @@ class Records:
         query = select(*_EXPORT_COLUMNS).order_by(data_exports.c.requested_at.desc(), data_exports.c.id.desc())
         if shop is not None:
             query = query.where(data_exports.c.shop == shop)
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             return [_export_record(row) for row in connection.execute(query.limit(limit))]
 
     def get_export(self, export_id: int) -> ExportRecord | None:
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             row = connection.execute(
                 select(*_EXPORT_COLUMNS, data_exports.c.content).where(data_exports.c.id == export_id)
             ).first()
@@ -639,5 +648,5 @@ class Records:
         query = select(func.count()).select_from(table)
         if shop:
             query = query.where(table.c.shop == shop)
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             return connection.execute(query).scalar_one()

@@ -12,10 +12,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, and_, null, or_, select, update
+from sqlalchemy import and_, null, or_, select, update
 from sqlalchemy.engine import Connection
 
-from worker.adapters.db import Span, order_rows, upsert, within
+from worker.adapters.db import Database, Span, order_rows, upsert, within
 from worker.adapters.outbox import add_actions
 from worker.adapters.shopify import ProductFacts
 from worker.adapters.tables import fulfillments
@@ -144,14 +144,14 @@ def _settled(status: str, shopify_status: str | None) -> str:
 
 
 class ReturnsStore:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     # Return records -----------------------------------------------------------------------------------------
 
     def hold(self, ref: ReturnRef, status: str, reason: str, now: datetime) -> None:
         """Record a return that cannot be decided yet and why; a decision already recorded is left alone."""
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             current = self._claim(connection, ref, now, status, reason)
             if current.decision is not None:
                 self._advance(connection, current, ref.shopify_status, now)
@@ -169,7 +169,7 @@ class ReturnsStore:
     def decide(self, ref: ReturnRef, decided: Decided, now: datetime) -> list[int]:
         """Record the decision and, in the same transaction, its outbox action. Returns the actions to dispatch
         once committed: none when the record already holds a decision for the same request, or a staff one."""
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             current = self._claim(connection, ref, now, NOT_EVALUATED, None)
             if current.decision is not None and (current.overrides or current.request == decided.request):
                 self._advance(connection, current, ref.shopify_status, now)
@@ -198,7 +198,7 @@ class ReturnsStore:
     def note_shopify_status(self, ref: ReturnRef, now: datetime) -> None:
         """Shopify approved, declined, cancelled or closed the return; a return we never saw gets a record."""
         reason = f"Shopify reported the return as {ref.shopify_status} before its request reached us."
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             current = self._claim(connection, ref, now, NOT_EVALUATED, reason)
             self._advance(connection, current, ref.shopify_status, now)
 
@@ -206,7 +206,7 @@ class ReturnsStore:
         """Shopify reopened the return. Only a closed return can be reopened, so a reopen reaching a return that
         is not closed (its close is still on the way, or the return is unknown) moves nothing back."""
         reason = "Shopify reported the return as reopened before its request reached us."
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             current = self._claim(connection, ref, now, NOT_EVALUATED, reason)
             if current.shopify_status == "closed":
                 self._set(connection, current, shopify_status="open", updated_at=now)
@@ -220,7 +220,7 @@ class ReturnsStore:
         query = select(returns).where(returns.c.return_id == return_id).with_for_update()
         if shop:
             query = query.where(returns.c.shop == shop)
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             rows = connection.execute(query).all()
             if not rows:
                 raise UnknownReturn(f"no return record {return_id}" + (f" for {shop}" if shop else ""))
@@ -246,7 +246,7 @@ class ReturnsStore:
             return _record(self._locked(connection, current.shop, current.return_id))
 
     def get(self, shop: str, return_id: int) -> ReturnRecord | None:
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             row = connection.execute(select(returns).where(returns.c.shop == shop, returns.c.return_id == return_id))
             found = row.first()
         return _record(found) if found else None
@@ -275,7 +275,7 @@ class ReturnsStore:
             query = query.where(returns.c.status == status)
         if order_id is not None:
             query = query.where(returns.c.order_id == order_id)
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             return [_record(row) for row in connection.execute(query)]
 
     def open_return_for(self, shop: str, order_id: int, line_item_ids: Iterable[int]) -> int | None:
@@ -293,7 +293,7 @@ class ReturnsStore:
             )
             .order_by(returns.c.id.desc())
         )
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             for return_id, request in connection.execute(query):
                 if wanted <= {line["line_item_id"] for line in request.get("lines", [])}:
                     return int(return_id)
@@ -310,7 +310,7 @@ class ReturnsStore:
             or_(returns.c.shopify_status.is_(None), returns.c.shopify_status.not_in(SETTLED_WITHOUT_REFUND)),
         )
         units: dict[int, int] = {}
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             for (request,) in connection.execute(query):
                 for line in request.get("lines", []):
                     units[line["line_item_id"]] = units.get(line["line_item_id"], 0) + int(line["quantity"])
@@ -353,7 +353,7 @@ class ReturnsStore:
     def merge_inspection(self, shop: str, return_id: int, change: Mapping[str, Mapping[str, Any]]) -> ReturnRecord:
         """Merge what is known of some lines (their dispositions per reverse fulfillment order, or a person's
         findings) into the record's inspection; returns the record as it now stands."""
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             current = self._locked(connection, shop, return_id)
             lines = {key: dict(value) for key, value in ((current.inspection or {}).get("lines") or {}).items()}
             for line_id, found in change.items():
@@ -368,7 +368,7 @@ class ReturnsStore:
         """Record the inspection stage's outcome and, in the same transaction, its refund action. Nothing is
         written if the inspection changed since `record` was read (the newer one's outcome stands), and a
         proposal a person made, or a refund already sent, is never replaced."""
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             current = self._locked(connection, record.shop, record.return_id)
             if current.inspection != record.inspection:
                 return []
@@ -389,7 +389,7 @@ class ReturnsStore:
     ) -> list[int]:
         """A person confirmed or changed the proposal: it is recorded with who and why, the one it replaced kept
         in its history, and its refund action written in the same transaction."""
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             current = self._locked(connection, shop, return_id)
             earlier = current.proposal or {}
             history = [*earlier.get("history", []), {k: v for k, v in earlier.items() if k != "history"}]
@@ -406,7 +406,7 @@ class ReturnsStore:
 
     def advance_stage(self, shop: str, return_id: int, stage: str, now: datetime) -> None:
         """Shopify processed the return, or its refund arrived: the stage moves forward, never back."""
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             row = connection.execute(
                 select(returns).where(returns.c.shop == shop, returns.c.return_id == return_id).with_for_update()
             ).first()
@@ -425,7 +425,7 @@ class ReturnsStore:
             query = query.where(returns.c.shop == shop)
         if return_id is not None:
             query = query.where(returns.c.return_id == return_id)
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             rows = connection.execute(query).all()
             paid: dict[tuple[str, int], list[Decimal]] = {}
             if rows:
@@ -458,16 +458,16 @@ class ReturnsStore:
 
     def save_refund(self, row: Mapping[str, Any]) -> bool:
         """A refund never changes once made, so a repeated webhook writes nothing. True when newly recorded."""
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             return bool(upsert(connection, refunds, [row], ["shop", "id"], update=[]))
 
     def refunds(self, shop: str, order_id: int) -> list[dict[str, Any]]:
         """The order's refunds as recorded, oldest first."""
-        return order_rows(self.engine, refunds, shop, order_id, refunds.c.created_at)
+        return order_rows(self.db, refunds, shop, order_id, refunds.c.created_at)
 
     def refund_return(self, shop: str, refund_id: int) -> int | None:
         """The return a recorded refund settles, if it was linked to one."""
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             found = connection.execute(
                 select(refunds.c.return_id).where(refunds.c.shop == shop, refunds.c.id == refund_id)
             ).scalar()
@@ -481,7 +481,7 @@ class ReturnsStore:
             product_facts.c.product_id.in_(list(product_ids)),
             product_facts.c.fetched_at >= fetched_since,
         )
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             return {
                 row.product_id: ProductFacts(product_type=row.product_type, tags=list(row.tags))
                 for row in connection.execute(query)
@@ -498,7 +498,7 @@ class ReturnsStore:
             }
             for product_id, fact in facts.items()
         ]
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             upsert(connection, product_facts, rows, ["shop", "product_id"])
 
     def shipments(self, shop: str, order_id: int) -> list[dict[str, Any]]:
@@ -506,5 +506,5 @@ class ReturnsStore:
         query = select(
             fulfillments.c.status, fulfillments.c.line_items, fulfillments.c.shipped_at, fulfillments.c.delivered_at
         ).where(and_(fulfillments.c.shop == shop, fulfillments.c.order_id == order_id))
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             return [dict(row._mapping) for row in connection.execute(query)]

@@ -12,10 +12,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
-from worker.adapters.db import upsert
+from worker.adapters.db import Database, upsert
 from worker.adapters.outbox import add_actions
 from worker.adapters.tables import outbox
 from worker.adapters.tables.split import split_fulfillment_orders, split_plans
@@ -76,14 +76,23 @@ def _order(shop: str, order_id: int) -> Any:
     return (split_plans.c.shop == shop) & (split_plans.c.order_id == order_id)
 
 
+# Built once: every order event reads its order's current plan.
+_CURRENT = (
+    select(split_plans)
+    .where(split_plans.c.shop == bindparam("shop"), split_plans.c.order_id == bindparam("order_id"))
+    .order_by(split_plans.c.sequence.desc())
+    .limit(1)
+)
+
+
 class SplitStore:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     def record(self, shop: str, order_id: int, decision: Decision, trigger: str, now: datetime) -> list[int]:
         """Record the decision unless it is the order's current one, with its outbox actions in the same
         transaction. Returns the ids of the actions to dispatch (none when nothing changed)."""
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             current = self._current(connection, shop, order_id)
             if current is not None and current.identity == decision.identity:
                 return []
@@ -125,7 +134,7 @@ class SplitStore:
     def cancel(self, shop: str, order_id: int, reason: str) -> int:
         """The order is cancelled: its current plan stops and every plan action not yet sent is cancelled.
         Returns the number of actions cancelled."""
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             current = self._current(connection, shop, order_id)
             if current is not None and current.status == PLANNED:
                 connection.execute(
@@ -135,7 +144,7 @@ class SplitStore:
             return self._cancel_actions(connection, plans, reason)
 
     def current(self, shop: str, order_id: int) -> PlanRecord | None:
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             return self._current(connection, shop, order_id)
 
     def plans(self, shop: str, order_id: int) -> list[PlanRecord]:
@@ -146,12 +155,12 @@ class SplitStore:
             .where(_order(shop, order_id))
             .order_by(split_plans.c.sequence)
         )
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             return [_record(row) for row in connection.execute(query)]
 
     def remember_fulfillment_orders(self, shop: str, order_id: int, fulfillment_order_ids: Iterable[int]) -> None:
         rows = [{"shop": shop, "fulfillment_order_id": fo_id, "order_id": order_id} for fo_id in fulfillment_order_ids]
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             upsert(connection, split_fulfillment_orders, rows, ["shop", "fulfillment_order_id"], update=[])
 
     def order_of_fulfillment_order(self, shop: str, fulfillment_order_id: int) -> int | None:
@@ -159,13 +168,12 @@ class SplitStore:
             split_fulfillment_orders.c.shop == shop,
             split_fulfillment_orders.c.fulfillment_order_id == fulfillment_order_id,
         )
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             return connection.execute(query).scalar()
 
     @staticmethod
     def _current(connection: Connection, shop: str, order_id: int) -> PlanRecord | None:
-        query = select(split_plans).where(_order(shop, order_id)).order_by(split_plans.c.sequence.desc()).limit(1)
-        row = connection.execute(query).first()
+        row = connection.execute(_CURRENT, {"shop": shop, "order_id": order_id}).first()
         return _record(row) if row else None
 
     @staticmethod

@@ -32,7 +32,7 @@ LOCAL_SECRET = "shopworker-local-secret"
 def worker(burst: bool, scheduler: bool) -> None:
     """Run an RQ worker on the shopworker queue.
 
-    Jobs run in this process (no fork per job), so database connections are pooled across jobs.
+    Jobs run in this process (no fork per job), the event jobs one after another on one database connection.
     """
     from config.logs import configure_logging
     from queueing.serializer import JobSerializer
@@ -57,7 +57,8 @@ def worker(burst: bool, scheduler: bool) -> None:
         # after RQ's 7-minute wait.
         worker_ttl=settings.worker_maintenance_seconds // 2 + 15,
     )
-    rq_worker.work(burst=burst, with_scheduler=scheduler, logging_level=settings.log_level)
+    with services.db.hold():  # one database connection for all the jobs
+        rq_worker.work(burst=burst, with_scheduler=scheduler, logging_level=settings.log_level)
 
 
 TOPIC = re.compile(r"[a-z_]+/[a-z_]+")

@@ -57,6 +57,7 @@ def plan_for(ctx: Services, event: Event, stored: Mapping[str, Any] | None) -> N
     if it did."""
     order_id = _order_to_plan(ctx, event)
     if order_id is not None:
+        ctx.db.lock_order(event.shop, order_id)  # routing_complete names no order: held once it is known
         plan_order(ctx, event.shop, order_id, event.topic, stored)
 
 
