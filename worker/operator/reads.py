@@ -115,10 +115,12 @@ def waiting(services: Services) -> list[Count]:
     ]
 
 
-def activity(services: Services) -> tuple[list[Count], bool]:
+def activity(services: Services, redis_down: bool = False) -> tuple[list[Count], bool]:
     """What the worker has done and holds queued; the queue's counts are unknown while Redis cannot be reached
-    (the second value says so)."""
+    (the second value says so). Redis known down is not asked again: each try waits out the client's retries."""
     counts = [Count("Events logged", str(services.records.count("events")), "views.events")]
+    if redis_down:
+        return counts, True
     try:
         queue = services.jobs.queue
         counts += [

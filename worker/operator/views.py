@@ -207,8 +207,7 @@ def _confirmed() -> bool:
 @bp.route("/")
 def dashboard() -> str:
     services = _services()
-    done, redis_down = reads.activity(services)
-    g.redis_down = g.get("redis_down") or redis_down
+    done, g.redis_down = reads.activity(services, g.get("redis_down", False))
     return render_template(
         "operator/dashboard.html",
         waiting=reads.waiting(services),
