@@ -20,6 +20,16 @@ from worker.domain.clock import BusinessCalendar
 WEBHOOKS = Path(__file__).resolve().parents[1] / "fixtures" / "webhooks"
 US, CHINA = 655441491, 655441492  # the shop's locations in config/locations.toml
 NIGHT_LIGHT, MOON_PLUSH, BLANKET = 39072856, 39072857, 39072858  # variants of the fixture order's lines
+# Stock as Shopify reports it once the fixture order committed its units at the US distributor: one night light on
+# hand for two, no moon plush there but three in China, the blanket's last unit.
+STOCK_AFTER_US_COMMIT = (
+    (NIGHT_LIGHT, US, -1),
+    (NIGHT_LIGHT, CHINA, 0),
+    (MOON_PLUSH, US, -1),
+    (MOON_PLUSH, CHINA, 3),
+    (BLANKET, US, 0),
+    (BLANKET, CHINA, 0),
+)
 FLAGGED_AFTER, ESCALATED_AFTER = 25, 35  # business days in transit: past the store's 21, and past its 30
 
 
@@ -155,16 +165,7 @@ def seed(story: Scenario, state: FakeShop) -> dict[str, Any]:
     the shop gave the return."""
     for order, location in story.orders:
         state.add_order(order, location_id=location)
-    # Stock as Shopify reports it once order #5001 committed its units at the US distributor: one night light on
-    # hand for two, no moon plush there but three in China, the blanket's last unit.
-    for variant, location, available in [
-        (NIGHT_LIGHT, US, -1),
-        (NIGHT_LIGHT, CHINA, 0),
-        (MOON_PLUSH, US, -1),
-        (MOON_PLUSH, CHINA, 3),
-        (BLANKET, US, 0),
-        (BLANKET, CHINA, 0),
-    ]:
+    for variant, location, available in STOCK_AFTER_US_COMMIT:
         state.set_inventory(variant, location, available)
     state.add_product(9101, "Night lights")
     state.add_product(9102, "Plush toys", ["sale"])

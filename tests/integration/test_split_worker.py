@@ -12,13 +12,12 @@ import pytest
 
 from queueing.topics import JOB_FOR_TOPIC
 from tests.fakeshopify import FakeShop, RunningFakeShop, serve_fake_shop
+from tests.fakeshopify.demo_store import CHINA, NIGHT_LIGHT, STOCK_AFTER_US_COMMIT, US
 from tests.support import SHOP, Stack, fake_shop_clients, fixture_deliveries, sample_deliveries
 from worker import jobs
 from worker.domain.events import Event
 
-US, CHINA = 655441491, 655441492  # config/locations.toml
 ORDER_ID = 5001
-NIGHT_LIGHT, MOON_PLUSH, BLANKET = 39072856, 39072857, 39072858
 NIGHT_LIGHT_LINE, MOON_PLUSH_LINE, BLANKET_LINE = 11001, 11002, 11003
 CUSTOMER_NOTE = "Please gift wrap the moon plush"
 
@@ -38,14 +37,7 @@ def shop() -> Iterator[RunningFakeShop]:
     order has committed its units there (one night light on hand for two ordered, no moon plush, one blanket)."""
     state = FakeShop()
     state.add_order(order_created(), location_id=US)
-    for variant, location, available in [
-        (NIGHT_LIGHT, US, -1),
-        (NIGHT_LIGHT, CHINA, 0),
-        (MOON_PLUSH, US, -1),
-        (MOON_PLUSH, CHINA, 3),
-        (BLANKET, US, 0),
-        (BLANKET, CHINA, 0),
-    ]:
+    for variant, location, available in STOCK_AFTER_US_COMMIT:
         state.set_inventory(variant, location, available)
     with serve_fake_shop(state) as running:
         yield running
