@@ -6,11 +6,11 @@ changes, a staff override is never replaced by the worker, and Shopify's status 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import and_, null, or_, select, update
 from sqlalchemy.engine import Connection
@@ -40,8 +40,27 @@ STAGE_RANK = {
 }
 
 
+class _HasShop(Protocol):
+    @property
+    def shop(self) -> str: ...
+
+
+Shopped = TypeVar("Shopped", bound=_HasShop)
+
+
 class UnknownReturn(LookupError):
     """No record (or more than one, across shops) answers to the return id given."""
+
+
+def the_one_return(return_id: int, shop: str | None, found: Sequence[Shopped]) -> Shopped:
+    """The single record found for a return id, or why there is none: ids are per shop, so several shops may hold
+    one each until `shop` picks."""
+    if not found:
+        raise UnknownReturn(f"no return record {return_id}" + (f" for {shop}" if shop else ""))
+    if len(found) > 1:
+        shops = ", ".join(sorted(record.shop for record in found))
+        raise UnknownReturn(f"return {return_id} is recorded for several shops ({shops}); give --shop")
+    return found[0]
 
 
 @dataclass(frozen=True)
@@ -221,13 +240,7 @@ class ReturnsStore:
         if shop:
             query = query.where(returns.c.shop == shop)
         with self.db.begin() as connection:
-            rows = connection.execute(query).all()
-            if not rows:
-                raise UnknownReturn(f"no return record {return_id}" + (f" for {shop}" if shop else ""))
-            if len(rows) > 1:
-                shops = ", ".join(sorted(row.shop for row in rows))
-                raise UnknownReturn(f"return {return_id} is recorded for several shops ({shops}); give --shop")
-            (current,) = rows
+            current = the_one_return(return_id, shop, connection.execute(query).all())
             entry = {
                 "by": by,
                 "at": now.isoformat(),

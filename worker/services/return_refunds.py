@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from config.policies import load_policy
-from worker.adapters.returns_store import Inspected, ReturnRecord, ReturnRef, UnknownReturn
+from worker.adapters.returns_store import Inspected, ReturnRecord, ReturnRef, the_one_return
 from worker.adapters.shopify import ShopifyNotFound, legacy_id, to_gid
 from worker.bootstrap import Services
 from worker.domain.actions import PlannedAction
@@ -239,10 +239,4 @@ def _amount(value: str, option: str) -> Decimal:
 
 
 def _one(ctx: Services, return_id: int, shop: str | None) -> ReturnRecord:
-    found = ctx.returns.list_returns(shop=shop, return_id=return_id)
-    if not found:
-        raise UnknownReturn(f"no return record {return_id}" + (f" for {shop}" if shop else ""))
-    if len(found) > 1:
-        shops = ", ".join(sorted(record.shop for record in found))
-        raise UnknownReturn(f"return {return_id} is recorded for several shops ({shops}); give --shop")
-    return found[0]
+    return the_one_return(return_id, shop, ctx.returns.list_returns(shop=shop, return_id=return_id))
