@@ -13,15 +13,11 @@ import pytest
 
 from config.settings import Settings
 from queueing.topics import JOB_FOR_TOPIC
+from tests.shopify_schema import SCHEMAS
 from worker.adapters.shopify.port import topic_enum_name
 from worker.adapters.shopify.scopes import SCOPES, missing
 
 ROOT = Path(__file__).resolve().parents[2]
-# shared/ sits beside the checkout (or beside the folder of worktrees)
-SCHEMAS = (
-    next((p for p in (ROOT.parent / "shared", ROOT.parent.parent / "shared") if p.exists()), ROOT.parent / "shared")
-    / "shopify-admin-schema"
-)
 COMPLIANCE = {"customers/data_request", "customers/redact", "shop/redact"}
 CONFIG = tomllib.loads((ROOT / "shopify.app.toml").read_text())
 
