@@ -44,7 +44,7 @@ class Settings:
     operator_password: str | None = field(default=None, repr=False)
     operator_secret_key: str | None = field(default=None, repr=False)
     session_cookie_secure: bool = True
-    worker_maintenance_seconds: int = 60
+    worker_maintenance_seconds: int = 20
     event_retention_days: int = DEFAULT_EVENT_RETENTION_DAYS  # processed events' payloads are pruned after this
 
     def secret_values(self) -> tuple[str, ...]:
@@ -184,6 +184,6 @@ def load_settings(env: Mapping[str, str] | None = None, require_secret: bool = T
         operator_password=env.get("OPERATOR_PASSWORD") or None,
         operator_secret_key=env.get("OPERATOR_SECRET_KEY") or None,
         session_cookie_secure=_flag(env, "SESSION_COOKIE_SECURE", True),
-        worker_maintenance_seconds=_int(env, "WORKER_MAINTENANCE_SECONDS", 60),
+        worker_maintenance_seconds=_int(env, "WORKER_MAINTENANCE_SECONDS", 20),
         event_retention_days=_int(env, "EVENT_RETENTION_DAYS", DEFAULT_EVENT_RETENTION_DAYS),
     )

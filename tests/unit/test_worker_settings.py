@@ -10,7 +10,7 @@ BASE = {"SHOPIFY_API_SECRET": "s"}
 
 
 def test_a_worker_runs_its_maintenance_every_minute_unless_told_otherwise():
-    assert load_settings(BASE).worker_maintenance_seconds == 60
+    assert load_settings(BASE).worker_maintenance_seconds == 20
     assert load_settings({**BASE, "WORKER_MAINTENANCE_SECONDS": "5"}).worker_maintenance_seconds == 5
 
 
