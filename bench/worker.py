@@ -5,7 +5,10 @@ Run: .venv/bin/python -m bench.worker [--events 700] [--rounds 3] [--database po
 Queues Shopify's orders/create sample as N distinct orders (as the receiver would), then runs one in-process RQ
 SimpleWorker (the class `shopworker worker` runs) in burst mode until the queue is empty; the baseline is the same
 worker draining N jobs that do nothing, queued with the same options, in the same run; rounds of each alternate
-and the median round's rates are compared. Uses Redis database 15 and a PostgreSQL schema (or SQLite file) of its
+and the median round's rates are compared. It also times a durable commit of one small row on the same database: an
+event's transaction cannot end sooner (PostgreSQL waits for the write-ahead log to reach the disk), so the ratio any
+job that commits once can reach is no-op time / (no-op time + commit time), printed as the ceiling. Uses Redis
+database 15 and a PostgreSQL schema (or SQLite file) of its
 own, emptied/dropped at the end.
 """
 
@@ -22,7 +25,7 @@ from pathlib import Path
 
 from redis import Redis
 from rq import SimpleWorker
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from config.settings import Settings
 from queueing.keys import DeliveryKey
@@ -44,6 +47,25 @@ def drain(services: bootstrap.Services) -> float:
     with services.db.hold():
         worker.work(burst=True, logging_level="WARNING")
     return time.perf_counter() - started
+
+
+def commit_seconds(engine: Engine, commits: int = 300) -> float:
+    """The median time of one single-row INSERT and its commit, the least an event's transaction costs."""
+    table = f"commit_probe_{uuid.uuid4().hex[:8]}"
+    with engine.begin() as connection:
+        connection.execute(text(f"CREATE TABLE {table} (n integer)"))
+    try:
+        times = []
+        with engine.connect() as connection:
+            for n in range(commits):
+                started = time.perf_counter()
+                connection.execute(text(f"INSERT INTO {table} VALUES (:n)"), {"n": n})
+                connection.commit()
+                times.append(time.perf_counter() - started)
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text(f"DROP TABLE {table}"))
+    return statistics.median(times)
 
 
 def main() -> None:
@@ -90,6 +112,7 @@ def main() -> None:
                 for _ in range(args.events):
                     services.jobs.enqueue("builtins.len", {}, "no-op")
                 noop_rates.append(args.events / drain(services))
+            commit = commit_seconds(engine) if args.database == "postgresql" else None
             done = services.records.count("orders", SHOP)
             assert done == args.rounds * args.events, (
                 f"only {done} of {args.rounds * args.events} events were processed"
@@ -105,6 +128,10 @@ def main() -> None:
     print(f"orders/create events ({args.database}): {events_rate:7.0f} per second")
     print(f"RQ no-op jobs, same worker class:       {noop_rate:7.0f} per second")
     print(f"ratio events / no-op: {events_rate / noop_rate:.2f}")
+    if commit is not None:
+        noop = 1 / noop_rate
+        print(f"a durable one-row commit: {commit * 1000:.2f} ms; an RQ no-op job: {noop * 1000:.2f} ms")
+        print(f"ceiling for a job that commits once: {noop / (noop + commit):.2f}")
 
 
 if __name__ == "__main__":
