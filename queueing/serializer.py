@@ -52,6 +52,9 @@ class JobSerializer:
 
     @staticmethod
     def loads(data: bytes) -> Any:
-        if data[:4] == ZSTD_MAGIC:
-            data = _decompressor().decompress(data)
-        return orjson.loads(data)
+        return orjson.loads(JobSerializer.plain(data))
+
+    @staticmethod
+    def plain(data: bytes) -> bytes:
+        """The JSON text, for a search through many jobs' data that parses only the few that quote what it seeks."""
+        return _decompressor().decompress(data) if data[:4] == ZSTD_MAGIC else data

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import orjson
 from redis import Redis
 from rq import Queue, SimpleWorker
 from rq.registry import FailedJobRegistry
@@ -152,3 +155,34 @@ def automate(
     path.write_text(text)
     monkeypatch.setattr(policies, "POLICY_DIR", folder)
     policies.load_policy.cache_clear()
+
+
+def values_of(redis: Redis, key: bytes) -> list[bytes]:
+    kind = redis.type(key).decode()
+    if kind == "string":
+        return [redis.get(key)]
+    if kind == "hash":
+        return [value for pair in redis.hgetall(key).items() for value in pair]
+    if kind == "list":
+        return redis.lrange(key, 0, -1)
+    if kind == "set":
+        return list(redis.smembers(key))
+    if kind == "zset":
+        return redis.zrange(key, 0, -1)
+    assert kind == "stream", kind
+    return [value for _id, entry in redis.xrange(key) for pair in entry.items() for value in pair]
+
+
+def readable(raw: bytes) -> str:
+    """A value as RQ or the job serializer wrote it: zlib, then zstd-compressed JSON, as far as each applies."""
+    for unpack in (zlib.decompress, lambda data: orjson.dumps(JobSerializer.loads(data))):
+        with contextlib.suppress(Exception):
+            raw = unpack(raw)
+    return raw.decode(errors="replace")
+
+
+def redis_text(redis: Redis) -> str:
+    """Every key of the test's Redis database and every value in it, decompressed and decoded."""
+    return "\n".join(
+        " ".join([key.decode(), *(readable(value) for value in values_of(redis, key))]) for key in redis.scan_iter()
+    )

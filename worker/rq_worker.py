@@ -1,5 +1,6 @@
 """The RQ worker class `shopworker worker` runs: RQ's SimpleWorker (jobs run in the worker process, no fork per job)
-with heartbeats while a job runs, and a failure line that holds no payload.
+with heartbeats while a job runs, a failure line that holds no payload, and, once a job ends, what a privacy request
+that ran meanwhile asked of it (see worker/adapters/held_jobs.py).
 
 SimpleWorker sends no heartbeat during a job, so it registers each job as running for the job's whole timeout plus
 a minute (6 minutes here): a worker killed mid-job left that job looking alive for 6 minutes before any other worker
@@ -13,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import traceback
+from functools import cached_property
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -25,6 +27,7 @@ from rq.job_lifecycle import call_exception_handlers
 from rq.worker import WorkerStatus
 
 from config.logs import error_summary
+from worker.adapters.held_jobs import HeldJobs
 
 PROJECT = str(Path(__file__).resolve().parent.parent)
 HEARTBEAT_TTL_SECONDS = 40  # four heartbeats of 10 s may be missed before a running job is taken for abandoned
@@ -46,7 +49,13 @@ class HeartbeatWorker(SimpleWorker):
         finally:
             done.set()
             beats.join()
+        self.held_jobs.finish(job.id)
         self.set_state(WorkerStatus.IDLE)
+
+    @cached_property
+    def held_jobs(self) -> HeldJobs:
+        """Where a privacy request that ran beside a job of ours left what to do with it once it ended."""
+        return HeldJobs(self.connection, self.serializer)
 
     def _beat(self, job: Job, execution: Any, done: threading.Event) -> None:
         while not done.wait(self.job_monitoring_interval):

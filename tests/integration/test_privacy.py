@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
 import re
-import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import orjson
-from redis import Redis
 from rq import Queue, SimpleWorker
 from sqlalchemy import text
 
 from queueing.serializer import JobSerializer
 from queueing.topics import ORDER_JOB
-from tests.support import FIXTURES, SHOP, TEST_SECRET, Stack, headers_for
+from tests.support import FIXTURES, SHOP, TEST_SECRET, Stack, headers_for, redis_text
 from worker.adapters import tables
 from worker.adapters.tables import privacy as privacy_tables
 from worker.domain.events import Event
@@ -241,37 +237,6 @@ def delivered_at_her_door(event_id: int, order_id: int) -> dict[str, Any]:
     scan.update(id=event_id, order_id=order_id, status="delivered", address1=STREET, city=CITY, zip=ZIP,
                 country="FR", latitude=LATITUDE, longitude=LONGITUDE)  # fmt: skip
     return scan
-
-
-def values_of(redis: Redis, key: bytes) -> list[bytes]:
-    kind = redis.type(key).decode()
-    if kind == "string":
-        return [redis.get(key)]
-    if kind == "hash":
-        return [value for pair in redis.hgetall(key).items() for value in pair]
-    if kind == "list":
-        return redis.lrange(key, 0, -1)
-    if kind == "set":
-        return list(redis.smembers(key))
-    if kind == "zset":
-        return redis.zrange(key, 0, -1)
-    assert kind == "stream", kind
-    return [value for _id, entry in redis.xrange(key) for pair in entry.items() for value in pair]
-
-
-def readable(raw: bytes) -> str:
-    """A value as RQ or the job serializer wrote it: zlib, then zstd-compressed JSON, as far as each applies."""
-    for unpack in (zlib.decompress, lambda data: orjson.dumps(JobSerializer.loads(data))):
-        with contextlib.suppress(Exception):
-            raw = unpack(raw)
-    return raw.decode(errors="replace")
-
-
-def redis_text(redis: Redis) -> str:
-    """Every key of the test's Redis database and every value in it, decompressed and decoded."""
-    return "\n".join(
-        " ".join([key.decode(), *(readable(value) for value in values_of(redis, key))]) for key in redis.scan_iter()
-    )
 
 
 def test_events_of_orders_never_stored_and_the_text_of_failures_are_redacted(stack):

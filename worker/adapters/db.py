@@ -79,8 +79,15 @@ def _make_engine(url: str, schema: str | None) -> Engine:
     return engine
 
 
-# Taken first in a job's transaction on PostgreSQL, released by its commit or rollback (or the session's end).
-_LOCK_ORDER = "SELECT pg_advisory_xact_lock(%s)"
+# Taken in a job's transaction on PostgreSQL, released by its commit or rollback (or the session's end).
+_LOCK = "SELECT pg_advisory_xact_lock(%s)"
+_LOCK_SHARED = "SELECT pg_advisory_xact_lock_shared(%s)"
+
+
+def lock_key(*names: object) -> int:
+    """The advisory lock's key for what the names say (a shop; a shop's order): 64 bits of their hash."""
+    digest = hashlib.blake2b("\n".join(map(str, names)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 class Database:
@@ -171,14 +178,20 @@ class Database:
         """Hold the order until the job's transaction ends: another worker's job for the same order waits here
         until this one has committed, so two jobs never interleave their writes to one order (PostgreSQL; a job
         on SQLite has no transaction of its own to hold it in)."""
+        self._lock(_LOCK, lock_key(shop, order_id))
+
+    def hold_shop(self, shop: str, alone: bool = False) -> None:
+        """Hold the shop until the job's transaction ends: every event's job shares it, a privacy request holds it
+        `alone`. A redaction thus waits for the shop's jobs being written to commit, and a job that starts while a
+        redaction runs waits for it, then reads its tombstone: no write of a job lands after a redaction
+        (PostgreSQL; on SQLite, a job's writes are not one transaction)."""
+        self._lock(_LOCK if alone else _LOCK_SHARED, lock_key(shop))
+
+    def _lock(self, statement: str, key: int) -> None:
         job = getattr(self._local, "job", None)
-        if job is None:
+        if job is None or key in self._local.locked:
             return
-        digest = hashlib.blake2b(f"{shop}\n{order_id}".encode(), digest_size=8).digest()
-        key = int.from_bytes(digest, "big", signed=True)
-        if key in self._local.locked:
-            return
-        job.connection.driver_connection.execute(_LOCK_ORDER, (key,))
+        job.connection.driver_connection.execute(statement, (key,))
         self._local.locked.add(key)
 
     @contextmanager

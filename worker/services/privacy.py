@@ -24,7 +24,10 @@ REDACTIONS = frozenset({"shop/redact", "customers/redact"})
 def screen(ctx: Services, event: Event) -> Event | None:
     """The event as it may be processed after the privacy requests so far: None when its shop was redacted after
     it was sent (a late retry, a replay), its payload scrubbed when it is about a redacted customer or order. Its
-    job is then deleted once done rather than kept with its result, and a skipped delivery's mark goes too."""
+    job is then deleted once done rather than kept with its result, and a skipped delivery's mark goes too. The
+    shop is held until the job's transaction ends (alone by a redaction), so that what is read here stays true
+    until the job's writes are committed."""
+    ctx.db.hold_shop(event.shop, alone=event.topic in REDACTIONS)
     if event.topic in REDACTIONS:
         return event
     customer = event.payload.get("customer")
@@ -61,7 +64,7 @@ def redact_customer(ctx: Services, event: Event) -> None:
 
     jobs = ctx.held_jobs
     jobs.discard_running_job_when_done()
-    audit(ctx, event, {**changed, "jobs": jobs.rewrite(without_customer)})
+    audit(ctx, event, {**changed, "jobs": jobs.rewrite(forgotten.shop, without_customer)})
 
 
 def export_customer(ctx: Services, event: Event) -> None:
