@@ -73,7 +73,7 @@ def _odd_values_refused() -> None:
 
 
 def _no_such_job(error: NoSuchJobError) -> tuple[str, int]:
-    return "no such job (finished jobs are kept a while, then expire)", 404
+    return "no such job (a finished job is not kept: the event log holds its outcome)", 404
 
 
 def _open_on(queue_name: str) -> Callable[[], Any]:
