@@ -16,7 +16,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from redis import Redis
-from rq.registry import FailedJobRegistry, ScheduledJobRegistry
+from rq import Queue
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 from sqlalchemy import select
 
 from tests.conftest import SECRET
@@ -139,6 +140,11 @@ def send_wave(service, fake: RunningFakeShop, wave: int, stores: tuple[str, ...]
 
 
 def settled(service) -> bool:  # noqa: ANN001
+    """Every job taken and done, every event logged as processed, no action left to send. (The event log alone
+    would look settled after the first few events, before the worker reached the rest of the queue.)"""
+    with Redis.from_url(service.redis.url) as redis:
+        if Queue("shopworker", connection=redis).count or StartedJobRegistry("shopworker", connection=redis).count:
+            return False
     records = service.records()
     try:
         with records.db.engine.connect() as connection:
