@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 
 from config.policies import load_policy
 from worker.domain.money import minor_unit
-from worker.domain.returns import ReturnDecision, evaluate_return, gift_flags, parse_products, parse_request
+from worker.domain.returns import (
+    ReturnDecision,
+    ReturnRequestError,
+    evaluate_return,
+    gift_flags,
+    parse_products,
+    parse_request,
+)
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 LINE, OTHER, PRODUCT = 11, 12, 701
@@ -169,6 +176,27 @@ def test_tax_already_inside_the_price_is_not_added_again() -> None:
             ("approved", (), "22.50"),
             id="a returned unit refunded since is counted once, not twice",
         ),
+        pytest.param(
+            {"current_quantity": 0},
+            {},
+            1,
+            ("declined", ("already_returned",), "0.00"),
+            id="Shopify's current_quantity 0: both units were removed by an edit",
+        ),
+        pytest.param(
+            {"refunds": [{"refund_line_items": [{"line_item_id": LINE}]}]},
+            {},
+            2,
+            ("approved", (), "45.00"),
+            id="a refund line item that gives no quantity gives back no unit",
+        ),
+        pytest.param(
+            {},
+            {"returned_before": {str(OTHER): 1}},
+            2,
+            ("approved", (), "45.00"),
+            id="a return recorded for another line item leaves both units of this one",
+        ),
     ],
 )
 def test_a_unit_already_returned_or_refunded_is_not_returned_again(
@@ -198,7 +226,12 @@ def test_each_line_counts_its_window_from_its_own_delivery() -> None:
         ],
     )
     first, second = decision.lines
-    assert (first.decision, first.reasons, str(first.window.starts)) == ("declined", ("outside_window",), "2026-01-02")
+    assert (first.line_item_id, first.decision, first.reasons, str(first.window.starts)) == (
+        LINE,
+        "declined",
+        ("outside_window",),
+        "2026-01-02",
+    )
     assert (second.decision, str(second.window.starts)) == ("approved", "2026-03-01")
     assert decision.decision == "partial"
 
@@ -229,17 +262,145 @@ def test_a_defect_deadline_counted_from_an_estimate_goes_to_a_person() -> None:
     assert decision.lines[0].reasons[0] == "delivery_estimated"
 
 
-def test_original_shipping_refunded_before_is_not_refunded_twice() -> None:
-    the_order = order(
-        refunds=[{"refund_shipping_lines": [{"subtotal_amount_set": {"shop_money": {"amount": "2.00"}}}]}]
-    )
+def test_the_request_window_stays_the_requests_when_a_line_has_its_own_delivery() -> None:
+    # layered-jewelry estimates delivery 12 days after shipping: 2026-02-20 + 12 = 2026-03-04.
     decision = evaluate(
-        the_order,
+        two_line_order(),
+        [{"line_item_id": LINE, "quantity": 1, "delivered_at": "2026-03-06T12:00:00Z"}],
+        delivered_at=None,
+        fulfilled_at="2026-02-20T12:00:00Z",
+    )
+    assert (decision.window.anchor, str(decision.window.starts), str(decision.lines[0].window.starts)) == (
+        "estimated_delivery",
+        "2026-03-04",
+        "2026-03-06",
+    )
+
+
+@pytest.mark.parametrize(
+    ("refunds", "shipping"),
+    [
+        pytest.param(
+            [{"refund_shipping_lines": [{"subtotal_amount_set": {"shop_money": {"amount": "2.00"}}}]}],
+            "3.00",
+            id="a refund shipping line in the shop's money bag",
+        ),
+        pytest.param(
+            [{"refund_shipping_lines": [{"subtotal_amount": "2.00"}]}],
+            "3.00",
+            id="a refund shipping line's plain amount",
+        ),
+        pytest.param(
+            [
+                {"refund_shipping_lines": [{"subtotal_amount": "2.00"}]},
+                {"refund_shipping_lines": [{"subtotal_amount": "1.00"}]},
+            ],
+            "2.00",
+            id="two refunds of shipping add up",
+        ),
+        pytest.param(
+            [{"order_adjustments": [{"kind": "shipping_refund", "amount": "-2.00"}]}],
+            "3.00",
+            id="an older refund's shipping adjustment",
+        ),
+        pytest.param(
+            [{"order_adjustments": [{"kind": "refund_discrepancy", "amount": "-2.00"}]}],
+            "5.00",
+            id="an adjustment of another kind is not shipping",
+        ),
+    ],
+)
+def test_original_shipping_refunded_before_is_not_refunded_twice(refunds: list[Any], shipping: str) -> None:
+    decision = evaluate(
+        order(refunds=refunds),
         [{"line_item_id": LINE, "quantity": 1, "reason": "wrong_item", "photos": True}],
         store="starlightes",
         requested_at="2026-03-01T20:00:00Z",
     )
-    assert (str(decision.refund.shipping), str(decision.refund.total)) == ("3.00", "48.00")
+    assert (str(decision.refund.shipping), decision.refund.total) == (shipping, 45 + Decimal(shipping))
+
+
+@pytest.mark.parametrize(
+    ("code", "decision", "refund"),
+    [
+        pytest.param(None, "approved", "45.00", id="no discount"),
+        pytest.param("9.00", "declined", "0.00", id="a 9.00 code is 20 % of 45.00"),
+    ],
+)
+def test_a_price_given_as_a_whole_number_is_read_as_an_amount(code: str | None, decision: str, refund: str) -> None:
+    the_order = order(price=45, discount=code)
+    the_order["discount_applications"] = [{"type": "discount_code", "value_type": "fixed_amount", "value": 9}]
+    line = evaluate(the_order, [{"line_item_id": LINE, "quantity": 1}], store="starlow").lines[0]
+    assert (line.decision, str(line.refund_amount)) == (decision, refund)
+
+
+@pytest.mark.parametrize(
+    "applications",
+    [
+        pytest.param([{"type": "discount_code", "value_type": "percentage", "value": "20.0"}], id="beyond the list"),
+        pytest.param(["SPRING20", "SUMMER20", "AUTUMN20", "WINTER20"], id="not an application object"),
+    ],
+)
+def test_a_discount_that_names_no_application_is_checked_by_a_person(applications: list[Any]) -> None:
+    # starlow: "Any item purchased using a discount code higher than 15%": 9.00 of 45.00 may be a 20 % code.
+    the_order = order(discount_applications=applications)
+    the_order["line_items"][0]["discount_allocations"] = [{"amount": "9.00", "discount_application_index": 3}]
+    line = evaluate(the_order, [{"line_item_id": LINE, "quantity": 1}], store="starlow").lines[0]
+    assert (line.decision, line.reasons, str(line.refund_amount)) == ("review", ("discount_unknown",), "36.00")
+    assert line.explanation == (
+        "The line's discount does not say whether it came from a discount code above 15 %, so a person should check."
+    )
+
+
+@pytest.mark.parametrize(
+    ("store", "changes", "message"),
+    [
+        pytest.param(
+            "layered-jewelry",
+            {"price": "free"},
+            "order: line_items[0].price: expected an amount, got 'free'",
+            id="a price",
+        ),
+        pytest.param(
+            "layered-jewelry",
+            {"discount_allocations": [{"amount": "lots"}]},
+            "order: line_items[0].discount_allocations.amount: expected an amount, got 'lots'",
+            id="a discount allocation",
+        ),
+        pytest.param(
+            "layered-jewelry",
+            {"current_quantity": 2},
+            "order: line_items[0].current_quantity: expected a whole number up to 1, got 2",
+            id="more units left than bought",
+        ),
+        pytest.param(
+            "starlow",
+            {"discount_allocations": [{"amount": "9.00", "discount_application_index": 0}]},
+            "order: discount_applications.value: expected an amount, got 'twenty'",
+            id="a discount code's percentage",
+        ),
+    ],
+)
+def test_an_order_line_that_cannot_be_priced_is_refused_naming_the_field(
+    store: str, changes: dict[str, Any], message: str
+) -> None:
+    the_order = order(discount_applications=[{"type": "discount_code", "value_type": "percentage", "value": "twenty"}])
+    the_order["line_items"][0].update(changes)
+    with pytest.raises(ReturnRequestError) as refused:
+        evaluate(the_order, [{"line_item_id": LINE, "quantity": 1}], store=store)
+    assert str(refused.value) == message
+
+
+def test_a_shipping_discount_that_cannot_be_read_is_refused_naming_the_field() -> None:
+    the_order = order(shipping_lines=[{"price": "5.00", "discount_allocations": [{"amount": "some"}]}])
+    with pytest.raises(ReturnRequestError) as refused:
+        evaluate(
+            the_order,
+            [{"line_item_id": LINE, "quantity": 1, "reason": "wrong_item", "photos": True}],
+            store="starlightes",
+            requested_at="2026-03-01T20:00:00Z",
+        )
+    assert str(refused.value) == "order: shipping_lines.discount_allocations.amount: expected an amount, got 'some'"
 
 
 @pytest.mark.parametrize(
@@ -251,6 +412,10 @@ def test_original_shipping_refunded_before_is_not_refunded_twice() -> None:
             [{"name": "ship_to_recipient", "value": "true"}], (True, True), id="a gift shipped to its recipient"
         ),
         pytest.param([{"name": "gift", "value": "false"}], (False, False), id="a gift box left unticked"),
+        pytest.param(
+            [{"name": "ship_to_recipient", "value": "no"}], (False, False), id="shipping to a recipient declined"
+        ),
+        pytest.param([{"name": "newsletter", "value": "yes"}], (False, False), id="a yes that is not about a gift"),
         pytest.param([{"name": "colour", "value": "red"}], (False, False), id="no gift attribute"),
         pytest.param(None, (False, False), id="no note attributes at all"),
     ],

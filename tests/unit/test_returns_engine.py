@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -12,10 +13,12 @@ from typing import Any
 import pytest
 
 from config.policies import load_policy
+from worker.domain.policy import StorePolicy
 from worker.domain.returns import (
     ReturnDecision,
     ReturnRequestError,
     decision_to_json,
+    eligible_at_request,
     evaluate_return,
     parse_products,
     parse_request,
@@ -31,14 +34,14 @@ def fixture(name: str) -> Any:
 
 
 def evaluate(
-    store: str,
+    store: str | StorePolicy,
     request: dict[str, Any],
     order: dict[str, Any] | None = None,
     products: dict[str, Any] | None = None,
     now: datetime = NOW,
 ) -> ReturnDecision:
     return evaluate_return(
-        load_policy(store),
+        load_policy(store) if isinstance(store, str) else store,
         order or fixture("order.json"),
         parse_request(request),
         parse_products(fixture("products.json") if products is None else products),
@@ -125,12 +128,66 @@ def test_without_a_delivery_scan_the_window_counts_from_an_estimate_and_a_person
 def test_past_a_window_counted_from_the_latest_estimated_delivery_the_line_is_declined() -> None:
     # layered-jewelry's estimate is shipping plus its longest delivery, 12 days: the real window closed no later.
     request = one_line(delivered_at=None, fulfilled_at="2026-01-01T12:00:00Z", requested_at="2026-03-15T12:00:00Z")
-    assert evaluate("layered-jewelry", request).lines[0].reasons == ("outside_window",)
+    line = evaluate("layered-jewelry", request).lines[0]
+    assert (line.reasons, line.explanation) == (
+        ("outside_window",),
+        "Asked 61 days after the estimated delivery date, past the 60-day return window.",
+    )
 
 
 def test_without_delivery_or_fulfillment_dates_a_person_checks_the_window() -> None:
     result = evaluate("starlow", one_line(delivered_at=None, fulfilled_at=None))
-    assert (result.decision, result.lines[0].reasons, result.window.starts) == ("review", ("delivery_unknown",), None)
+    assert (result.decision, result.lines[0].reasons) == ("review", ("delivery_unknown",))
+    assert decision_to_json(result)["window"] == {"anchor": "unknown", "starts": None, "ends": None}
+
+
+def counted_from_fulfillment(store: str) -> StorePolicy:
+    """The store's policy, its window counted from the day the order shipped (`anchor = "fulfillment"`)."""
+    policy = load_policy(store)
+    window = replace(policy.returns.window, anchor="fulfillment")
+    return replace(policy, returns=replace(policy.returns, window=window))
+
+
+@pytest.mark.parametrize(
+    ("fulfilled_at", "expected"),
+    [
+        pytest.param("2026-02-24T12:00:00Z", ("approved", (), "fulfillment", "2026-02-24"), id="day 14 is in"),
+        pytest.param(
+            "2026-02-23T12:00:00Z", ("declined", ("outside_window",), "fulfillment", "2026-02-23"), id="day 15"
+        ),
+        pytest.param(None, ("review", ("delivery_unknown",), "unknown", "None"), id="not shipped as far as we know"),
+    ],
+)
+def test_a_window_counted_from_fulfillment_ignores_the_delivery_scan(
+    fulfilled_at: str | None, expected: tuple[str, tuple[str, ...], str, str]
+) -> None:
+    result = evaluate(counted_from_fulfillment("starlow"), one_line(fulfilled_at=fulfilled_at))  # delivered 03-01
+    line = result.lines[0]
+    assert (line.decision, line.reasons, result.window.anchor, str(result.window.starts)) == expected
+
+
+def test_past_a_window_counted_from_fulfillment_the_explanation_names_the_fulfillment_date() -> None:
+    result = evaluate(counted_from_fulfillment("starlow"), one_line(fulfilled_at="2026-02-20T12:00:00Z"))
+    assert result.lines[0].explanation == "Asked 18 days after the fulfillment date, past the 14-day return window."
+
+
+@pytest.mark.parametrize(
+    ("request_changes", "line_changes", "eligible"),
+    [
+        pytest.param({}, {}, True, id="every line approved"),
+        pytest.param({}, {"condition": None}, True, id="held only until its condition is seen at inspection"),
+        pytest.param({"delivered_at": None, "fulfilled_at": None}, {}, False, id="a person must check the window"),
+        pytest.param({}, {"line_item_id": SCARF}, False, id="a line declined"),
+    ],
+)
+def test_a_return_is_eligible_at_request_when_only_inspection_can_still_refuse_it(
+    request_changes: dict[str, Any], line_changes: dict[str, Any], eligible: bool
+) -> None:
+    request = one_line(**request_changes)
+    line = request["lines"][0]
+    line.update(line_changes)
+    request["lines"][0] = {k: v for k, v in line.items() if v is not None}
+    assert eligible_at_request(evaluate("starlow", request)) is eligible
 
 
 def test_a_request_from_shopify_that_knows_only_the_reason_is_reviewed_not_approved() -> None:
@@ -185,6 +242,39 @@ def test_postage_is_kept_only_when_the_whole_free_shipping_order_comes_back() ->
     assert whole.decision == "approved"
     part = evaluate("charms-fr", one_line(), free)
     assert (str(part.refund.deductions), str(part.refund.total)) == ("0.00", "45.00")
+
+
+def whole_free_shipping_order(line_changes: dict[int, dict[str, Any]], **request_changes: Any) -> ReturnDecision:
+    """charms-fr: the whole free-shipping order asked back (dresses 90.00, scarf 24.00, tees 51.00)."""
+    free = fixture("order.json")
+    free["shipping_lines"][0]["discount_allocations"] = [{"amount": "10.00"}]
+    request = fixture("request_whole_order.json")
+    for line in request["lines"]:
+        line.update(line_changes.get(line["line_item_id"], {}))
+    request.update(request_changes)
+    products = {str(p): {"product_type": "Charms", "tags": []} for p in (632910392, 921728736, 457924702)}
+    return evaluate("charms-fr", request, free, products)
+
+
+def test_a_declined_line_stays_with_the_customer_so_the_order_is_not_returned_whole() -> None:
+    decision = whole_free_shipping_order({TEE: {"condition": "used"}})
+    assert [line.decision for line in decision.lines] == ["approved", "approved", "declined"]
+    assert (str(decision.refund.deductions), str(decision.refund.total)) == ("0.00", "114.00")
+
+
+def test_postage_is_kept_from_the_refund_and_named_only_on_the_lines_refunded() -> None:
+    # The tees came back in an earlier return, and the dresses are exchanged: the scarf completes the order.
+    decision = whole_free_shipping_order({DRESS: {"preferred_resolution": "exchange"}}, returned_before={str(TEE): 3})
+    assert [(line.resolution, line.reasons) for line in decision.lines] == [
+        ("exchange", ()),
+        ("refund", ("postage_deducted",)),
+        ("none", ("already_returned",)),
+    ]
+    assert (str(decision.refund.items), str(decision.refund.deductions), str(decision.refund.total)) == (
+        "24.00",
+        "4.90",
+        "19.10",
+    )
 
 
 @pytest.mark.parametrize(
@@ -242,3 +332,9 @@ def test_the_order_is_not_changed_by_evaluation() -> None:
     before = copy.deepcopy(order)
     evaluate("charms-fr", fixture("request_whole_order.json"), order)
     assert order == before
+
+
+def test_product_facts_of_the_wrong_shape_are_refused_naming_the_product() -> None:
+    with pytest.raises(ReturnRequestError) as refused:
+        parse_products({"632910392": {"product_type": 5, "tags": []}})
+    assert str(refused.value) == "products: 632910392: product_type must be a string and tags a list of strings"

@@ -13,11 +13,18 @@ import pytest
 
 from config.policies import load_policy
 from worker.domain.returns import ReturnRequestError, parse_products, parse_request
-from worker.domain.returns.inspection import Findings, Inspection, inspect_return, parse_form, refund_plan
+from worker.domain.returns.inspection import (
+    Findings,
+    Inspection,
+    inspect_return,
+    parse_form,
+    plan_from_json,
+    refund_plan,
+)
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "returns"
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
-DRESS, TEE = 466157049, 703073504  # 45.00 each (two bought), 17.00 each after discounts (three bought)
+DRESS, SCARF, TEE = 466157049, 518995019, 703073504  # 45.00 each (two bought), 24.00, 17.00 each (three bought)
 
 
 def fixture(name: str) -> Any:
@@ -92,6 +99,48 @@ def test_a_line_not_every_unit_of_which_is_disposed_waits_for_the_rest_of_its_pa
     assert (inspection.outcome, inspection.awaiting) == ("awaiting", (DRESS,))
 
 
+def test_a_line_nothing_is_known_about_yet_waits_for_its_parcel():
+    request = asked()
+    inspection = inspect_return(
+        load_policy("charms-fr"), fixture("order.json"), request, {}, parse_products(fixture("products.json")), NOW
+    )
+    assert (inspection.outcome, inspection.awaiting, inspection.conflicts) == ("awaiting", (DRESS,), ())
+
+
+def test_one_unit_not_restocked_makes_the_line_used():
+    # starlightes: "Be unused": of two units back, one Shopify did not restock.
+    inspection = inspect(
+        "starlightes",
+        {"restocked": 1, "not_restocked": 1},
+        {"packaging": "original", "tags_attached": True, "missing_accessories": "none"},
+        quantity=2,
+    )
+    assert (inspection.outcome, inspection.decision.lines[0].reasons) == ("no_refund", ("condition_not_met",))
+
+
+def test_an_exchange_granted_at_inspection_is_an_exchange_outcome():
+    # starlightes: "Exchanges are available for unused, undamaged items if you need a different size".
+    complete = {"packaging": "original", "tags_attached": True, "missing_accessories": "none"}
+    inspection = inspect("starlightes", {"restocked": 1}, complete, preferred_resolution="exchange")
+    assert (inspection.outcome, refund_plan(inspection).total) == ("exchange", Decimal("0.00"))
+
+
+def test_a_return_with_one_line_refused_is_a_partial_refund():
+    # charms-fr: the scarf is tagged Final-Sale ("items tagged final-sale are final"); the dress is refunded whole.
+    request = fixture("request.json")
+    request["lines"] = [
+        {"line_item_id": DRESS, "quantity": 1, "reason": "style"},
+        {"line_item_id": SCARF, "quantity": 1, "reason": "style"},
+    ]
+    found = {line_id: Findings(line_id, {"restocked": 1}, {}) for line_id in (DRESS, SCARF)}
+    inspection = inspect_return(
+        load_policy("charms-fr"), fixture("order.json"), parse_request(request), found,
+        parse_products(fixture("products.json")), NOW,
+    )  # fmt: skip
+    assert [line.decision for line in inspection.decision.lines] == ["approved", "declined"]
+    assert (inspection.outcome, refund_plan(inspection).total) == ("partial_refund", Decimal("45.00"))
+
+
 def test_a_missing_unit_is_not_refunded_and_the_rest_is():
     inspection = inspect("charms-fr", {"restocked": 2, "missing": 1}, line_item_id=TEE, quantity=3)
     line = inspection.decision.lines[0]
@@ -117,8 +166,10 @@ def test_an_item_that_never_came_back_is_declined():
 def test_contradictory_facts_go_to_a_person_with_both_shown(dispositions, form, shown):
     inspection = inspect("charms-fr", dispositions, form)
     assert (inspection.outcome, inspection.decision.lines[0].reasons[0]) == ("review", "contradictory_facts")
-    ((disposition, said),) = [(c.disposition, c.form) for c in inspection.conflicts]
-    assert (disposition, said) == shown
+    disposition, said = shown
+    assert [c.to_json() for c in inspection.conflicts] == [
+        {"line_item_id": DRESS, "disposition": disposition, "form": said}
+    ]
 
 
 def test_a_persons_finding_refines_what_the_disposition_says():
@@ -139,6 +190,21 @@ def test_store_credit_granted_for_a_gift_goes_back_as_store_credit_not_to_the_pa
     )  # fmt: skip
     plan = refund_plan(inspection)
     assert (inspection.outcome, plan.store_credit, plan.to_payment) == ("store_credit", Decimal("45.00"), Decimal(0))
+    assert plan.to_json() == {
+        "currency": "USD",
+        "lines": [{"line_item_id": DRESS, "quantity": 1}],
+        "to_payment": "0.00",
+        "store_credit": "45.00",
+        "shipping": "0.00",
+        "total": "45.00",
+    }
+
+
+def test_a_refund_plan_read_back_asks_for_the_same_refund():
+    inspection = inspect("charms-fr", {"restocked": 2, "missing": 1}, line_item_id=TEE, quantity=3)
+    plan = refund_plan(inspection)
+    assert plan_from_json(json.loads(json.dumps(plan.to_json()))) == plan
+    assert (plan.currency, plan.lines, plan.to_payment) == ("USD", ((TEE, 2),), Decimal("34.00"))
 
 
 @pytest.mark.parametrize(

@@ -39,9 +39,11 @@ def decide(
     returning: int = 1,
     returned_before: int = 0,
     requires_shipping: bool = True,
+    dates: dict[str, str] | None = None,
     **line: Any,
 ) -> ReturnDecision:
-    """`returning` of `bought` units of a 45.00 line, delivered on DELIVERED and asked about `day` days later.
+    """`returning` of `bought` units of a 45.00 line, delivered on DELIVERED (unless `dates` gives the request's
+    delivered_at and fulfilled_at) and asked about `day` days later.
 
     Each discount is {"type", "value_type", "value", "amount"} as Shopify's discount_applications and the line's
     discount_allocations give it."""
@@ -73,7 +75,7 @@ def decide(
     request = parse_request(
         {
             "requested_at": (DELIVERED + timedelta(days=day)).isoformat(),
-            "delivered_at": DELIVERED.isoformat(),
+            **({"delivered_at": DELIVERED.isoformat()} if dates is None else dates),
             "gift": gift,
             "gift_shipped_to_recipient": to_recipient,
             "returned_before": {str(LINE_ID): returned_before} if returned_before else {},
@@ -198,6 +200,17 @@ STARLOW = [
         discounts=(code("10.0", "4.50"), code("20.0", "9.00")),
     ),
     rule(
+        "a discount code higher than 15%: a 20 % code taken off one of two units is still a 20 % code",
+        declined("discount_over_limit"),
+        bought=2,
+        discounts=(code("20.0", "9.00"),),
+    ),
+    rule(
+        "a discount code higher than 15%: a 10 % code and a 5 % automatic discount both come off the refund",
+        refund(amount="38.25"),
+        discounts=(code("10.0", "4.50"), automatic("5.0", "2.25")),
+    ),
+    rule(
         "a discount code higher than 15%: an automatic discount is not a code",
         refund(amount="31.50"),
         discounts=(automatic("30.0", "13.50"),),
@@ -263,6 +276,16 @@ STARLIGHTES = [
         reason="unwanted",
     ),
     rule(
+        "with a valid reason: the person deciding is told the customer explained the delay",
+        review(
+            "late_window",
+            explanation="Asked 27 days after delivery, after the 25-day window but within 30 days: up to 50 % if "
+            "a person accepts the reason for the delay. The customer wrote a note for the reviewer.",
+        ),
+        day=27,
+        customer_note="The parcel sat at the depot for a week.",
+    ),
+    rule(
         "within 30 days of delivery: never approved by rule, so nothing is refunded yet",
         {
             **summary("0.00", "0.00", "0.00", "0.00", "0.00"),
@@ -281,7 +304,7 @@ STARLIGHTES = [
     rule("personalized dish sets are non-refundable", declined("customized"), tags=("personalized",)),
     rule(
         "Damaged items caused by improper use (not manufacturing defects)",
-        declined("condition_not_met"),
+        {**declined("condition_not_met"), "refund_original_shipping": False},
         condition="damaged_by_customer",
         reason="defective",
         photos=True,
@@ -326,6 +349,15 @@ STARLIGHTES = [
         reported_after_hours=2,
     ),
     rule(
+        "contact us with photos: until they come, the full refund and its original shipping wait for a person",
+        {
+            **summary("0.00", "0.00", "0.00", "0.00", "0.00"),
+            **summary("45.00", "0.00", "10.00", "0.00", "55.00", key="pending_review"),
+        },
+        reason="defective",
+        reported_after_hours=2,
+    ),
+    rule(
         "send a replacement for a defective item",
         refund(100, "defect_exception", resolution="replacement"),
         reason="defective",
@@ -337,6 +369,12 @@ STARLIGHTES = [
         "minor damage to packaging (but the product is unused): up to 50%",
         refund(50, "partial_refund", resolution="partial_refund"),
         packaging="minor_damage",
+    ),
+    rule(
+        "up to 50% of the item's purchase price: half of what was paid for it, its tax included",
+        summary("22.50", "1.80", "0.00", "0.00", "24.30"),
+        packaging="minor_damage",
+        tax="3.60",
     ),
     rule(
         "missing non-essential accessories: up to 50%",
@@ -401,8 +439,23 @@ LITTLE_TWINKLE_STARS = [
     rule("made-to-order products are final and cannot be returned", declined("customized"), tags=("made-to-order",)),
     rule(
         "If there are any manufacturer defects with the item, please contact us",
+        review(
+            "defect_exception",
+            explanation="The store asks customers to contact it about defects, so a person should decide.",
+        ),
+        reason="defective",
+    ),
+    rule(
+        "please contact us about defects: no deadline, so unknown delivery dates raise no question",
         review("defect_exception"),
         reason="defective",
+        dates={},
+    ),
+    rule(
+        "please contact us about defects: no deadline, so a parcel without a delivery scan raises no question",
+        review("defect_exception"),
+        reason="defective",
+        dates={"fulfilled_at": DELIVERED.isoformat()},
     ),
     rule(
         "a manufacturer defect on a sale item still goes to a person",
@@ -461,8 +514,27 @@ CHARMS_FR = [
     ),
     rule(
         "livraison gratuite: nous devrons déduire le montant d'affranchissement",
-        {**refund(100, "postage_deducted"), **summary("45.00", "0.00", "0.00", "4.90", "40.10")},
+        {
+            **refund(100, "postage_deducted"),
+            **summary("45.00", "0.00", "0.00", "4.90", "40.10"),
+            "explanation": "The 4.90 USD postage the store paid on this free-shipping order is kept from the refund.",
+        },
         shipping="0.00",
+    ),
+    rule(
+        "livraison gratuite: une commande qui a payé 1,00 de livraison n'a pas été livrée gratuitement",
+        summary("45.00", "0.00", "0.00", "0.00", "45.00"),
+        shipping="1.00",
+    ),
+    rule(
+        "livraison gratuite: la commande entière attendant l'inspection attend avec sa déduction",
+        {
+            **review("needs_inspection", "postage_deducted"),
+            **summary("0.00", "0.00", "0.00", "0.00", "0.00"),
+            **summary("45.00", "0.00", "0.00", "4.90", "40.10", key="pending_review"),
+        },
+        shipping="0.00",
+        condition=None,
     ),
     rule(
         "Si vous renvoyez la commande entière: une partie de la commande, rien n'est déduit",
@@ -513,6 +585,24 @@ LAYERED_JEWELRY = [
         reason="defective",
     ),
     rule("or an error on our part (e.g., wrong item shipped)", paid_by("merchant"), reason="wrong_item"),
+    rule(
+        "a defect reported at 23:00 New York time on day 60 is within the 60 days",
+        refund(100, "defect_exception"),
+        day=60,
+        reason="defective",
+        reported_after_hours=60 * 24 + 12,
+    ),
+    rule(
+        "a defect refunded within the 60 days: without a delivery date a person checks the days",
+        review("delivery_unknown", "defect_exception"),
+        reason="defective",
+        dates={},
+    ),
+    rule(
+        "a customer who asks for store credit may have it (the policy's default)",
+        refund(100, resolution="store_credit"),
+        preferred_resolution="store_credit",
+    ),
     rule(
         "a defect reported after the 60 days goes to a person, the merchant still paying the return",
         {**review("defect_reported_late", "defect_exception"), **paid_by("merchant")},
