@@ -53,6 +53,9 @@ GREEDY = "worker.domain.split.search.x_greedy_locations__mutmut_"
 STEP = "worker.domain.split.execution.x_next_step__mutmut_"
 POLICY = "worker.domain.policy."
 _SAME_HOLIDAYS = "loads holiday years again or more of them; the weekday holidays read are the same"
+ENGINE = "worker.domain.returns.engine."
+ORDER = "worker.domain.returns.order."
+_DECLINED_PAY_NOTHING = "a declined line's resolution is 'none', so it is never among those paid back"
 EQUIVALENT: dict[str, str] = {
     f"{CLOCK}__init____mutmut_21": "the empty coverage's holiday list is never read (first 1 > last 0)",
     f"{CLOCK}__init____mutmut_25": "first 2 > last 0 is as empty a coverage as first 1 > last 0",
@@ -106,6 +109,14 @@ EQUIVALENT: dict[str, str] = {
     "worker.domain.money.x_shares__mutmut_10": "all shares from position 0 add up to the rounded total either way",
     f"{POLICY}x__parse_requirements__mutmut_3": "None is as false as False: the table stays optional",
     f"{POLICY}x__parse_requirements__mutmut_15": "None is as false as False: tags need not be attached",
+    f"{ENGINE}x__amounts__mutmut_29": "at 100 % the shares are in the currency's unit already; rounding keeps them",
+    f"{ENGINE}x__decide_line__mutmut_98": "no sentence of a declined line quotes a percentage",
+    f"{ENGINE}x__postage__mutmut_12": _DECLINED_PAY_NOTHING,
+    f"{ENGINE}x__summarise__mutmut_9": _DECLINED_PAY_NOTHING,
+    f"{ENGINE}x__summarise__mutmut_62": "_postage returns None itself when the policy keeps no postage",
+    f"{ORDER}x__allocated__mutmut_11": "the allocations are not empty, and 0 plus Decimals is the same Decimal",
+    f"{ORDER}xǁOrderLineǁunexplained_percent__mutmut_5": "no unexplained allocation: 0 or Decimal 0 is the same share",
+    f"{ORDER}xǁOrderFactsǁrefunded_units__mutmut_24": "a refund of 0 units adds 0 to the units refunded",
 }
 
 

@@ -334,6 +334,14 @@ def test_a_price_given_as_a_whole_number_is_read_as_an_amount(code: str | None, 
     assert (line.decision, str(line.refund_amount)) == (decision, refund)
 
 
+def test_a_product_id_that_is_not_a_whole_number_names_no_product() -> None:
+    # starlow refuses swimwear and accessories, so a product it cannot look up goes to a person.
+    the_order = order()
+    the_order["line_items"][0]["product_id"] = float(PRODUCT)
+    line = evaluate(the_order, [{"line_item_id": LINE, "quantity": 1}], store="starlow").lines[0]
+    assert (line.decision, line.reasons) == ("review", ("product_unknown",))
+
+
 @pytest.mark.parametrize(
     "applications",
     [

@@ -141,11 +141,15 @@ def test_without_delivery_or_fulfillment_dates_a_person_checks_the_window() -> N
     assert decision_to_json(result)["window"] == {"anchor": "unknown", "starts": None, "ends": None}
 
 
+def with_returns(store: str, **changes: Any) -> StorePolicy:
+    """The store's policy with some of its returns rules changed, for rules no published policy has."""
+    policy = load_policy(store)
+    return replace(policy, returns=replace(policy.returns, **changes))
+
+
 def counted_from_fulfillment(store: str) -> StorePolicy:
     """The store's policy, its window counted from the day the order shipped (`anchor = "fulfillment"`)."""
-    policy = load_policy(store)
-    window = replace(policy.returns.window, anchor="fulfillment")
-    return replace(policy, returns=replace(policy.returns, window=window))
+    return with_returns(store, window=replace(load_policy(store).returns.window, anchor="fulfillment"))
 
 
 @pytest.mark.parametrize(
@@ -338,3 +342,35 @@ def test_product_facts_of_the_wrong_shape_are_refused_naming_the_product() -> No
     with pytest.raises(ReturnRequestError) as refused:
         parse_products({"632910392": {"product_type": 5, "tags": []}})
     assert str(refused.value) == "products: 632910392: product_type must be a string and tags a list of strings"
+
+
+def test_an_approved_line_explains_the_postage_kept_before_its_partial_refund() -> None:
+    # No published policy both keeps postage and refunds in part; one that did would name the money kept first.
+    policy = with_returns("starlightes", postage_deduction=Decimal("4.90"))
+    free = {
+        "currency": "USD",
+        "line_items": [{"id": 1, "product_id": 7, "price": "45.00", "quantity": 1}],
+        "shipping_lines": [{"price": "0.00"}],
+    }
+    request = one_line(1, 1)
+    request["lines"][0]["packaging"] = "minor_damage"
+    decision = evaluate(policy, request, free, {"7": {"product_type": "Cookware", "tags": []}})
+    line = decision.lines[0]
+    assert (line.reasons, line.explanation) == (
+        ("partial_refund", "postage_deducted"),
+        "The 4.90 USD postage the store paid on this free-shipping order is kept from the refund.",
+    )
+    assert (str(decision.refund.items), str(decision.refund.total)) == ("22.50", "17.60")
+
+
+@pytest.mark.parametrize(
+    "exclusions",
+    [
+        pytest.param({"custom_tags": frozenset({"engraved"})}, id="a store refusing only engraved items"),
+        pytest.param({"product_types": frozenset({"swimwear"})}, id="a store refusing only swimwear"),
+    ],
+)
+def test_any_exclusion_sends_a_product_nobody_described_to_a_person(exclusions: dict[str, Any]) -> None:
+    only = replace(load_policy("layered-jewelry").returns.exclusions, **exclusions)  # it excludes nothing itself
+    line = evaluate(with_returns("layered-jewelry", exclusions=only), one_line(), products={}).lines[0]
+    assert (line.decision, line.reasons) == ("review", ("product_unknown",))

@@ -446,6 +446,12 @@ LITTLE_TWINKLE_STARS = [
         reason="defective",
     ),
     rule(
+        "please contact us about defects: no deadline, so a defect found a month after delivery is not late",
+        review("defect_exception"),
+        reason="defective",
+        day=30,
+    ),
+    rule(
         "please contact us about defects: no deadline, so unknown delivery dates raise no question",
         review("defect_exception"),
         reason="defective",
