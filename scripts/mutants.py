@@ -117,6 +117,13 @@ EQUIVALENT: dict[str, str] = {
     f"{ORDER}x__allocated__mutmut_11": "the allocations are not empty, and 0 plus Decimals is the same Decimal",
     f"{ORDER}xǁOrderLineǁunexplained_percent__mutmut_5": "no unexplained allocation: 0 or Decimal 0 is the same share",
     f"{ORDER}xǁOrderFactsǁrefunded_units__mutmut_24": "a refund of 0 units adds 0 to the units refunded",
+    **{
+        f"worker.domain.returns.request.x__parse_line__mutmut_{n}": "a fact is read only when given: required or not"
+        for n in (40, 46)
+    },
+    "worker.domain.returns.request.x__parse_line__mutmut_92": "None is as false as False: the preference is optional",
+    "worker.domain.returns.request.x__parse_line__mutmut_102": "a preference left out is read only as neither an "
+    "exchange nor store credit, which 'REFUND' is too",
 }
 
 

@@ -374,3 +374,63 @@ def test_any_exclusion_sends_a_product_nobody_described_to_a_person(exclusions: 
     only = replace(load_policy("layered-jewelry").returns.exclusions, **exclusions)  # it excludes nothing itself
     line = evaluate(with_returns("layered-jewelry", exclusions=only), one_line(), products={}).lines[0]
     assert (line.decision, line.reasons) == ("review", ("product_unknown",))
+
+
+def request_with(where: str, value: Any) -> Any:
+    """request.json with one field of the request (`gift`) or of its line (`lines[0].photos`) set to `value`."""
+    request = fixture("request.json")
+    target = request["lines"][0] if where.startswith("lines[0].") else request
+    target[where.removeprefix("lines[0].")] = value
+    return request
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "message"),
+    [
+        ("lines[0].quantity", 0, "request: lines[0].quantity: must be at least 1, got 0"),
+        ("lines[0].line_item_id", "dress", "request: lines[0].line_item_id: expected a whole number, got 'dress'"),
+        ("lines[0].reported_at", "today", "request: lines[0].reported_at: 'today' is not an ISO-8601 date-time"),
+        ("lines[0].delivered_at", "soon", "request: lines[0].delivered_at: 'soon' is not an ISO-8601 date-time"),
+        ("lines[0].photos", "yes", "request: lines[0].photos: expected true or false, got 'yes'"),
+        ("lines[0].customer_note", 5, "request: lines[0].customer_note: expected text, got int"),
+        ("requested_at", "noon", "request.requested_at: 'noon' is not an ISO-8601 date-time"),
+        ("delivered_at", "soon", "request.delivered_at: 'soon' is not an ISO-8601 date-time"),
+        ("fulfilled_at", "soon", "request.fulfilled_at: 'soon' is not an ISO-8601 date-time"),
+        ("gift", "yes", "request.gift: expected true or false, got 'yes'"),
+        ("gift_shipped_to_recipient", "yes", "request.gift_shipped_to_recipient: expected true or false, got 'yes'"),
+        ("returned_before", [2], "request: returned_before must be an object of line item id -> units"),
+        ("returned_before", {"11": "two"}, "request: returned_before[11]: expected a whole number, got 'two'"),
+    ],
+)
+def test_a_request_that_cannot_be_read_is_refused_naming_the_field(where: str, value: Any, message: str) -> None:
+    with pytest.raises(ReturnRequestError) as refused:
+        parse_request(request_with(where, value))
+    assert str(refused.value) == message
+
+
+def test_a_request_naming_a_line_twice_is_refused() -> None:
+    request = fixture("request.json")
+    request["lines"].append(request["lines"][0])
+    with pytest.raises(ReturnRequestError) as refused:
+        parse_request(request)
+    assert str(refused.value) == "request: line item 466157049 appears more than once"
+
+
+def test_a_request_that_is_not_an_object_is_refused() -> None:
+    with pytest.raises(ReturnRequestError) as refused:
+        parse_request(fixture("request.json")["lines"])
+    assert str(refused.value) == "request: expected a JSON object"
+
+
+@pytest.mark.parametrize(
+    ("order", "message"),
+    [
+        pytest.param([], "order: expected a Shopify order object with line_items", id="a list"),
+        pytest.param({"currency": "USD"}, "order: expected a Shopify order object with line_items", id="no lines"),
+        pytest.param({"line_items": [], "currency": ""}, "order: currency is missing", id="no currency"),
+    ],
+)
+def test_an_order_that_is_not_a_shopify_order_is_refused(order: Any, message: str) -> None:
+    with pytest.raises(ReturnRequestError) as refused:
+        evaluate_return(load_policy("starlow"), order, parse_request(one_line()), {}, NOW)
+    assert str(refused.value) == message
