@@ -129,8 +129,14 @@ EQUIVALENT: dict[str, str] = {
 
 # The tests a mutant may run, by the module it is in. The domain core is pure: its unit tests reach it in
 # milliseconds. The receiver's and the privacy tests reach it too, and the privacy tests reach the receiver, at a
-# second or more a test (a database each); they run only for the code they are about.
-RECEIVER_TESTS = ("tests/unit/", "tests/integration/test_receiver.py")
+# second or more a test (a database each); they run only for the code they are about. A receiver mutant runs the
+# tests of the receiver, of its queue intake and of how its answers are counted.
+RECEIVER_TESTS = (
+    "tests/unit/",
+    "tests/integration/test_receiver.py",
+    "tests/integration/test_intake.py",
+    "tests/integration/test_metrics.py::test_each_answer_is_counted_by_topic_and_outcome",
+)
 TESTS_BY_MODULE = {"worker.domain.": ("tests/unit/",), "webhooks.": RECEIVER_TESTS, "queueing.": RECEIVER_TESTS}
 # Imported by tests on first use and by none of our code at import: loaded once in the fork server.
 PRELOAD = ("holidays.countries", "flask", "psycopg", "sqlite3")
@@ -151,16 +157,16 @@ HAND_MUTANTS = (
         "receiver",
         "the dedup key without the topic",
         "queueing/keys.py",
-        'f"shopworker:seen:{self.shop}:{self.topic}:{self.event_id}"',
-        'f"shopworker:seen:{self.shop}:{self.event_id}"',
+        'f"{SEEN_PREFIX}{self.shop}:{self.topic}:{self.event_id}"',
+        'f"{SEEN_PREFIX}{self.shop}:{self.event_id}"',
         ("tests/integration/test_receiver.py", "-k", "two_topics"),
     ),
     HandMutant(
         "receiver",
         "the dedup key without the shop",
         "queueing/keys.py",
-        'f"shopworker:seen:{self.shop}:{self.topic}:{self.event_id}"',
-        'f"shopworker:seen:{self.topic}:{self.event_id}"',
+        'f"{SEEN_PREFIX}{self.shop}:{self.topic}:{self.event_id}"',
+        'f"{SEEN_PREFIX}{self.topic}:{self.event_id}"',
         ("tests/integration/test_receiver.py", "-k", "two_shops"),
     ),
     HandMutant(
@@ -239,9 +245,12 @@ def in_area(name: str, area: str) -> bool:
 
 
 def run_mutmut(every: dict[str, int], again: str | None) -> None:
-    """A fresh copy of the tree unless resuming: mutmut keeps files it copied before, even once they changed."""
+    """A fresh copy of the tree unless resuming: mutmut keeps files it copied before, even once they changed. The
+    tests are never mutated, so a resumed run takes them as they are now: survivors meet the tests added since."""
     if again is None:
         shutil.rmtree(ROOT / "mutants", ignore_errors=True)
+    elif (ROOT / "mutants").is_dir():
+        shutil.copytree(ROOT / "tests", ROOT / "mutants" / "tests", dirs_exist_ok=True)
     command = [str(PYTHON), __file__, "--tuned-mutmut", again or "all", json.dumps(every)]
     subprocess.run(command, cwd=ROOT, check=True)
 

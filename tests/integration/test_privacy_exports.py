@@ -33,12 +33,12 @@ def refund() -> dict:
     return {**sample, "order_id": ORDER["id"], "refund_line_items": [line]}
 
 
-def data_request(request_id: int = 42) -> dict:
+def data_request(request_id: int = 42, orders_requested: tuple[int, ...] = (ORDER["id"],)) -> dict:
     return {
         "shop_id": 1,
         "shop_domain": SHOP,
         "customer": {"id": CUSTOMER, "email": "camille@example.fr", "phone": "+33 6 12 34 56 78"},
-        "orders_requested": [ORDER["id"]],
+        "orders_requested": list(orders_requested),
         "data_request": {"id": request_id},
     }
 
@@ -61,9 +61,9 @@ def held_about_camille(stack: Stack) -> None:
         add_actions(connection, [note], datetime.now(UTC))
 
 
-def asked_for(stack: Stack, request_id: int = 42) -> dict:
+def asked_for(stack: Stack, request_id: int = 42, orders_requested: tuple[int, ...] = (ORDER["id"],)) -> dict:
     """The request as Shopify sends it (triggered at TRIGGERED), worked; the export's content."""
-    body = json.dumps(data_request(request_id)).encode()
+    body = json.dumps(data_request(request_id, orders_requested)).encode()
     headers = {"X-Shopify-Triggered-At": TRIGGERED}
     signed = headers_for(body, "customers/data_request", TEST_SECRET, SHOP, f"request-{request_id}")
     response = stack.client.post("/webhooks", data=body, headers={**signed, **headers})
@@ -97,6 +97,50 @@ def test_the_export_holds_every_record_about_the_customers_orders_and_nothing_of
     assert [(a["action"], a["params"]) for a in content["outbox"]] == [("set_order_note", {"note": HOSTILE_NOTE})]
     assert [r["topic"] for r in content["privacy_requests"]] == ["customers/data_request"]
     assert "6001" not in json.dumps([content[name] for name in ("orders", "events", "line_items")])
+
+
+def as_exported(rows: list[dict]) -> list[dict]:
+    """Rows as the export holds them: JSON, times in ISO-8601."""
+    return json.loads(json.dumps(rows, default=lambda value: value.isoformat()))
+
+
+def test_the_export_holds_each_row_about_her_orders_column_by_column_in_the_order_of_their_keys(stack):
+    """Her orders: the one she asks about, one held under her id that she does not list (its id below the first,
+    delivered after it), and one she lists that is held only through its shipment. Beside them, the actions aimed
+    at her orders and at her return, and those aimed at someone else's order."""
+    held_about_camille(stack)
+    unlisted = {**ORDER, "id": 4001, "name": "#4001", "line_items": []}
+    deliver(stack, "orders/create", unlisted, "unlisted")
+    deliver(stack, "fulfillments/create", {**SHIPMENT, "id": 7201, "order_id": 5009}, "shipped-only")
+    stack.work()
+    aimed = [
+        PlannedAction(SHOP, "approve_return", f"gid://shopify/Return/{RETURN_ID}", {"notify": True}, "r"),
+        PlannedAction(SHOP, "set_order_note", "gid://shopify/Order/6001", {"note": "not hers"}, "o"),
+    ]
+    with stack.services.engine.begin() as connection:
+        add_actions(connection, aimed, datetime.now(UTC))
+
+    content = asked_for(stack, orders_requested=(ORDER["id"], 5009))
+
+    hers = {4001, ORDER["id"], 5009}
+    assert content["orders_requested"] == [ORDER["id"], 5009]
+    for table in tables.metadata.sorted_tables:
+        order_column = "id" if table is tables.orders else "order_id"
+        if table.name in content and order_column in table.c:
+            keys = [column.name for column in table.primary_key.columns]
+            held = [row for row in stack.rows(table) if row[order_column] in hers]
+            expected = as_exported(sorted(held, key=lambda row: [row[key] for key in keys]))
+            assert content[table.name] == expected, table.name
+    assert [order["id"] for order in content["orders"]] == [4001, ORDER["id"]]
+    assert [shipment["id"] for shipment in content["fulfillments"]] == [SHIPMENT["id"], 7201]
+    outbox = sorted(stack.rows(tables.outbox), key=lambda row: row["id"])
+    assert content["outbox"] == as_exported([row for row in outbox if row["target"] != "gid://shopify/Order/6001"])
+    assert [action["action"] for action in content["outbox"]] == ["set_order_note", "approve_return"]
+    requests = [row for row in stack.rows(tables.events) if row["topic"] == "customers/data_request"]
+    assert content["privacy_requests"] == as_exported(requests)
+    assert content["privacy_requests"][0]["payload"]["customer"]["phone"] == "+33 6 12 34 56 78"
+    (export,) = stack.services.records.list_exports()
+    assert (export.shop, export.customer_id, export.data_request_id, export.order_count) == (SHOP, CUSTOMER, 42, 2)
 
 
 def test_the_data_request_logs_where_the_export_is_and_by_when_without_naming_the_customer(stack, caplog):
