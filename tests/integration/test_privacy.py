@@ -9,13 +9,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rq import Queue, SimpleWorker
-from sqlalchemy import text
+from sqlalchemy import text, update
 
 from queueing.serializer import JobSerializer
 from queueing.topics import ORDER_JOB
 from tests.support import FIXTURES, SHOP, TEST_SECRET, Stack, headers_for, redis_text
 from worker.adapters import tables
+from worker.adapters.outbox import add_actions
 from worker.adapters.tables import privacy as privacy_tables
+from worker.domain.actions import PlannedAction
 from worker.domain.events import Event
 from worker.services import events as events_service
 
@@ -226,6 +228,43 @@ def test_redacting_one_customer_leaves_another_customers_records_as_they_were(st
     assert after == before
     assert (after["email"], after["customer_id"]) == ("noe@example.com", 7002)
     assert after["payload"]["phone"] == "+33 6 99 99 99 99"
+
+
+def test_actions_aimed_at_her_orders_lose_her_data_and_those_not_yet_sent_are_cancelled(stack):
+    """A note to Shopify quoting her, waiting; one that failed with a text quoting her; and beside them an action on
+    the same order number in another shop and one on someone else's order, which keep theirs."""
+    deliver(stack, "orders/create", personal_order(5001, camille(), EMAIL), "5001")
+    deliver(stack, "orders/create", someone_else(), "6001")
+    stack.work()
+    quoting = {"note": NOTE, "customer": {"id": CAMILLE, "email": EMAIL}, "tags": ["gift"]}
+    her_order = "gid://shopify/Order/5001"
+    planned = [
+        PlannedAction(SHOP, "set_order_note", her_order, quoting, "waiting"),
+        PlannedAction(SHOP, "add_tags", her_order, quoting, "failed"),
+        PlannedAction("starlow.myshopify.com", "set_order_note", her_order, quoting, "other shop"),
+        PlannedAction(SHOP, "set_order_note", "gid://shopify/Order/6001", {"note": "Noé's note"}, "someone else"),
+    ]
+    with stack.services.engine.begin() as connection:
+        add_actions(connection, planned, datetime.now(UTC))
+        connection.execute(
+            update(tables.outbox)
+            .where(tables.outbox.c.key == "failed")
+            .values(status="failed", last_error=f"ShopifyError: 422 {EMAIL} is not a valid tag")
+        )
+    before = {row["key"]: row for row in stack.rows(tables.outbox)}
+
+    redact_camille(stack, orders_to_redact=[5001])
+
+    after = {row["key"]: row for row in stack.rows(tables.outbox)}
+    scrubbed = {"tags": ["gift"]}
+    assert after["waiting"] == {**before["waiting"], "params": scrubbed, "status": "cancelled"}
+    assert after["failed"] == {**before["failed"], "params": scrubbed, "last_error": "ShopifyError: [redacted]"}
+    assert (after["other shop"], after["someone else"]) == (before["other shop"], before["someone else"])
+    (audit,) = stack.rows(privacy_tables.audit_log)
+    # Her order, its logged event and split plan, the two actions, her export, and the two jobs that held her data
+    # in Redis (her order's and her data request's).
+    counts = {"orders": 1, "events": 1, "split_plans": 1, "outbox": 2, "data_exports": 1, "jobs": 2}
+    assert (audit["topic"], audit["counts"]) == ("customers/redact", counts)
 
 
 # Everything else the worker holds: events of orders never stored, failures' text, jobs in Redis, tombstones -------
