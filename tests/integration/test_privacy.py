@@ -19,6 +19,7 @@ from worker.adapters.outbox import add_actions
 from worker.adapters.tables import privacy as privacy_tables
 from worker.domain.actions import PlannedAction
 from worker.domain.events import Event
+from worker.rq_worker import HeartbeatWorker
 from worker.services import events as events_service
 
 BASE_ORDER = json.loads((FIXTURES / "orders/create/two_warehouses_to_france.json").read_bytes())
@@ -347,6 +348,30 @@ def test_jobs_in_redis_in_every_state_lose_her_data(stack):
     stack.work()
     assert leaks(every_row(stack)) == [], "\n".join(leaks(every_row(stack)))
     assert stack.services.records.get_order(SHOP, 5001)["updated_at"] == "2026-03-05T09:00:00Z"
+
+
+def test_a_job_about_her_that_another_worker_runs_is_rewritten_by_that_worker_once_it_ends(stack):
+    """RQ saves a job again when it ends, with the data it started with: rewritten under its worker, the job would
+    take her data back. The redaction leaves it to its worker, which rewrites it once the job has ended."""
+    update = {**personal_order(5001, camille(), EMAIL), "updated_at": "2026-03-05T09:00:00Z"}
+    envelope = {"shop": SHOP, "topic": "orders/updated", "event_id": "running", "payload": update}
+    queue = Queue("shopworker", connection=stack.redis, serializer=JobSerializer)
+    running = queue.enqueue(ORDER_JOB, envelope)
+    queue.remove(running)
+    stack.redis.hset(running.key, "status", "started")  # taken by a worker of another process
+    started_with = stack.redis.hget(running.key, "data")
+
+    request = {"shop_id": 1, "shop_domain": SHOP, "customer": {"id": CAMILLE, "email": EMAIL, "phone": PHONE}}
+    deliver(stack, "customers/redact", {**request, "orders_to_redact": [5001]}, "redact")
+    stack.work()
+    assert stack.redis.hget(running.key, "data") == started_with
+
+    stack.redis.hset(running.key, "status", "finished")  # its worker ends it
+    HeartbeatWorker([queue], connection=stack.redis, serializer=JobSerializer).held_jobs.finish(running.id)
+
+    assert personal_in(redis_text(stack.redis)) == []
+    (kept,) = queue.fetch_job(running.id).args
+    assert Event.from_envelope(kept).payload["total_price"] == "172.20"
 
 
 def test_after_a_redaction_a_retry_or_a_replay_does_not_write_her_data_back(stack):
