@@ -1,18 +1,23 @@
-"""Soak: a mixed webhook load through the deployed shape, with a Redis restart and a worker SIGKILL in the middle.
+"""Soak: a mixed webhook load through the deployed shape, with a Redis restart, a worker SIGKILL and a shop's departure.
 
 Run: .venv/bin/python -m bench.soak [--minutes 10] [--rate 40]
 Starts a private durable redis-server (append-only file, fsync always), gunicorn with two workers (metrics in
 multiprocess mode) and two `shopworker worker` processes on loopback, against PostgreSQL in a schema of its own
 (dropped at the end). Sends every topic of tests/fixtures/webhooks and tests/fixtures/shopify_samples signed as
 Shopify would, each under a new event id, with 5 % sent again later (duplicates) and 5 % swapped with their
-neighbour (reordered). A third of the way in Redis is stopped and started again; half way one worker is killed
-with SIGKILL and, as a platform would, started again. A delivery answered 503 or not answered is sent again,
-as Shopify does, up to 8 times. Then it waits for the queue to drain (at most 5 minutes) and reads the event log.
+neighbour (reordered). One delivery in four is for a second shop, until that shop departs at 60 % of the plan: it
+uninstalls the app and Shopify sends its `shop/redact`, while the first shop's traffic goes on. A third of the way
+in Redis is stopped and started again; half way one worker is killed with SIGKILL and, as a platform would,
+started again. A delivery answered 503 or not answered is sent again, as Shopify does, up to 8 times. Then it waits
+for the queue to drain (at most 5 minutes) and reads the event log.
 
-Prints: events sent, accepted (answered queued or duplicate), processed (in the event log as processed or stale),
-lost (accepted but never processed: must be 0), doubled (an event queued twice, or logged twice: must be 0),
-re-run (events whose job ran again after the kill: RQ's at-least-once, harmless as writes are idempotent),
-and the ACK latency p50/p99 of the answered requests.
+Prints: events sent, accepted (answered queued or duplicate), processed (in the event log as processed or stale;
+the departed shop's uninstall and redaction, whose log rows the redaction deletes, by their audit_log row), lost
+(accepted but never processed: must be 0), doubled (an event of the remaining shop queued twice, or logged twice:
+must be 0), re-run (events whose job ran again after the kill: RQ's at-least-once, harmless as writes are
+idempotent), worker processes restarted besides the one killed (must be 0), what the redaction's audit row counts
+and what is left of the departed shop (rows, tombstone and audit aside, and mentions in Redis: must be 0), and the
+ACK latency p50/p99 of the answered requests.
 """
 
 from __future__ import annotations
@@ -38,16 +43,22 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 
 from queueing.topics import JOB_FOR_TOPIC
-from tests.support import SHOP, fixture_deliveries, headers_for, shopify_samples
-from worker.adapters.db import make_engine
+from tests.support import DEPARTED, SHOP, fixture_deliveries, headers_for, redis_text, shopify_samples
+from worker.adapters.db import Database, make_engine
+from worker.adapters.records import Records
+from worker.adapters.tables import metadata
+from worker.adapters.tables.privacy import KEPT_BY_SHOP_REDACT
 from worker.loopback import RedisServer, answers, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SECRET = "soak-secret"
-REDACTED_SHOP = "soak-redacted.myshopify.com"
 SENDERS = 6
 MAX_TRIES = 8
+DEPARTS_AT = 0.6  # share of the plan sent before the departing shop uninstalls the app and is redacted
+DEPARTING_SHARE = 4  # one delivery in so many is the departing shop's, until it departs
+FAREWELL = ("app/uninstalled", "shop/redact")  # judged by their audit_log rows: the redaction deletes their log rows
+Delivery = tuple[str, str, str, bytes]  # shop, topic, event id, body
 
 
 @contextmanager
@@ -68,7 +79,7 @@ class Workers:
     """Two `shopworker worker` processes, restarted when one exits, as a platform restarts a crashed dyno."""
 
     def __init__(self, env: dict[str, str]) -> None:
-        self.env, self.restarts, self.lock = env, 0, threading.Lock()
+        self.env, self.restarts, self.killed, self.lock = env, 0, 0, threading.Lock()
         self.processes = [self._start(), self._start()]
 
     def _start(self) -> subprocess.Popen[bytes]:
@@ -90,6 +101,7 @@ class Workers:
             victim = self.processes[0]
             os.kill(victim.pid, signal.SIGKILL)
             victim.wait()
+            self.killed += 1
             return victim.pid
 
     def stop(self) -> None:
@@ -102,10 +114,22 @@ class Workers:
                 process.kill()
 
 
-def deliveries(count: int, rng: random.Random) -> list[tuple[str, str, bytes]]:
-    """(topic, event id, body): every fixture in turn under new event ids, 5 % duplicates, 5 % reordered."""
-    pool = [(topic, body) for topic, _case, body in fixture_deliveries()] + shopify_samples()
-    planned = [(topic, f"soak-{uuid.uuid4()}", body) for topic, body in (pool[n % len(pool)] for n in range(count))]
+def deliveries(count: int, rng: random.Random) -> list[Delivery]:
+    """Every fixture in turn under new event ids, one in four for DEPARTED until it departs (its uninstall and
+    redaction), 5 % duplicates, 5 % reordered."""
+    fixtures = [(topic, body) for topic, _case, body in fixture_deliveries()]
+    pools = {
+        shop: fixtures + [(topic, body) for topic, body in shopify_samples(shop) if topic != "shop/redact"]
+        for shop in (SHOP, DEPARTED)
+    }
+    departs = int(count * DEPARTS_AT)
+    planned: list[Delivery] = []
+    for n in range(count):
+        shop = DEPARTED if n < departs and n % DEPARTING_SHARE == 0 else SHOP
+        topic, body = pools[shop][n % len(pools[shop])]
+        planned.append((shop, topic, f"soak-{uuid.uuid4()}", body))
+    farewell = dict(shopify_samples(DEPARTED))
+    planned[departs:departs] = [(DEPARTED, topic, f"soak-{uuid.uuid4()}", farewell[topic]) for topic in FAREWELL]
     for n in range(len(planned) - 1):
         if rng.random() < 0.05:
             planned[n], planned[n + 1] = planned[n + 1], planned[n]
@@ -125,10 +149,10 @@ class Sender:
         self.answers: dict[tuple[str, str], list[str]] = {}
         self.retries = 0
 
-    def send(self, topic: str, event_id: str, body: bytes) -> None:
+    def send(self, shop: str, topic: str, event_id: str, body: bytes) -> None:
         session = getattr(self.local, "session", None) or requests.Session()
         self.local.session = session
-        headers = headers_for(body, topic, SECRET, REDACTED_SHOP if topic == "shop/redact" else SHOP, event_id)
+        headers = headers_for(body, topic, SECRET, shop, event_id)
         for attempt in range(MAX_TRIES):
             started = time.perf_counter()
             try:
@@ -149,27 +173,26 @@ class Sender:
             time.sleep(min(0.5 * 2**attempt, 8))
 
 
-def drained(redis: Redis, engine, accepted: set[tuple[str, str]]) -> bool:  # noqa: ANN001
+def drained(redis: Redis, engine, judged: set[tuple[str, str]]) -> bool:  # noqa: ANN001
     try:
         if redis.llen("rq:queue:shopworker") or redis.zcard("rq:wip:shopworker"):
             return False
-        return not (accepted - processed_events(engine, redis, accepted))
+        return not (judged - processed_events(engine))
     except RedisError:
         return False
 
 
-def processed_events(engine, redis: Redis, accepted: set[tuple[str, str]]) -> set[tuple[str, str]]:  # noqa: ANN001
-    """Events the event log shows processed. shop/redact deletes everything held for its shop, its own log entry
-    included, so those are sent for a shop of their own and judged by their RQ job's status instead."""
+def processed_events(engine) -> set[tuple[str, str]]:  # noqa: ANN001
+    """Events the event log shows processed, and the destructive ones the audit log shows done (shop/redact deletes
+    the log rows of its shop, its own and the uninstall's included)."""
     with engine.connect() as connection:
-        rows = connection.execute(text("SELECT topic, event_id FROM events WHERE status IN ('processed', 'stale')"))
-        done = {(topic, event_id) for topic, event_id in rows}
-    for topic, event_id in accepted:
-        if topic == "shop/redact":
-            job_id = redis.get(f"shopworker:seen:{REDACTED_SHOP}:{topic}:{event_id}")
-            if job_id and redis.hget(f"rq:job:{job_id.decode()}", "status") == b"finished":
-                done.add((topic, event_id))
-    return done
+        rows = connection.execute(
+            text(
+                "SELECT topic, event_id FROM events WHERE status IN ('processed', 'stale')"
+                " UNION SELECT topic, event_id FROM audit_log"
+            )
+        )
+        return {(topic, event_id) for topic, event_id in rows}
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -220,35 +243,41 @@ def main() -> None:
         for timer in chaos:
             timer.start()
         with ThreadPoolExecutor(SENDERS) as pool:
-            for n, (topic, event_id, body) in enumerate(plan):
+            for n, (shop, topic, event_id, body) in enumerate(plan):
                 due = started + n / args.rate
                 while time.monotonic() < due:
                     time.sleep(min(0.05, max(due - time.monotonic(), 0)))
                 if n % 20 == 0:
                     workers.supervise()
-                pool.submit(sender.send, topic, event_id, body)
+                pool.submit(sender.send, shop, topic, event_id, body)
         for timer in chaos:
             timer.join()
         sent_for = time.monotonic() - started
 
         accepted = {key for key, answers in sender.answers.items() if {"queued", "duplicate"} & set(answers)}
         accepted = {key for key in accepted if key[0] in JOB_FOR_TOPIC}
+        # The departed shop's other events are deleted with it: what is left of them is counted apart.
+        departing = {(topic, event_id) for shop, topic, event_id, _ in plan if shop == DEPARTED}
+        departed = {(topic, event_id) for topic, event_id in accepted & departing if topic not in FAREWELL}
+        judged = accepted - departed
         redis = Redis.from_url(redis_server.url)
         drain_started = time.monotonic()
-        while time.monotonic() - drain_started < 300 and not drained(redis, engine, accepted):
+        while time.monotonic() - drain_started < 300 and not drained(redis, engine, judged):
             workers.supervise()
             time.sleep(1)
-        report(sender, plan, accepted, engine, redis, time.monotonic() - drain_started, sent_for, workers.restarts)
+        report(sender, plan, judged, departed, engine, redis, time.monotonic() - drain_started, sent_for)
+        print(f"workers    restarted {workers.restarts - workers.killed} besides the {workers.killed} killed")
         engine.dispose()
 
 
 def report(  # noqa: ANN001 - plain tuples and an Engine
-    sender: Sender, plan, accepted, engine, redis: Redis, drain_seconds: float, sent_for: float, restarts: int
+    sender: Sender, plan, judged, departed, engine, redis: Redis, drain_seconds: float, sent_for: float
 ) -> None:
-    distinct = {(topic, event_id) for topic, event_id, _ in plan}
-    queued_answers = sum(answers.count("queued") for answers in sender.answers.values())
-    queued_events = sum(1 for answers in sender.answers.values() if "queued" in answers)
-    done = processed_events(engine, redis, accepted)
+    distinct = {(topic, event_id) for _shop, topic, event_id, _ in plan}
+    remaining = [answers for key, answers in sender.answers.items() if key not in departed]
+    queued_answers = sum(answers.count("queued") for answers in remaining)
+    queued_events = sum(1 for answers in remaining if "queued" in answers)
+    done = processed_events(engine)
     with engine.connect() as connection:
         logged_twice = connection.execute(
             text("SELECT count(*) FROM (SELECT 1 FROM events GROUP BY shop, topic, event_id HAVING count(*) > 1) d")
@@ -260,13 +289,32 @@ def report(  # noqa: ANN001 - plain tuples and an Engine
             statuses[status] = statuses.get(status, 0) + 1
     print(f"sent       {len(plan)} deliveries of {len(distinct)} distinct events in {sent_for:.0f} s")
     print(f"answers    {dict(sorted(statuses.items()))} (retried {sender.retries})")
-    print(f"accepted   {len(accepted)} events with a job (queued or duplicate)")
-    print(f"processed  {len(accepted & done)} (drained in {drain_seconds:.0f} s after the last delivery)")
-    print(f"lost       {len(accepted - done)}")
+    print(
+        f"accepted   {len(judged)} events with a job (queued or duplicate), the departed shop's {len(departed)} aside"
+    )
+    print(f"processed  {len(judged & done)} (drained in {drain_seconds:.0f} s after the last delivery)")
+    print(f"lost       {len(judged - done)}")
     print(f"doubled    {queued_answers - queued_events + logged_twice}")
-    print(f"re-run     {re_run} events whose job ran again (idempotent); worker processes restarted {restarts}")
+    print(f"re-run     {re_run} events whose job ran again (idempotent)")
+    print(f"departed   {departure(engine, redis)}")
     print(f"ack        p50 {percentile(sender.latencies, 0.5) * 1000:.1f} ms, "
           f"p99 {percentile(sender.latencies, 0.99) * 1000:.1f} ms over {len(sender.latencies)} answers")  # fmt: skip
+
+
+def departure(engine, redis: Redis) -> str:  # noqa: ANN001
+    """What the departed shop's redaction counted, and what is left of the shop."""
+    with engine.connect() as connection:
+        counts = connection.execute(
+            text("SELECT counts FROM audit_log WHERE shop = :shop AND topic = 'shop/redact' ORDER BY id"),
+            {"shop": DEPARTED},
+        ).scalars()
+        audited = [{name: count[name] for name in ("events", "orders", "jobs", "redis_keys")} for count in counts]
+    records = Records(Database(engine))
+    kept = [
+        table.name for table in metadata.sorted_tables if "shop" in table.c and not table.info.get(KEPT_BY_SHOP_REDACT)
+    ]
+    rows = sum(records.count(name, DEPARTED) for name in kept)
+    return f"shop/redact audited {audited}; left: {rows} rows, {redis_text(redis).count(DEPARTED)} mentions in Redis"
 
 
 def private_stack(
