@@ -181,8 +181,11 @@ def readable(raw: bytes) -> str:
     return raw.decode(errors="replace")
 
 
+def key_text(redis: Redis, key: bytes) -> str:
+    """The key and every value in it, decompressed and decoded."""
+    return " ".join([key.decode(), *(readable(value) for value in values_of(redis, key))])
+
+
 def redis_text(redis: Redis) -> str:
     """Every key of the test's Redis database and every value in it, decompressed and decoded."""
-    return "\n".join(
-        " ".join([key.decode(), *(readable(value) for value in values_of(redis, key))]) for key in redis.scan_iter()
-    )
+    return "\n".join(key_text(redis, key) for key in redis.scan_iter())
