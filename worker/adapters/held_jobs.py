@@ -124,14 +124,6 @@ class HeldJobs:
         """The mark a delivery left when it was taken (it names its shop)."""
         self.redis.delete(key.redis_key())
 
-    @staticmethod
-    def discard_running_job_when_done() -> None:
-        """The running job (a privacy request, whose argument names what is being forgotten) is deleted as soon as
-        it succeeds, instead of being kept with its result."""
-        job = get_current_job()
-        if job is not None:
-            job.result_ttl = 0
-
 
 def _batches(keys: Iterator[bytes], size: int) -> Iterator[list[bytes]]:
     batch: list[bytes] = []

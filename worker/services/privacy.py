@@ -23,10 +23,10 @@ REDACTIONS = frozenset({"shop/redact", "customers/redact"})
 
 def screen(ctx: Services, event: Event) -> Event | None:
     """The event as it may be processed after the privacy requests so far: None when its shop was redacted after
-    it was sent (a late retry, a replay), its payload scrubbed when it is about a redacted customer or order. Its
-    job is then deleted once done rather than kept with its result, and a skipped delivery's mark goes too. The
-    shop is held until the job's transaction ends (alone by a redaction), so that what is read here stays true
-    until the job's writes are committed."""
+    it was sent (a late retry, a replay), its payload scrubbed when it is about a redacted customer or order; a
+    skipped delivery's mark goes too (its job, like every finished job, is not kept). The shop is held until the
+    job's transaction ends (alone by a redaction), so that what is read here stays true until the job's writes are
+    committed."""
     ctx.db.hold_shop(event.shop, alone=event.topic in REDACTIONS)
     if event.topic in REDACTIONS:
         return event
@@ -38,8 +38,6 @@ def screen(ctx: Services, event: Event) -> Event | None:
     sent_before_shop_redact = (
         shop_redacted_at is not None and (event.triggered_at or event.received_at) <= shop_redacted_at
     )
-    if sent_before_shop_redact or customer_redacted:
-        ctx.held_jobs.discard_running_job_when_done()  # its argument is the data that must not be kept
     if sent_before_shop_redact:
         ctx.held_jobs.forget_delivery(DeliveryKey(event.shop, event.topic, event.event_id))
         return None
@@ -62,9 +60,7 @@ def redact_customer(ctx: Services, event: Event) -> None:
             return None
         return replace(held, payload=screened(held.topic, held.payload)).to_envelope()
 
-    jobs = ctx.held_jobs
-    jobs.discard_running_job_when_done()
-    audit(ctx, event, {**changed, "jobs": jobs.rewrite(forgotten.shop, without_customer)})
+    audit(ctx, event, {**changed, "jobs": ctx.held_jobs.rewrite(forgotten.shop, without_customer)})
 
 
 def export_customer(ctx: Services, event: Event) -> None:
@@ -100,9 +96,7 @@ def hand_over_by(requested_at: datetime) -> datetime:
 def redact_shop(ctx: Services, event: Event) -> None:
     """`shop/redact`: everything held for the shop deleted, in the records and in Redis."""
     deleted = ctx.records.redact_shop(event.shop, ctx.now())
-    jobs = ctx.held_jobs
-    jobs.discard_running_job_when_done()
-    held, keys = jobs.forget_shop(event.shop)
+    held, keys = ctx.held_jobs.forget_shop(event.shop)
     audit(ctx, event, {**deleted, "jobs": held, "redis_keys": keys})
 
 
