@@ -231,6 +231,38 @@ def test_redacting_one_customer_leaves_another_customers_records_as_they_were(st
     assert after["payload"]["phone"] == "+33 6 99 99 99 99"
 
 
+def test_redacting_her_in_one_shop_leaves_her_in_another_shop_and_other_customers_exports_as_they_were(stack):
+    """The same order and customer numbers in another shop, and a data export of someone else in her shop."""
+    other_shop = "starlow.myshopify.com"
+    for shop in (SHOP, other_shop):
+        body = json.dumps(personal_order(5001, camille(), EMAIL)).encode()
+        assert stack.deliver("orders/create", body, "5001", shop=shop) == "queued"
+        request = {"shop_id": 1, "shop_domain": shop, "customer": {"id": CAMILLE}, "orders_requested": [5001]}
+        body = json.dumps({**request, "data_request": {"id": 42}}).encode()
+        assert stack.deliver("customers/data_request", body, "earlier", shop=shop) == "queued"
+    noe = {
+        "shop_id": 1,
+        "shop_domain": SHOP,
+        "customer": {"id": 7002},
+        "orders_requested": [],
+        "data_request": {"id": 43},
+    }
+    deliver(stack, "customers/data_request", noe, "noe")
+    stack.work()
+    before = every_row(stack)
+
+    redact_camille(stack, orders_to_redact=[5001])
+
+    after = every_row(stack)
+    for table in ("orders", "line_items", "events", "data_exports"):
+        elsewhere = [row for row in after[table] if row["shop"] == other_shop]
+        assert elsewhere == [row for row in before[table] if row["shop"] == other_shop], table
+    assert sorted((row["shop"], row["customer_id"]) for row in after["data_exports"]) == [
+        (SHOP, 7002),
+        (other_shop, CAMILLE),
+    ]
+
+
 def test_actions_aimed_at_her_orders_lose_her_data_and_those_not_yet_sent_are_cancelled(stack):
     """A note to Shopify quoting her, waiting; one that failed with a text quoting her; and beside them an action on
     the same order number in another shop and one on someone else's order, which keep theirs."""
