@@ -173,8 +173,8 @@ HAND_MUTANTS = (
         "receiver",
         "the receiver takes the webhook id before Shopify's event id",
         "webhooks/receiver.py",
-        'headers.get("X-Shopify-Event-Id") or headers.get("X-Shopify-Webhook-Id")',
-        'headers.get("X-Shopify-Webhook-Id") or headers.get("X-Shopify-Event-Id")',
+        "delivery.event_id or delivery.webhook_id",
+        "delivery.webhook_id or delivery.event_id",
         ("tests/integration/test_receiver.py", "-k", "duplicate or webhook_id or two_"),
     ),
     HandMutant(
