@@ -430,6 +430,23 @@ def test_after_a_redaction_a_retry_or_a_replay_does_not_write_her_data_back(stac
     assert personal_in(redis_text(stack.redis)) == []
 
 
+def test_an_order_under_her_customer_id_first_arriving_after_the_redaction_is_held_without_her_data(stack):
+    """Neither Shopify's request nor our records named the order: a delivery retried late. Her customer id does."""
+    deliver(stack, "orders/create", personal_order(5001, camille(), EMAIL), "5001")
+    stack.work()
+    redact_camille(stack, orders_to_redact=[5001])
+
+    deliver(stack, "orders/create", personal_order(5009, camille(), EMAIL), "5009-retried")
+    stack.work()
+
+    assert leaks(every_row(stack)) == [], "\n".join(leaks(every_row(stack)))
+    (order,) = [row for row in stack.rows(tables.orders) if row["id"] == 5009]
+    assert (order["total_price"], order["payload"]["shipping_address"]) == (
+        "172.20",
+        {"country": "France", "country_code": "FR", "province_code": None},
+    )
+
+
 def test_a_job_about_her_that_can_never_succeed_is_recorded_failed_without_her_data(stack):
     deliver(stack, "orders/create", personal_order(5001, camille(), EMAIL), "5001")
     stack.work()
