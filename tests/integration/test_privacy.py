@@ -192,6 +192,19 @@ def test_orders_found_only_through_orders_to_redact_are_redacted_too(stack):
     assert order["total_price"] == "172.20" and len(order["line_items"]) == 4
 
 
+def test_a_guest_order_under_her_email_in_any_case_is_found_once_its_logged_event_is_pruned(stack):
+    """Shopify lists no order and the event log no longer holds the order's payload: its e-mail names her."""
+    deliver(stack, "orders/create", personal_order(5003, None, EMAIL.title()), "5003")
+    stack.work()
+    stack.services.records.prune_payloads(datetime.now(UTC) + timedelta(minutes=1))
+
+    redact_camille(stack, orders_to_redact=[])
+
+    (order,) = stack.rows(tables.orders)
+    assert (order["email"], order["payload"]["shipping_address"]["country_code"]) == (None, "FR")
+    assert leaks(every_row(stack)) == [], "\n".join(leaks(every_row(stack)))
+
+
 def test_redaction_clears_the_email_and_customer_columns_and_keeps_the_business_facts(stack):
     deliver(stack, "orders/create", personal_order(5001, camille(), EMAIL), "5001")
     deliver(stack, "orders/create", personal_order(5003, None, GUEST_EMAIL), "5003")
