@@ -192,17 +192,34 @@ def test_orders_found_only_through_orders_to_redact_are_redacted_too(stack):
     assert order["total_price"] == "172.20" and len(order["line_items"]) == 4
 
 
-def test_a_guest_order_under_her_email_in_any_case_is_found_once_its_logged_event_is_pruned(stack):
-    """Shopify lists no order and the event log no longer holds the order's payload: its e-mail names her."""
+def test_her_orders_are_found_by_her_customer_id_or_her_email_in_any_case_once_their_logged_events_are_pruned(stack):
+    """Shopify lists no order and the event log no longer holds the orders' payloads: a gift sent under another
+    e-mail is hers by its customer id, a guest checkout by its e-mail."""
+    deliver(stack, "orders/create", personal_order(5002, camille(), "gifts@example.org"), "5002")
     deliver(stack, "orders/create", personal_order(5003, None, EMAIL.title()), "5003")
     stack.work()
     stack.services.records.prune_payloads(datetime.now(UTC) + timedelta(minutes=1))
 
     redact_camille(stack, orders_to_redact=[])
 
-    (order,) = stack.rows(tables.orders)
-    assert (order["email"], order["payload"]["shipping_address"]["country_code"]) == (None, "FR")
+    orders = sorted(stack.rows(tables.orders), key=lambda row: row["id"])
+    assert [(row["id"], row["email"], row["customer_id"]) for row in orders] == [(5002, None, None), (5003, None, None)]
     assert leaks(every_row(stack)) == [], "\n".join(leaks(every_row(stack)))
+
+
+def test_her_logged_privacy_requests_keep_only_her_id_and_the_orders_listed(stack):
+    """Enough to carry the request out again, and nothing else of hers."""
+    deliver(stack, "orders/create", personal_order(5001, camille(), EMAIL), "5001")
+    stack.work()
+
+    redact_camille(stack, orders_to_redact=[5001])
+
+    requests = {row["topic"]: row["payload"] for row in stack.rows(tables.events) if row["topic"].startswith("cust")}
+    about_her = {"shop_id": 1, "shop_domain": SHOP, "customer": {"id": CAMILLE}}
+    assert requests == {
+        "customers/data_request": {**about_her, "orders_requested": [5001], "data_request": {"id": 42}},
+        "customers/redact": {**about_her, "orders_to_redact": [5001]},
+    }
 
 
 def test_redaction_clears_the_email_and_customer_columns_and_keeps_the_business_facts(stack):
