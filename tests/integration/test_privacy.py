@@ -373,6 +373,24 @@ def test_events_of_orders_never_stored_and_the_text_of_failures_are_redacted(sta
     assert personal_in(json.dumps(audit, default=str)) == []
 
 
+def test_a_logged_event_naming_no_order_but_quoting_her_phone_is_redacted(stack):
+    """A fulfillment order's routing, its destination hers: no order id to find it by, only what it quotes."""
+    routed = {
+        "fulfillment_order": {
+            "id": "gid://shopify/FulfillmentOrder/1046000",
+            "status": "open",
+            "destination": {"phone": PHONE, "address1": STREET, "city": CITY, "zip": ZIP, "country_code": "FR"},
+        }
+    }
+    event = Event(SHOP, "fulfillment_orders/order_routing_complete", "routed", routed, datetime.now(UTC))
+    stack.services.records.log_event(event, "failed", "ShopifyError: 503")
+    assert leaks(every_row(stack))
+
+    redact_camille(stack, orders_to_redact=[])
+
+    assert leaks(every_row(stack)) == [], "\n".join(leaks(every_row(stack)))
+
+
 def test_jobs_in_redis_in_every_state_lose_her_data(stack):
     """Finished, scheduled, waiting to retry after a failure whose text quotes her order, failed, and queued."""
     deliver(stack, "orders/create", personal_order(5001, camille(), EMAIL), "5001")
