@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -452,6 +453,29 @@ def test_a_job_about_her_that_another_worker_runs_is_rewritten_by_that_worker_on
     assert personal_in(redis_text(stack.redis)) == []
     (kept,) = queue.fetch_job(running.id).args
     assert Event.from_envelope(kept).payload["total_price"] == "172.20"
+
+
+def test_jobs_queued_behind_her_redaction_lose_her_data_and_keep_what_they_need_to_run(stack, caplog):
+    """A delivery scan of her order (naming her only by the order and her door), and a data request of hers that
+    must still be answered as hers when it runs: refused, as she is forgotten."""
+    deliver(stack, "orders/create", personal_order(5001, camille(), EMAIL), "5001")
+    stack.work()
+    request = {"shop_id": 1, "shop_domain": SHOP, "customer": {"id": CAMILLE, "email": EMAIL, "phone": PHONE}}
+    deliver(stack, "customers/redact", {**request, "orders_to_redact": [5001]}, "redact")
+    deliver(stack, "fulfillment_events/create", delivered_at_her_door(990003, 5001), "scan-queued")
+    asked = {**request, "orders_requested": [5001], "data_request": {"id": 44}}
+    deliver(stack, "customers/data_request", asked, "asked-queued")
+    queue = Queue("shopworker", connection=stack.redis, serializer=JobSerializer)
+
+    SimpleWorker([queue], connection=stack.redis, serializer=JobSerializer).work(burst=True, max_jobs=1)
+
+    assert queue.count == 2
+    assert personal_in(redis_text(stack.redis)) == []
+    caplog.set_level(logging.WARNING, logger="worker.services.privacy")
+    stack.work()
+    assert [r.getMessage() for r in caplog.records if r.name == "worker.services.privacy"] == [
+        f"data request 44 of {SHOP} not exported: the customer was redacted since"
+    ]
 
 
 def test_after_a_redaction_a_retry_or_a_replay_does_not_write_her_data_back(stack):
