@@ -130,6 +130,8 @@ EQUIVALENT: dict[str, str] = {
         "counted once, after the tables by order: set or added to 0, the same count"
         for n in (78, 86)
     },
+    f"{RECORDS}.xǁRecordsǁexport_customer__mutmut_48": "the returns table is one of the tables by order: its rows "
+    "are always in the content, and the default is never read",
 }
 
 
