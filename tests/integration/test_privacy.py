@@ -263,11 +263,13 @@ def test_redacting_one_customer_leaves_another_customers_records_as_they_were(st
 
 
 def test_redacting_her_in_one_shop_leaves_her_in_another_shop_and_other_customers_exports_as_they_were(stack):
-    """The same order and customer numbers in another shop, and a data export of someone else in her shop."""
+    """The same order and customer numbers in another shop, another order of hers there, and a data export of
+    someone else in her shop."""
     other_shop = "starlow.myshopify.com"
-    for shop in (SHOP, other_shop):
-        body = json.dumps(personal_order(5001, camille(), EMAIL)).encode()
-        assert stack.deliver("orders/create", body, "5001", shop=shop) == "queued"
+    for shop, order_ids in ((SHOP, (5001,)), (other_shop, (5001, 6101))):
+        for order_id in order_ids:
+            body = json.dumps(personal_order(order_id, camille(), EMAIL)).encode()
+            assert stack.deliver("orders/create", body, str(order_id), shop=shop) == "queued"
         request = {"shop_id": 1, "shop_domain": shop, "customer": {"id": CAMILLE}, "orders_requested": [5001]}
         body = json.dumps({**request, "data_request": {"id": 42}}).encode()
         assert stack.deliver("customers/data_request", body, "earlier", shop=shop) == "queued"
@@ -292,6 +294,7 @@ def test_redacting_her_in_one_shop_leaves_her_in_another_shop_and_other_customer
         (SHOP, 7002),
         (other_shop, CAMILLE),
     ]
+    assert [(row["shop"], row["order_id"]) for row in after["redacted_orders"]] == [(SHOP, 5001)]
 
 
 def test_actions_aimed_at_her_orders_lose_her_data_and_those_not_yet_sent_are_cancelled(stack):
