@@ -129,6 +129,20 @@ def test_any_way_of_returning_a_line_refunds_exactly_what_it_cost(
     assert (items, taxes) == (price * quantity - discount, tax)
 
 
+def test_every_tax_line_is_refunded() -> None:
+    the_order = order()
+    the_order["line_items"][0]["tax_lines"] = [{"price": "2.00", "title": "State"}, {"price": "1.00", "title": "City"}]
+    decision = evaluate(the_order, [{"line_item_id": LINE, "quantity": 1}])
+    assert (str(decision.refund.tax), str(decision.refund.total)) == ("3.00", "48.00")
+
+
+def test_units_already_returned_are_named_in_the_explanation() -> None:
+    decision = evaluate(order(), [{"line_item_id": LINE, "quantity": 1}], returned_before={str(LINE): 1})
+    assert decision.lines[0].explanation == (
+        "Only 0 of the 1 units asked for are still returnable; the others were already returned or refunded."
+    )
+
+
 def test_tax_already_inside_the_price_is_not_added_again() -> None:
     decision = evaluate(order(tax="4.09", taxes_included=True), [{"line_item_id": LINE, "quantity": 1}])
     assert (str(decision.refund.items), str(decision.refund.tax), str(decision.refund.total)) == (
@@ -175,6 +189,13 @@ def test_tax_already_inside_the_price_is_not_added_again() -> None:
             1,
             ("approved", (), "22.50"),
             id="a returned unit refunded since is counted once, not twice",
+        ),
+        pytest.param(
+            {"refunds": [{"refund_line_items": [{"line_item_id": LINE, "quantity": 1}]}]},
+            {},
+            2,
+            ("review", ("already_returned",), "22.50"),
+            id="one of two units refunded already: a person sees only one can come back",
         ),
         pytest.param(
             {"current_quantity": 0},
@@ -299,6 +320,16 @@ def test_the_request_window_stays_the_requests_when_a_line_has_its_own_delivery(
             id="two refunds of shipping add up",
         ),
         pytest.param(
+            [
+                {
+                    "refund_shipping_lines": [{"subtotal_amount": "2.00"}],
+                    "order_adjustments": [{"kind": "shipping_refund", "amount": "-1.00"}],
+                }
+            ],
+            "2.00",
+            id="a refund shipping line and a shipping adjustment add up",
+        ),
+        pytest.param(
             [{"order_adjustments": [{"kind": "shipping_refund", "amount": "-2.00"}]}],
             "3.00",
             id="an older refund's shipping adjustment",
@@ -345,11 +376,12 @@ def test_a_product_id_that_is_not_a_whole_number_names_no_product() -> None:
 @pytest.mark.parametrize(
     "applications",
     [
-        pytest.param([{"type": "discount_code", "value_type": "percentage", "value": "20.0"}], id="beyond the list"),
+        pytest.param([{"type": "discount_code", "value_type": "percentage", "value": "20.0"}] * 3, id="past the list"),
         pytest.param(["SPRING20", "SUMMER20", "AUTUMN20", "WINTER20"], id="not an application object"),
+        pytest.param({"3": {"type": "discount_code", "value": "20.0"}}, id="applications that are not a list"),
     ],
 )
-def test_a_discount_that_names_no_application_is_checked_by_a_person(applications: list[Any]) -> None:
+def test_a_discount_that_names_no_application_is_checked_by_a_person(applications: Any) -> None:
     # starlow: "Any item purchased using a discount code higher than 15%": 9.00 of 45.00 may be a 20 % code.
     the_order = order(discount_applications=applications)
     the_order["line_items"][0]["discount_allocations"] = [{"amount": "9.00", "discount_application_index": 3}]
@@ -382,6 +414,24 @@ def test_a_discount_that_names_no_application_is_checked_by_a_person(application
             id="more units left than bought",
         ),
         pytest.param(
+            "layered-jewelry",
+            {"quantity": -1},
+            "order: line_items[0].quantity: expected a whole number, got -1",
+            id="a negative quantity",
+        ),
+        pytest.param(
+            "layered-jewelry",
+            {"quantity": 0, "current_quantity": 0},
+            "request: line item 11 asks to return 1 of 0 bought",
+            id="a line of no units",
+        ),
+        pytest.param(
+            "layered-jewelry",
+            {"tax_lines": [{"price": "x"}]},
+            "order: line_items[0].tax_lines.price: expected an amount, got 'x'",
+            id="a tax line",
+        ),
+        pytest.param(
             "starlow",
             {"discount_allocations": [{"amount": "9.00", "discount_application_index": 0}]},
             "order: discount_applications.value: expected an amount, got 'twenty'",
@@ -399,16 +449,31 @@ def test_an_order_line_that_cannot_be_priced_is_refused_naming_the_field(
     assert str(refused.value) == message
 
 
-def test_a_shipping_discount_that_cannot_be_read_is_refused_naming_the_field() -> None:
-    the_order = order(shipping_lines=[{"price": "5.00", "discount_allocations": [{"amount": "some"}]}])
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        pytest.param(
+            {"shipping_lines": [{"price": "5.00", "discount_allocations": [{"amount": "some"}]}]},
+            "order: shipping_lines.discount_allocations.amount: expected an amount, got 'some'",
+            id="a shipping discount",
+        ),
+        pytest.param(
+            {"refunds": [{"refund_shipping_lines": [{"subtotal_amount": "two"}]}]},
+            "order: refunds.subtotal_amount: expected an amount, got 'two'",
+            id="shipping refunded before",
+        ),
+    ],
+)
+def test_shipping_that_cannot_be_read_is_refused_naming_the_field(changes: dict[str, Any], message: str) -> None:
+    # starlightes refunds the original shipping of a wrong item reported in time, so it reads what was paid.
     with pytest.raises(ReturnRequestError) as refused:
         evaluate(
-            the_order,
+            order(**changes),
             [{"line_item_id": LINE, "quantity": 1, "reason": "wrong_item", "photos": True}],
             store="starlightes",
             requested_at="2026-03-01T20:00:00Z",
         )
-    assert str(refused.value) == "order: shipping_lines.discount_allocations.amount: expected an amount, got 'some'"
+    assert str(refused.value) == message
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from config.policies import load_policy
-from worker.domain.policy import StorePolicy
+from worker.domain.policy import LateWindow, StorePolicy
 from worker.domain.returns import (
     ReturnDecision,
     ReturnRequestError,
@@ -368,6 +368,7 @@ def test_an_approved_line_explains_the_postage_kept_before_its_partial_refund() 
     [
         pytest.param({"custom_tags": frozenset({"engraved"})}, id="a store refusing only engraved items"),
         pytest.param({"product_types": frozenset({"swimwear"})}, id="a store refusing only swimwear"),
+        pytest.param({"tags": frozenset({"gift-card"})}, id="a store refusing only products tagged gift-card"),
     ],
 )
 def test_any_exclusion_sends_a_product_nobody_described_to_a_person(exclusions: dict[str, Any]) -> None:
@@ -392,6 +393,9 @@ def request_with(where: str, value: Any) -> Any:
         ("lines[0].reported_at", "today", "request: lines[0].reported_at: 'today' is not an ISO-8601 date-time"),
         ("lines[0].delivered_at", "soon", "request: lines[0].delivered_at: 'soon' is not an ISO-8601 date-time"),
         ("lines[0].photos", "yes", "request: lines[0].photos: expected true or false, got 'yes'"),
+        ("lines[0].tags_attached", "yes", "request: lines[0].tags_attached: expected true or false, got 'yes'"),
+        ("requested_at", 5, "request.requested_at: expected an ISO-8601 date-time, got 5"),
+        ("returned_before", {"dress": 1}, "request: returned_before[dress]: expected a whole number, got 'dress'"),
         ("lines[0].customer_note", 5, "request: lines[0].customer_note: expected text, got int"),
         ("requested_at", "noon", "request.requested_at: 'noon' is not an ISO-8601 date-time"),
         ("delivered_at", "soon", "request.delivered_at: 'soon' is not an ISO-8601 date-time"),
@@ -416,6 +420,12 @@ def test_a_request_naming_a_line_twice_is_refused() -> None:
     assert str(refused.value) == "request: line item 466157049 appears more than once"
 
 
+def test_product_facts_that_are_not_an_object_are_refused() -> None:
+    with pytest.raises(ReturnRequestError) as refused:
+        parse_products([{"product_type": "Dresses"}])
+    assert str(refused.value) == "products: expected a JSON object keyed by product id"
+
+
 def test_a_request_that_is_not_an_object_is_refused() -> None:
     with pytest.raises(ReturnRequestError) as refused:
         parse_request(fixture("request.json")["lines"])
@@ -434,3 +444,12 @@ def test_an_order_that_is_not_a_shopify_order_is_refused(order: Any, message: st
     with pytest.raises(ReturnRequestError) as refused:
         evaluate_return(load_policy("starlow"), order, parse_request(one_line()), {}, NOW)
     assert str(refused.value) == message
+
+
+def test_after_the_window_no_exchange_even_where_the_late_days_refund_in_full() -> None:
+    # starlightes: "If 25 days have passed since your delivery date, we cannot offer a full refund or exchange".
+    policy = with_returns("starlightes", late_window=LateWindow(until_day=30, percent=100))
+    request = one_line(requested_at="2026-03-28T12:00:00Z", delivered_at="2026-03-01T12:00:00Z")
+    request["lines"][0]["preferred_resolution"] = "exchange"
+    line = evaluate(policy, request).lines[0]
+    assert (line.decision, line.resolution, line.reasons) == ("review", "refund", ("late_window", "no_exchanges"))

@@ -119,7 +119,14 @@ def refund(percent: int = 100, *reasons: str, resolution: str = "refund", amount
 
 
 def declined(*reasons: str) -> dict[str, Any]:
-    return {"decision": "declined", "resolution": "none", "refund_amount": "0.00", "reasons": reasons}
+    return {
+        "decision": "declined",
+        "resolution": "none",
+        "refund_percent": 0,
+        "refund_amount": "0.00",
+        "currency": "USD",
+        "reasons": reasons,
+    }
 
 
 def review(*reasons: str, **shown: Any) -> dict[str, Any]:
@@ -261,7 +268,14 @@ STARLIGHTES = [
     rule(
         "after the 25-day window but within 30 days of delivery, with a valid reason (e.g., unexpected delays): "
         "a person decides, up to 50% (day 26)",
-        review("late_window", refund_percent=50, resolution="partial_refund", refund_amount="22.50"),
+        review(
+            "late_window",
+            refund_percent=50,
+            resolution="partial_refund",
+            refund_amount="22.50",
+            explanation="Asked 26 days after delivery, after the 25-day window but within 30 days: up to 50 % if "
+            "a person accepts the reason for the delay.",
+        ),
         day=26,
     ),
     rule(
@@ -387,6 +401,12 @@ STARLIGHTES = [
         missing_accessories="essential",
     ),
     rule("original packaging intact: missing packaging is refused", declined("condition_not_met"), packaging="missing"),
+    rule(
+        "original packaging intact: refused for its packaging even when its condition is not stated",
+        declined("condition_not_met"),
+        condition=None,
+        packaging="missing",
+    ),
     rule("tags intact: removed tags are refused", declined("condition_not_met"), tags_attached=False),
     rule(
         "gift shipped directly to you: store credit equal to the purchase price",
@@ -414,6 +434,18 @@ STARLIGHTES = [
     rule(
         "an exchange sends a replacement, so nothing is refunded",
         summary("0.00", "0.00", "0.00", "0.00", "0.00"),
+        preferred_resolution="exchange",
+    ),
+    rule(
+        "Exchanges are available for unused, undamaged items: one missing an accessory is refunded at 50 % instead",
+        refund(50, "partial_refund", "no_exchanges", resolution="partial_refund"),
+        preferred_resolution="exchange",
+        missing_accessories="non_essential",
+    ),
+    rule(
+        "If 25 days have passed since your delivery date, we cannot offer a full refund or exchange",
+        review("late_window", "no_exchanges", resolution="partial_refund"),
+        day=27,
         preferred_resolution="exchange",
     ),
     rule(
@@ -486,7 +518,7 @@ CHARMS_FR = [
     rule(
         "Nous acceptons toute la garantie à vie: un problème de qualité après 365 jours, une personne décide",
         {
-            **review("warranty", "defect_exception", resolution="none", refund_amount="0.00"),
+            **review("warranty", "defect_exception", resolution="none", refund_percent=0, refund_amount="0.00"),
             **paid_by("merchant"),
             **summary("0.00", "0.00", "0.00", "0.00", "0.00", key="pending_review"),
         },
