@@ -458,6 +458,29 @@ def test_a_job_about_her_that_another_worker_runs_is_rewritten_by_that_worker_on
     assert Event.from_envelope(kept).payload["total_price"] == "172.20"
 
 
+def test_a_job_about_her_that_ended_and_went_before_its_worker_read_the_mark_leaves_no_key_behind(stack):
+    """A job that succeeds is deleted as it ends (no finished job is kept): its mark is then read for a job that is
+    gone, and nothing is written where it was."""
+    envelope = {
+        "shop": SHOP,
+        "topic": "orders/updated",
+        "event_id": "running",
+        "payload": personal_order(5001, camille(), EMAIL),
+    }
+    queue = Queue("shopworker", connection=stack.redis, serializer=JobSerializer)
+    running = queue.enqueue(ORDER_JOB, envelope)
+    queue.remove(running)
+    stack.redis.hset(running.key, "status", "started")
+    request = {"shop_id": 1, "shop_domain": SHOP, "customer": {"id": CAMILLE, "email": EMAIL, "phone": PHONE}}
+    deliver(stack, "customers/redact", {**request, "orders_to_redact": [5001]}, "redact")
+    stack.work()
+
+    running.delete()  # its worker ends it
+    HeartbeatWorker([queue], connection=stack.redis, serializer=JobSerializer).held_jobs.finish(running.id)
+
+    assert not stack.redis.exists(running.key)
+
+
 def test_jobs_queued_behind_her_redaction_lose_her_data_and_keep_what_they_need_to_run(stack, caplog):
     """A delivery scan of her order (naming her only by the order and her door), and a data request of hers that
     must still be answered as hers when it runs: refused, as she is forgotten."""

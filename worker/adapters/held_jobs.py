@@ -108,6 +108,8 @@ class HeldJobs:
             with suppress(NoSuchJobError):  # expired meanwhile
                 Job.fetch(job_id, connection=self.redis, serializer=self.serializer).delete(remove_from_queue=True)
             return
+        if not self.redis.exists(key):
+            return  # finished, and so deleted, before its mark was read: no job is left to hold the new data
         with self.redis.pipeline() as pipe:
             pipe.hset(key, "data", data)
             pipe.hdel(key, "exc_info")
