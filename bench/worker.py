@@ -8,8 +8,7 @@ worker draining N jobs that do nothing, queued with the same options, in the sam
 and the median round's rates are compared. It also times a durable commit of one small row on the same database: an
 event's transaction cannot end sooner (PostgreSQL waits for the write-ahead log to reach the disk), so the ratio any
 job that commits once can reach is no-op time / (no-op time + commit time), printed as the ceiling. Uses Redis
-database 15 and a PostgreSQL schema (or SQLite file) of its
-own, emptied/dropped at the end.
+database 15 and a PostgreSQL schema (or SQLite file) of its own, emptied/dropped at the end.
 """
 
 from __future__ import annotations
