@@ -2,13 +2,14 @@
 
 Run: .venv/bin/python -m bench.worker [--events 700] [--rounds 3] [--database postgresql|sqlite]
 (bench/ is a package: every script runs with -m, so that this one does not hide the `worker` package)
-Queues Shopify's orders/create sample as N distinct orders (as the receiver would), then runs one in-process RQ
-SimpleWorker (the class `shopworker worker` runs) in burst mode until the queue is empty; the baseline is the same
-worker draining N jobs that do nothing, queued with the same options, in the same run; rounds of each alternate
-and the median round's rates are compared. It also times a durable commit of one small row on the same database: an
-event's transaction cannot end sooner (PostgreSQL waits for the write-ahead log to reach the disk), so the ratio any
-job that commits once can reach is no-op time / (no-op time + commit time), printed as the ceiling. Uses Redis
-database 15 and a PostgreSQL schema (or SQLite file) of its own, emptied/dropped at the end.
+Queues Shopify's orders/create sample as N distinct orders (as the receiver would), then runs one in-process
+HeartbeatWorker (the class `shopworker worker` runs: RQ's SimpleWorker with heartbeats during a job) in burst mode
+until the queue is empty; the baseline is the same worker class draining N jobs that do nothing, queued with the
+same options, in the same run; rounds of each alternate and the median round's rates are compared. It also times a
+durable commit of one small row on the same database: an event's transaction cannot end sooner (PostgreSQL waits
+for the write-ahead log to reach the disk), so the ratio any job that commits once can reach is no-op time / (no-op
+time + commit time), printed as the ceiling. Uses Redis database 15 and a PostgreSQL schema (or SQLite file) of its
+own, emptied/dropped at the end.
 """
 
 from __future__ import annotations
@@ -23,13 +24,13 @@ import uuid
 from pathlib import Path
 
 from redis import Redis
-from rq import SimpleWorker
 from sqlalchemy import Engine, text
 
 from config.settings import Settings
 from queueing.keys import DeliveryKey
 from worker import bootstrap
 from worker.adapters.db import make_engine, upgrade
+from worker.rq_worker import HeartbeatWorker
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "tests" / "fixtures" / "shopify_samples" / "orders__create.json"
@@ -39,7 +40,7 @@ SHOP = "bench.myshopify.com"
 
 
 def drain(services: bootstrap.Services) -> float:
-    worker = SimpleWorker(
+    worker = HeartbeatWorker(
         [services.jobs.queue], connection=services.jobs.redis, serializer=services.jobs.queue.serializer
     )
     started = time.perf_counter()

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 from redis import Redis
-from rq import Queue, SimpleWorker
+from rq import Queue
 from rq.registry import FailedJobRegistry
 from sqlalchemy import Table, select
 
@@ -24,6 +24,7 @@ from webhooks.verify import sign
 from worker import bootstrap
 from worker.adapters import tables
 from worker.adapters.shopify import ShopifyClient
+from worker.rq_worker import HeartbeatWorker
 
 SAMPLES = Path(__file__).parent / "fixtures" / "shopify_samples"
 FIXTURES = Path(__file__).parent / "fixtures" / "webhooks"
@@ -123,7 +124,7 @@ class Stack:
 
     def work(self) -> None:
         queue = Queue("shopworker", connection=self.redis, serializer=JobSerializer)
-        SimpleWorker([queue], connection=self.redis, serializer=JobSerializer).work(burst=True)
+        HeartbeatWorker([queue], connection=self.redis, serializer=JobSerializer).work(burst=True)
 
     def failed_jobs(self) -> list[str]:
         return FailedJobRegistry("shopworker", connection=self.redis).get_job_ids()

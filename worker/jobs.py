@@ -66,16 +66,16 @@ def _run(envelope: dict[str, Any], handle: Handler) -> str:
         return _give_up(ctx, unreadable, handler, error, logged)
     except Exception as error:
         _log_failed(ctx, event, _error_text(error), logged)
-        metrics.count_job(ctx.jobs.redis, handler, "failed")
+        metrics.count_job(handler, "failed")
         raise
-    metrics.count_job(ctx.jobs.redis, handler, outcome)
+    metrics.count_job(handler, outcome)
     log.info("event %s", outcome, extra={"shop": event.shop, "topic": event.topic, "event": event.event_id})
     return outcome
 
 
 def _skip_redacted(ctx: Services, event: Event, handler: str) -> str:
     """An event sent before its shop was redacted (a late retry, a replay) writes nothing at all."""
-    metrics.count_job(ctx.jobs.redis, handler, "redacted")
+    metrics.count_job(handler, "redacted")
     log.info(
         "event of a redacted shop skipped", extra={"shop": event.shop, "topic": event.topic, "event": event.event_id}
     )
@@ -93,7 +93,7 @@ def _log_failed(ctx: Services, event: Event, error: str, logged: bool) -> None:
 
 def _give_up(ctx: Services, event: Event, handler: str, error: Exception, logged: bool) -> str:
     _log_failed(ctx, event, f"{_error_text(error)} (permanent: not retried)", logged)
-    metrics.count_job(ctx.jobs.redis, handler, "failed")
+    metrics.count_job(handler, "failed")
     log.warning(
         "event failed for good, not retried: %s",
         type(error).__name__,

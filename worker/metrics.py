@@ -4,12 +4,12 @@ in Redis (keys in queueing/keys.py): a counter per job outcome, and a periodic s
 from __future__ import annotations
 
 import json
-import logging
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
 from redis import Redis
-from redis.exceptions import RedisError
+from redis.client import Pipeline
 from sqlalchemy import Engine, func, select
 
 from queueing.keys import FIELD_SEPARATOR, FIGURES_KEY, JOB_OUTCOMES_KEY
@@ -17,15 +17,21 @@ from worker.adapters.tables import outbox
 from worker.adapters.tables.late import late_cases, late_flags
 from worker.adapters.tables.returns import returns
 
-log = logging.getLogger(__name__)
+# Outcomes of this process's jobs not sent yet: the worker sends them with its own call to Redis after each job
+# (send_counts), which spares every job a round trip of its own.
+_unsent: Counter[str] = Counter()
 
 
-def count_job(redis: Redis, handler: str, outcome: str) -> None:
-    """One HINCRBY per job. A count lost to a Redis hiccup is not worth failing (and retrying) the job for."""
-    try:
-        redis.hincrby(JOB_OUTCOMES_KEY, f"{handler}{FIELD_SEPARATOR}{outcome}", 1)
-    except RedisError as error:
-        log.warning("job outcome not counted: %s", error, extra={"handler": handler, "outcome": outcome})
+def count_job(handler: str, outcome: str) -> None:
+    _unsent[f"{handler}{FIELD_SEPARATOR}{outcome}"] += 1
+
+
+def send_counts(pipe: Pipeline) -> None:
+    """The counts so far, added to the pipeline and forgotten here: a count lost with a Redis hiccup is not worth
+    failing (and retrying) a job for."""
+    for field, count in _unsent.items():
+        pipe.hincrby(JOB_OUTCOMES_KEY, field, count)
+    _unsent.clear()
 
 
 def compute_figures(engine: Engine, now: datetime) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from rq.job_lifecycle import call_exception_handlers
 from rq.worker import WorkerStatus
 
 from config.logs import error_summary
+from worker import metrics
 from worker.adapters.held_jobs import HeldJobs
 
 PROJECT = str(Path(__file__).resolve().parent.parent)
@@ -49,7 +50,7 @@ class HeartbeatWorker(SimpleWorker):
         finally:
             done.set()
             beats.join()
-        self.held_jobs.finish(job.id)
+        self.held_jobs.finish(job.id, also=metrics.send_counts)
         self.set_state(WorkerStatus.IDLE)
 
     @cached_property

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 from redis import Redis
+from redis.client import Pipeline
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, get_current_job
 from rq.results import Result
@@ -116,9 +117,13 @@ class HeldJobs:
             pipe.delete(Result.get_key(job_id))
             pipe.execute()
 
-    def finish(self, job_id: str) -> None:
-        """What a privacy request asked of the job while it ran, done now that its worker is done with it."""
-        asked = self.redis.getdel(WHEN_DONE_PREFIX + job_id)
+    def finish(self, job_id: str, also: Callable[[Pipeline], None] = lambda _pipe: None) -> None:
+        """What a privacy request asked of the job while it ran, done now that its worker is done with it. The
+        question goes in one round trip with what `also` adds to it (the worker's counts)."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.getdel(WHEN_DONE_PREFIX + job_id)
+            also(pipe)
+            asked = pipe.execute()[0]
         if asked is not None:
             self._change(job_id, asked or None)
 

@@ -29,7 +29,7 @@ from sqlalchemy import (
 
 from config.logs import REDACTED
 from queueing.payloads import PayloadError
-from worker.adapters.db import Database, Span, insert_for, order_rows, upsert, within
+from worker.adapters.db import Database, Span, insert_for, order_rows, run, upsert, within
 from worker.adapters.tables import data_exports, events, fulfillments, line_items, metadata, orders, outbox
 from worker.adapters.tables.privacy import (
     KEPT_BY_SHOP_REDACT,
@@ -174,7 +174,7 @@ def _plain(rows: Iterable[Any]) -> list[dict[str, Any]]:
 def _log_event_statement(dialect: str) -> Any:
     """Built once: its ON CONFLICT clause costs more to build than to run. A delivery seen again (a retry, a
     replay) counts one more attempt and keeps the payload first logged."""
-    insert = insert_for(dialect, events).inline()  # no RETURNING of the row's id: it can go in a pipeline
+    insert = insert_for(dialect, events)
     return insert.on_conflict_do_update(
         index_elements=["shop", "topic", "event_id"],
         set_={name: insert.excluded[name] for name in ("status", "last_error", "processed_at", "source")}
@@ -187,11 +187,8 @@ _SET_EVENT_STATUS = (
     .where(*(events.c[key] == bindparam(f"the_{key}") for key in ("shop", "topic", "event_id")))
     .values(status=bindparam("new_status"), last_error=bindparam("new_error"))
 )
-# Built once, the line ids going as one expanding parameter.
-_DROP_OTHER_LINES = delete(line_items).where(
-    line_items.c.shop == bindparam("shop"),
-    line_items.c.order_id == bindparam("order_id"),
-    line_items.c.id.not_in(bindparam("kept", expanding=True)),
+_DROP_LINES = delete(line_items).where(
+    line_items.c.shop == bindparam("shop"), line_items.c.order_id == bindparam("order_id")
 )
 _ORDER_PAYLOAD = select(orders.c.payload).where(orders.c.shop == bindparam("shop"), orders.c.id == bindparam("id"))
 
@@ -236,7 +233,7 @@ class Records:
             "payload": event.payload,
         }
         with self.db.connect() as connection:
-            connection.execute(_log_event_statement(connection.dialect.name), row)
+            run(connection, _log_event_statement(connection.dialect.name), row)
 
     def set_event_status(self, event: Event, status: str, error: str | None = None) -> None:
         with self.db.connect() as connection:
@@ -358,11 +355,9 @@ class Records:
                 }
                 for line in order.get("line_items", [])
             ]
-            with self.db.pipeline():  # the lines written and the others dropped in one round trip
+            with self.db.pipeline():  # the order's lines replaced in one round trip
+                run(connection, _DROP_LINES, {"shop": shop, "order_id": order["id"]})
                 upsert(connection, line_items, lines, ["shop", "id"], count=False)
-                connection.execute(
-                    _DROP_OTHER_LINES, {"shop": shop, "order_id": order["id"], "kept": [line["id"] for line in lines]}
-                )
         return True
 
     def get_order(self, shop: str, order_id: int) -> dict[str, Any] | None:
@@ -534,10 +529,10 @@ class Records:
         """When the shop was redacted (None: never), and whether the customer or the order was: what an event
         must be checked against before anything of it is written."""
         with self.db.connect() as connection:
-            row = connection.execute(
-                _tombstones_statement(), {"shop": shop, "customer_id": customer_id, "order_id": order_id}
-            ).one()
-        return row[0], bool(row[1])
+            ids = {"shop": shop, "customer_id": customer_id, "order_id": order_id}
+            found = run(connection, _tombstones_statement(), ids)
+        [(redacted_at, redacted)] = found.all()
+        return redacted_at, bool(redacted)
 
     @staticmethod
     def _redact_requests(connection: Any, shop: str, customer_id: int) -> None:

@@ -27,14 +27,16 @@ def screen(ctx: Services, event: Event) -> Event | None:
     skipped delivery's mark goes too (its job, like every finished job, is not kept). The shop is held until the
     job's transaction ends (alone by a redaction), so that what is read here stays true until the job's writes are
     committed."""
-    ctx.db.hold_shop(event.shop, alone=event.topic in REDACTIONS)
     if event.topic in REDACTIONS:
+        ctx.db.hold_shop(event.shop, alone=True)
         return event
     customer = event.payload.get("customer")
     customer_id = customer.get("id") if isinstance(customer, dict) else None
-    shop_redacted_at, customer_redacted = ctx.records.tombstones(
-        event.shop, customer_id if isinstance(customer_id, int) else None, event.order_id
-    )
+    with ctx.db.pipeline():  # the shop held, then its tombstones read, in one round trip
+        ctx.db.hold_shop(event.shop)
+        shop_redacted_at, customer_redacted = ctx.records.tombstones(
+            event.shop, customer_id if isinstance(customer_id, int) else None, event.order_id
+        )
     sent_before_shop_redact = (
         shop_redacted_at is not None and (event.triggered_at or event.received_at) <= shop_redacted_at
     )

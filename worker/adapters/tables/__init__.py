@@ -43,6 +43,9 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 Document: Any = JSON().with_variant(JSONB(), "postgresql")
+# A webhook as received, kept whole: written once per event and read back whole (a replay, an export), never searched,
+# so PostgreSQL keeps it as JSON text, which it only checks, rather than JSONB, which it takes apart (migration 0005).
+Payload: Any = JSON()
 metadata = MetaData()
 
 events = Table(
@@ -62,7 +65,7 @@ events = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text),
     Column("processed_at", UTCDateTime),
-    Column("payload", Document),  # None once pruned (EVENT_RETENTION_DAYS after it was processed)
+    Column("payload", Payload),  # None once pruned (EVENT_RETENTION_DAYS after it was processed)
     UniqueConstraint("shop", "topic", "event_id", name="uq_events_delivery"),
 )
 # The events whose payload is still held, by when they were processed: what the prune looks for, and an index that
@@ -89,7 +92,7 @@ orders = Table(
     Column("cancelled_at", UTCDateTime),
     Column("created_at", UTCDateTime),
     Column("updated_at", UTCDateTime, nullable=False),
-    Column("payload", Document, nullable=False),
+    Column("payload", Payload, nullable=False),
 )
 
 line_items = Table(
