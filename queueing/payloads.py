@@ -208,9 +208,14 @@ _DIGITS_AS_ONES = bytes(0x31 if 0x30 <= byte <= 0x39 else 0x30 for byte in range
 _NINETEEN_DIGITS = b"1" * 19
 
 
+def may_be_unstorable(body: bytes) -> bool:
+    """Whether the raw body shows a NUL escape or a number of 19 digits or more, which the records may not hold."""
+    return _NUL_ESCAPE in body or _NINETEEN_DIGITS in body.translate(_DIGITS_AS_ONES)
+
+
 def check_storable(body: bytes, payload: Any) -> None:
     """No string with a NUL (PostgreSQL refuses it in text and JSON) and no integer beyond 64 bits anywhere."""
-    if _NUL_ESCAPE in body or _NINETEEN_DIGITS in body.translate(_DIGITS_AS_ONES):
+    if may_be_unstorable(body):
         check_values(payload)
 
 

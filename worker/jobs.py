@@ -47,13 +47,12 @@ def _run(envelope: dict[str, Any], handle: Handler) -> str:
             if screened is None:
                 return _skip_redacted(ctx, event, handler)
             event = screened
-            # The order held and the event logged in one round trip. Logged as processed, the usual outcome;
-            # another one changes the row before the commit. (A shop's redaction deletes the row with the shop's
-            # other records, and no later write brings it back.)
-            with ctx.db.pipeline():
-                if event.order_id is not None:
-                    ctx.db.lock_order(event.shop, event.order_id)
-                ctx.records.log_event(event, PROCESSED)
+            # The order held and the event logged, both sent with the handler's first statement. Logged as
+            # processed, the usual outcome; another one changes the row before the commit. (A shop's redaction
+            # deletes the row with the shop's other records, and no later write brings it back.)
+            if event.order_id is not None:
+                ctx.db.lock_order(event.shop, event.order_id)
+            ctx.records.log_event(event, PROCESSED)
             logged = True
             outcome = handle(ctx, event)
             if outcome != PROCESSED:

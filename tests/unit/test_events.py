@@ -49,6 +49,19 @@ def test_a_body_queued_as_a_json_string_is_read_as_the_payload() -> None:
     assert Event.from_envelope(replayed).payload == PAYLOAD
 
 
+@pytest.mark.parametrize(
+    ("body", "payload"),
+    [
+        pytest.param('{"id": 1180591620717411303424}', {"id": 2**70}, id="an integer beyond 64 bits, digit for digit"),
+        pytest.param('{"id": 18446744073709551615}', {"id": 2**64 - 1}, id="the largest unsigned 64-bit integer"),
+        pytest.param('{"title": "Star\\u0000light"}', {"title": "Star\x00light"}, id="a NUL escape"),
+        pytest.param('{"note": "Livrer apr\\u00e8s 18 h"}', {"note": "Livrer après 18 h"}, id="an escape"),
+    ],
+)
+def test_a_body_is_read_whole_for_the_checks_to_name_what_the_records_cannot_hold(body: str, payload: dict) -> None:
+    assert Event.from_envelope({**QUEUED, "body": body}).payload == payload
+
+
 def test_a_replayed_delivery_says_so() -> None:
     assert Event.from_envelope({**QUEUED, "source": "replay"}).source == "replay"
 

@@ -16,7 +16,7 @@ import orjson
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import ColumnElement, Engine, Table, create_engine, event, or_, select
+from sqlalchemy import BigInteger, ColumnElement, Engine, Table, bindparam, create_engine, event, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
@@ -44,6 +44,7 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
     pinned to one schema (each test gets its own). Both recover from a spell of being unwritable (above)."""
     engine = _make_engine(url, schema)
     event.listen(engine, "handle_error", _discard_connections_after_unwritable)
+    event.listen(engine, "before_cursor_execute", _send_deferred)
     return engine
 
 
@@ -79,8 +80,10 @@ def _make_engine(url: str, schema: str | None) -> Engine:
 
 
 # Taken in a job's transaction on PostgreSQL, released by its commit or rollback (or the session's end).
-_LOCK = "SELECT pg_advisory_xact_lock(%s)"
-_LOCK_SHARED = "SELECT pg_advisory_xact_lock_shared(%s)"
+_LOCK = select(func.pg_advisory_xact_lock(bindparam("key", type_=BigInteger)))
+_LOCK_SHARED = select(func.pg_advisory_xact_lock_shared(bindparam("key", type_=BigInteger)))
+# In a job connection's `info`: the writes whose answers nobody reads, waiting to go with its next statement.
+_DEFERRED = "shopworker.deferred"
 
 
 def lock_key(*names: object) -> int:
@@ -147,7 +150,9 @@ class Database:
             with connection.begin():
                 self._local.job = connection
                 yield
+                _commit_with_deferred(connection)
         except BaseException:
+            connection.info.pop(_DEFERRED, None)
             self._release()
             if not held:
                 connection.close()
@@ -181,36 +186,49 @@ class Database:
 
     def hold_shop(self, shop: str, alone: bool = False) -> None:
         """Hold the shop until the job's transaction ends: every event's job shares it, a privacy request holds it
-        `alone`. A redaction thus waits for the shop's jobs being written to commit, and a job that starts while a
-        redaction runs waits for it, then reads its tombstone: no write of a job lands after a redaction
-        (PostgreSQL; on SQLite, a job's writes are not one transaction)."""
-        self._lock(_LOCK if alone else _LOCK_SHARED, lock_key(shop))
+        `alone` (at once, before it does anything else). A redaction thus waits for the shop's jobs being written to
+        commit, and a job that starts while a redaction runs waits for it, then reads its tombstone: no write of a
+        job lands after a redaction (PostgreSQL; on SQLite, a job's writes are not one transaction)."""
+        self._lock(_LOCK if alone else _LOCK_SHARED, lock_key(shop), at_once=alone)
 
-    def _lock(self, statement: str, key: int) -> None:
+    def _lock(self, statement: Any, key: int, at_once: bool = False) -> None:
         job = getattr(self._local, "job", None)
         if job is None or key in self._local.locked:
             return
-        job.connection.driver_connection.execute(statement, (key,))
         self._local.locked.add(key)
+        if at_once:
+            run(job, statement, {"key": key})
+        else:
+            self.later(job, statement, {"key": key})
 
-    @contextmanager
-    def pipeline(self) -> Iterator[None]:
-        """Inside a job, the statements of the block go to PostgreSQL together when it ends, in one round trip
-        (psycopg's pipeline mode), with the transaction's BEGIN if they are its first. What they return is read
-        once the block has ended: a statement `run` hands back its rows then."""
-        job = getattr(self._local, "job", None)
-        if job is None:
-            yield
+    def later(
+        self, connection: Connection, statement: Any, parameters: Mapping[str, Any] | list[Mapping[str, Any]]
+    ) -> None:
+        """A write, or a lock, whose answer nobody reads: on a job's connection (PostgreSQL) it goes with the job's
+        next statement, in the same round trip (psycopg's pipeline mode), or with its COMMIT, and its error, if any,
+        is raised there; on any other connection it runs at once."""
+        if connection is not getattr(self._local, "job", None):
+            run(connection, statement, parameters)
             return
-        with _driver_errors(job), job.connection.driver_connection.pipeline():
-            yield
+        connection.info.setdefault(_DEFERRED, []).append((statement, parameters))
 
 
 def run(connection: Connection, statement: Any, parameters: Mapping[str, Any] | list[Mapping[str, Any]]) -> Rows:
     """Execute a statement built once (a module's constant, or a cached builder's) on the driver's cursor, with one
-    row of parameters or, for a list, many. SQLAlchemy's work per execution (an execution context and a result,
-    about 0.1 ms) costs more than the database's for the statements every event runs; here the statement is compiled
-    once per shape and its parameters converted by their columns' types, as SQLAlchemy would."""
+    row of parameters or, for a list, many, after the writes a job left for later (Database.later), all in one round
+    trip. SQLAlchemy's work per execution (an execution context and a result, about 0.1 ms) costs more than the
+    database's for the statements every event runs; here the statement is compiled once per shape and its
+    parameters converted by their columns' types, as SQLAlchemy would. Its rows are read when asked for."""
+    deferred = connection.info.pop(_DEFERRED, None)
+    if not deferred:
+        return _execute(connection, statement, parameters)
+    with _driver_errors(connection), connection.connection.driver_connection.pipeline():
+        for earlier in deferred:
+            _execute(connection, *earlier)
+        return _execute(connection, statement, parameters)
+
+
+def _execute(connection: Connection, statement: Any, parameters: Mapping[str, Any] | list[Mapping[str, Any]]) -> Rows:
     many = isinstance(parameters, list)
     first = parameters[0] if many else parameters
     compiled = _compiled(statement, connection.dialect, tuple(first))
@@ -221,6 +239,27 @@ def run(connection: Connection, statement: Any, parameters: Mapping[str, Any] | 
         else:
             cursor.execute(compiled.sql, compiled.parameters(first))
     return Rows(cursor, compiled.results, functools.partial(_driver_errors, connection, compiled.sql))
+
+
+def _send_deferred(connection: Connection, *_statement: Any) -> None:
+    """Before a statement SQLAlchemy executes on a job's connection: the writes left for later go first."""
+    deferred = connection.info.pop(_DEFERRED, None)
+    if deferred:
+        with _driver_errors(connection), connection.connection.driver_connection.pipeline():
+            for earlier in deferred:
+                _execute(connection, *earlier)
+
+
+def _commit_with_deferred(connection: Connection) -> None:
+    """The writes left for later and the COMMIT, in one round trip (SQLAlchemy's own commit then has nothing left
+    to do but its bookkeeping)."""
+    deferred = connection.info.pop(_DEFERRED, None)
+    if deferred:
+        driver = connection.connection.driver_connection
+        with _driver_errors(connection), driver.pipeline():
+            for earlier in deferred:
+                _execute(connection, *earlier)
+            driver.commit()
 
 
 @contextmanager
@@ -240,7 +279,7 @@ def _driver_errors(connection: Connection, sql: str | None = None) -> Iterator[N
 
 
 class Rows:
-    """What a statement `run` returned, read when asked for: inside a pipeline, once the pipeline has ended."""
+    """What a statement `run` returned, read when asked for (in a pipeline, results come once it has ended)."""
 
     def __init__(
         self,
@@ -252,8 +291,7 @@ class Rows:
 
     @property
     def rowcount(self) -> int:
-        """Rows written (an upsert's skipped rows are not), summed over many rows; inside a pipeline, known once it
-        has ended."""
+        """Rows written (an upsert's skipped rows are not), summed over many rows."""
         return int(self._cursor.rowcount)
 
     def all(self) -> list[tuple[Any, ...]]:
@@ -271,12 +309,14 @@ class _Compiled:
     apply to the parameters and to the columns returned."""
 
     def __init__(self, statement: Any, dialect: Any, names: tuple[str, ...]) -> None:
-        self._compiled = compiled = statement.compile(dialect=dialect, column_keys=list(names))
+        compiled = statement.compile(dialect=dialect, column_keys=list(names))
         self.sql = compiled.string
         self._positions = compiled.positiontup  # the parameters' order for a positional paramstyle (SQLite's)
+        # Values the statement holds itself (the 1 of `attempts + 1`).
+        self._held = {name: bind.effective_value for bind, name in compiled.bind_names.items() if name not in names}
         self._converters = [
             (name, convert)
-            for name, bind in compiled.binds.items()
+            for bind, name in compiled.bind_names.items()
             if (convert := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
         ]
         self.results = tuple(
@@ -284,10 +324,12 @@ class _Compiled:
         )
 
     def parameters(self, row: Mapping[str, Any]) -> Any:
-        """The row's values, with those the statement holds itself (a `+ 1`), as the driver takes them."""
-        values = self._compiled.construct_params(row)
-        for name, convert in self._converters:
-            values[name] = convert(values[name])
+        """The row's values, with those the statement holds itself, as the driver takes them."""
+        values = row
+        if self._held or self._converters:
+            values = {**self._held, **row}
+            for name, convert in self._converters:
+                values[name] = convert(values[name])
         return values if self._positions is None else [values[name] for name in self._positions]
 
 
@@ -337,19 +379,29 @@ def upsert(
     keys: list[str],
     update: list[str] | None = None,
     unless_older: str | None = None,
-    count: bool = True,
-) -> int | None:
-    """Insert, or update the given columns on a key conflict. With `unless_older` (a column), a stored row is only
-    updated when its value there is missing or not newer than the incoming row's: how stale events are kept from
-    overwriting newer data. Several rows go by the driver's executemany, in one round trip. Returns rows written,
-    unless `count` is false (inside a pipeline, where they are not known yet): then None."""
+) -> int:
+    """Insert, or update the given columns on a key conflict (upsert_statement); several rows go by the driver's
+    executemany, in one round trip. Returns rows written."""
     rows = list(rows)
     if not rows:
         return 0
-    columns = tuple(update if update is not None else (c for c in rows[0] if c not in keys))
-    statement = _upsert_statement(connection.dialect.name, table, tuple(keys), columns, unless_older)
-    written = run(connection, statement, rows if len(rows) > 1 else rows[0])
-    return written.rowcount if count else None
+    statement = upsert_statement(connection.dialect.name, table, rows[0], keys, update, unless_older)
+    return run(connection, statement, rows if len(rows) > 1 else rows[0]).rowcount
+
+
+def upsert_statement(
+    dialect: str,
+    table: Table,
+    row: Mapping[str, Any],
+    keys: list[str],
+    update: list[str] | None = None,
+    unless_older: str | None = None,
+) -> Any:
+    """An upsert of rows shaped like `row`: insert, or update the given columns (by default all but the keys) on a
+    key conflict. With `unless_older` (a column), a stored row is only updated when its value there is missing or
+    not newer than the incoming row's: how stale events are kept from overwriting newer data."""
+    columns = tuple(update if update is not None else (c for c in row if c not in keys))
+    return _upsert_statement(dialect, table, tuple(keys), columns, unless_older)
 
 
 @functools.cache

@@ -29,7 +29,7 @@ from sqlalchemy import (
 
 from config.logs import REDACTED
 from queueing.payloads import PayloadError
-from worker.adapters.db import Database, Span, insert_for, order_rows, run, upsert, within
+from worker.adapters.db import Database, Span, insert_for, order_rows, run, upsert, upsert_statement, within
 from worker.adapters.tables import data_exports, events, fulfillments, line_items, metadata, orders, outbox
 from worker.adapters.tables.privacy import (
     KEPT_BY_SHOP_REDACT,
@@ -233,12 +233,12 @@ class Records:
             "payload": event.payload,
         }
         with self.db.connect() as connection:
-            run(connection, _log_event_statement(connection.dialect.name), row)
+            self.db.later(connection, _log_event_statement(connection.dialect.name), row)
 
     def set_event_status(self, event: Event, status: str, error: str | None = None) -> None:
+        key = {"the_shop": event.shop, "the_topic": event.topic, "the_event_id": event.event_id}
         with self.db.connect() as connection:
-            key = {"the_shop": event.shop, "the_topic": event.topic, "the_event_id": event.event_id}
-            connection.execute(_SET_EVENT_STATUS, {**key, "new_status": status, "new_error": error})
+            self.db.later(connection, _SET_EVENT_STATUS, {**key, "new_status": status, "new_error": error})
 
     def get_event(self, event_row: int) -> EventRecord | None:
         with self.db.connect() as connection:
@@ -355,9 +355,11 @@ class Records:
                 }
                 for line in order.get("line_items", [])
             ]
-            with self.db.pipeline():  # the order's lines replaced in one round trip
-                run(connection, _DROP_LINES, {"shop": shop, "order_id": order["id"]})
-                upsert(connection, line_items, lines, ["shop", "id"], count=False)
+            # The order's lines replaced, with the job's next statement or its commit.
+            self.db.later(connection, _DROP_LINES, {"shop": shop, "order_id": order["id"]})
+            if lines:
+                lines_upsert = upsert_statement(connection.dialect.name, line_items, lines[0], ["shop", "id"])
+                self.db.later(connection, lines_upsert, lines)
         return True
 
     def get_order(self, shop: str, order_id: int) -> dict[str, Any] | None:
@@ -530,8 +532,7 @@ class Records:
         must be checked against before anything of it is written."""
         with self.db.connect() as connection:
             ids = {"shop": shop, "customer_id": customer_id, "order_id": order_id}
-            found = run(connection, _tombstones_statement(), ids)
-        [(redacted_at, redacted)] = found.all()
+            [(redacted_at, redacted)] = run(connection, _tombstones_statement(), ids).all()
         return redacted_at, bool(redacted)
 
     @staticmethod

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
+
+from queueing.payloads import may_be_unstorable
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -14,6 +19,17 @@ def parse_time(value: Any) -> datetime | None:
         return None
     parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def parse_body(body: str) -> Any:
+    """A webhook's JSON body. orjson reads it four times faster than the standard library, but reads an integer
+    beyond 64 bits as a float, and refuses a NaN: a body that may hold such a number is read by the standard library,
+    which keeps it whole for the worker's checks to name."""
+    raw = body.encode()
+    if not may_be_unstorable(raw):
+        with suppress(orjson.JSONDecodeError):
+            return orjson.loads(raw)
+    return json.loads(body)
 
 
 @dataclass(frozen=True)
@@ -31,7 +47,7 @@ class Event:
     @classmethod
     def from_envelope(cls, envelope: dict[str, Any]) -> Event:
         body = envelope.get("body")
-        payload = json.loads(body) if isinstance(body, str) else envelope["payload"]
+        payload = parse_body(body) if isinstance(body, str) else envelope["payload"]
         return cls(
             shop=envelope["shop"],
             topic=envelope["topic"],

@@ -32,11 +32,10 @@ def screen(ctx: Services, event: Event) -> Event | None:
         return event
     customer = event.payload.get("customer")
     customer_id = customer.get("id") if isinstance(customer, dict) else None
-    with ctx.db.pipeline():  # the shop held, then its tombstones read, in one round trip
-        ctx.db.hold_shop(event.shop)
-        shop_redacted_at, customer_redacted = ctx.records.tombstones(
-            event.shop, customer_id if isinstance(customer_id, int) else None, event.order_id
-        )
+    ctx.db.hold_shop(event.shop)  # sent with the tombstones' read, before it
+    shop_redacted_at, customer_redacted = ctx.records.tombstones(
+        event.shop, customer_id if isinstance(customer_id, int) else None, event.order_id
+    )
     sent_before_shop_redact = (
         shop_redacted_at is not None and (event.triggered_at or event.received_at) <= shop_redacted_at
     )
