@@ -16,7 +16,19 @@ import orjson
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import BigInteger, ColumnElement, Engine, Table, bindparam, create_engine, event, func, or_, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Engine,
+    Table,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
@@ -82,8 +94,10 @@ def _make_engine(url: str, schema: str | None) -> Engine:
 # Taken in a job's transaction on PostgreSQL, released by its commit or rollback (or the session's end).
 _LOCK = select(func.pg_advisory_xact_lock(bindparam("key", type_=BigInteger)))
 _LOCK_SHARED = select(func.pg_advisory_xact_lock_shared(bindparam("key", type_=BigInteger)))
-# In a job connection's `info`: the writes whose answers nobody reads, waiting to go with its next statement.
+# In a job connection's `info`: the writes whose answers nobody reads, waiting to go with its next statement, after
+# the transaction's BEGIN.
 _DEFERRED = "shopworker.deferred"
+_BEGIN, _COMMIT = text("BEGIN"), text("COMMIT")
 
 
 def lock_key(*names: object) -> int:
@@ -142,10 +156,11 @@ class Database:
             yield  # on SQLite, or a job's work done inside another job (which it joins)
             return
         held = getattr(self._local, "holding", False)
-        connection = getattr(self._local, "held", None) or self.engine.connect()
+        connection = getattr(self._local, "held", None) or self._job_connection()
         if held:
             self._local.held = connection
         self._local.after_commit, self._local.locked = [], set()
+        connection.info[_DEFERRED] = [(_BEGIN, {})]
         try:
             with connection.begin():
                 self._local.job = connection
@@ -163,6 +178,12 @@ class Database:
             connection.close()
         for callback in self._local.after_commit:
             callback()
+
+    def _job_connection(self) -> Connection:
+        """A connection on which a job begins its transaction itself: psycopg sends a BEGIN of its own and waits for
+        its answer before the first statement, a round trip per job, unless the driver is in autocommit; the job's
+        BEGIN then waits for its first statement and goes with it (`later`). The pool resets the mode on return."""
+        return self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
     def _release(self) -> None:
         held = getattr(self._local, "held", None)
@@ -222,10 +243,7 @@ def run(connection: Connection, statement: Any, parameters: Mapping[str, Any] | 
     deferred = connection.info.pop(_DEFERRED, None)
     if not deferred:
         return _execute(connection, statement, parameters)
-    with _driver_errors(connection), connection.connection.driver_connection.pipeline():
-        for earlier in deferred:
-            _execute(connection, *earlier)
-        return _execute(connection, statement, parameters)
+    return _in_one_round_trip(connection, [*deferred, (statement, parameters)])[-1]
 
 
 def _execute(connection: Connection, statement: Any, parameters: Mapping[str, Any] | list[Mapping[str, Any]]) -> Rows:
@@ -245,21 +263,22 @@ def _send_deferred(connection: Connection, *_statement: Any) -> None:
     """Before a statement SQLAlchemy executes on a job's connection: the writes left for later go first."""
     deferred = connection.info.pop(_DEFERRED, None)
     if deferred:
-        with _driver_errors(connection), connection.connection.driver_connection.pipeline():
-            for earlier in deferred:
-                _execute(connection, *earlier)
+        _in_one_round_trip(connection, deferred)
 
 
 def _commit_with_deferred(connection: Connection) -> None:
     """The writes left for later and the COMMIT, in one round trip (SQLAlchemy's own commit then has nothing left
     to do but its bookkeeping)."""
     deferred = connection.info.pop(_DEFERRED, None)
-    if deferred:
-        driver = connection.connection.driver_connection
-        with _driver_errors(connection), driver.pipeline():
-            for earlier in deferred:
-                _execute(connection, *earlier)
-            driver.commit()
+    if deferred and deferred[-1][0] is not _BEGIN:  # a job that sent nothing has no transaction to commit
+        _in_one_round_trip(connection, [*deferred, (_COMMIT, {})])
+
+
+def _in_one_round_trip(connection: Connection, statements: list[tuple[Any, Any]]) -> list[Rows]:
+    """The statements sent together in psycopg's pipeline mode; their rows. A COMMIT goes as a statement: the
+    driver's commit() would wait for an answer of its own."""
+    with _driver_errors(connection), connection.connection.driver_connection.pipeline():
+        return [_execute(connection, statement, parameters) for statement, parameters in statements]
 
 
 @contextmanager
@@ -320,7 +339,8 @@ class _Compiled:
             if (convert := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
         ]
         self.results = tuple(
-            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in statement.exported_columns
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in getattr(statement, "exported_columns", ())  # none for a BEGIN or a COMMIT
         )
 
     def parameters(self, row: Mapping[str, Any]) -> Any:
