@@ -182,7 +182,6 @@ def _decide_line(
     values["note"] = " The customer wrote a note for the reviewer." if line.note else ""
     if verdict.declines:
         reasons = _unique(verdict.declines)
-        values["percent"] = verdict.percent
         explanation = explain("declined", reasons, values)
         return LineDecision(
             line.line_item_id, "declined", "none", 0, zero, zero, ctx.order.currency, payer, False, reasons,
