@@ -7,7 +7,7 @@ import json
 import logging
 import re
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -313,3 +313,25 @@ def test_a_stranger_is_sent_to_the_login_from_an_export_and_its_download(stack, 
 )
 def test_an_export_address_that_names_none_is_404_and_a_malformed_one_400(stack, web, path, status):
     assert web.get("/operator" + path).status_code == status
+
+
+def test_the_exports_page_lists_fifty_at_a_time_newest_first_and_filters_by_shop_and_day(stack, web):
+    start = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    for n in range(53):
+        shop = SHOP if n % 10 else "other-shop.myshopify.com"
+        stack.services.records.export_customer(shop, 9000 + n, [], n, start + timedelta(hours=n))
+
+    def listed(query: str) -> tuple[list[int], str]:
+        html = web.get("/operator/privacy?" + query).get_data(as_text=True)
+        customers = re.findall(r'<tr id="export-\d+">\s*<td>\d+</td>\s*<td>[^<]*</td>\s*<td>(\d+)</td>', html)
+        return [int(customer) for customer in customers], html
+
+    first, html = listed("")
+    assert first == [9000 + n for n in range(52, 2, -1)]
+    assert 'rel="next"' in html and 'rel="prev"' not in html
+    second, html = listed("page=2")
+    assert second == [9002, 9001, 9000] and 'rel="prev"' in html and 'rel="next"' not in html
+    ours, html = listed(f"shop={SHOP}")
+    assert len(ours) == 47 and 'rel="next"' not in html and 9050 not in ours
+    second_day, _ = listed("from=2026-03-02&to=2026-03-02")  # requested from 12:00 on 1 March, one an hour
+    assert second_day == [9000 + n for n in range(35, 11, -1)]

@@ -624,13 +624,19 @@ class Records:
             stored = connection.execute(select(*_EXPORT_COLUMNS).where(*this_request)).one()
         return _export_record(stored)
 
-    def list_exports(self, shop: str | None = None, limit: int = 50) -> list[ExportRecord]:
+    def list_exports(
+        self, shop: str | None = None, limit: int = 50, offset: int = 0, requested: Span = (None, None)
+    ) -> list[ExportRecord]:
         """Newest request first, without their content."""
-        query = select(*_EXPORT_COLUMNS).order_by(data_exports.c.requested_at.desc(), data_exports.c.id.desc())
+        query = (
+            select(*_EXPORT_COLUMNS)
+            .where(*within(data_exports.c.requested_at, requested))
+            .order_by(data_exports.c.requested_at.desc(), data_exports.c.id.desc())
+        )
         if shop is not None:
             query = query.where(data_exports.c.shop == shop)
         with self.db.connect() as connection:
-            return [_export_record(row) for row in connection.execute(query.limit(limit))]
+            return [_export_record(row) for row in connection.execute(query.limit(limit).offset(offset))]
 
     def get_export(self, export_id: int) -> ExportRecord | None:
         with self.db.connect() as connection:

@@ -490,11 +490,10 @@ def replay(event_id: int) -> Response:
 
 @bp.route("/privacy")
 def privacy() -> str:
-    shop = _text("shop")
-    shown = [
-        (export, hand_over_by(export.requested_at)) for export in _services().records.list_exports(shop, PAGE_SIZE)
-    ]
-    return render_template("operator/privacy.html", shown=shown, shop=shop)
+    shop, pages = _text("shop"), Pages(_page())
+    found = _services().records.list_exports(shop, PAGE_SIZE + 1, pages.offset, _between())
+    shown = [(export, hand_over_by(export.requested_at)) for export in pages.take(found)]
+    return render_template("operator/privacy.html", shown=shown, shop=shop, pages=pages)
 
 
 @bp.route("/privacy/exports/<whole(highest=2147483647):export_id>")
