@@ -4,16 +4,19 @@ and agrees with the clock shipment by shipment; what is late now can be listed w
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import delete, func, select
 
 from config.policies import load_policy
 from config.settings import Settings
 from worker import bootstrap, jobs
 from worker.adapters import tables
+from worker.adapters.db import lock_key
 from worker.adapters.tables.late import late_cases, late_flags
 from worker.domain.clock import BusinessCalendar, classify
 from worker.domain.late import worst
@@ -147,3 +150,26 @@ def test_what_is_late_now_is_listed_without_writing_and_with_when_it_became_late
 )
 def test_an_orders_state_is_the_worst_of_its_shipments(states, order_state):
     assert worst(states) == order_state
+
+
+@pytest.mark.parametrize("work", ["a scheduled check", "the sweep"])
+def test_late_work_beside_a_shop_redaction_waits_for_it_and_then_writes_nothing(services, work):
+    if not services.db.atomic_jobs:
+        pytest.skip("on SQLite a job's writes are not one transaction, and no lock holds the shop")
+    ship(services, TWINKLE, 1, NOW - timedelta(days=60))
+    run = {
+        "a scheduled check": lambda: late_deliveries.check_shipment(services, TWINKLE, 1),
+        "the sweep": lambda: late_deliveries.sweep(services).flags,
+    }[work]
+    done: list[object] = []
+    with services.engine.connect() as redaction:  # what `shop/redact` holds while it deletes, not committed yet
+        redaction.execute(select(func.pg_advisory_xact_lock(lock_key(TWINKLE))))
+        redaction.execute(delete(tables.fulfillments).where(tables.fulfillments.c.shop == TWINKLE))
+        beside = threading.Thread(target=lambda: done.append(run()))
+        beside.start()
+        beside.join(0.5)
+        assert beside.is_alive(), f"{work} went on while the shop was being redacted"
+        redaction.commit()
+    beside.join(10)
+    assert done == ["not shipped" if work == "a scheduled check" else 0]
+    assert rows(services, late_flags) == rows(services, late_cases) == []

@@ -212,6 +212,15 @@ class Database:
         job lands after a redaction (PostgreSQL; on SQLite, a job's writes are not one transaction)."""
         self._lock(_LOCK if alone else _LOCK_SHARED, lock_key(shop), at_once=alone)
 
+    @contextmanager
+    def shop_job(self, shop: str) -> Iterator[None]:
+        """Work on a shop's records that no event brought (a scheduled late check, a page of the late sweep) as a job
+        of its own, or as part of the event's job, that holds the shop: a redaction then waits for it to commit, or it
+        waits for the redaction and finds nothing left to work on."""
+        with self.job():
+            self.hold_shop(shop)
+            yield
+
     def _lock(self, statement: Any, key: int, at_once: bool = False) -> None:
         job = getattr(self._local, "job", None)
         if job is None or key in self._local.locked:

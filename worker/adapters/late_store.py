@@ -4,6 +4,7 @@ actions written with them. All the area's SQL is here; the decisions are made by
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -117,6 +118,11 @@ def _shipment(row: Any) -> Shipment:
 class LateStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    def holding(self, shop: str) -> AbstractContextManager[None]:
+        """One unit of work on the shop's shipments (a check, a page of the sweep): read and written in one
+        transaction that holds the shop against a redaction (Database.shop_job)."""
+        return self.db.shop_job(shop)
 
     # Reading shipments ---------------------------------------------------------------------------------------
 

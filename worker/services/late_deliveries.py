@@ -99,6 +99,11 @@ def check_shipment(ctx: Services, shop: str, fulfillment_id: int) -> str:
         return "unwatched"
     if ctx.uninstalled(shop):
         return "uninstalled"
+    with ctx.late.holding(shop):
+        return _check(ctx, watch, shop, fulfillment_id)
+
+
+def _check(ctx: Services, watch: Watch, shop: str, fulfillment_id: int) -> str:
     store = ctx.late
     shipment = store.shipment(shop, fulfillment_id)
     if shipment is None:
@@ -190,17 +195,20 @@ def sweep_shop(
     escalate_after = rule.escalate_after
     escalate_cutoff = None if escalate_after is None else calendar.overdue_cutoff(now, escalate_after, rule.day_kind)
     counts, after = SweepCounts(), 0
-    while page := store.overdue(shop, late_cutoff, escalate_cutoff, after, PAGE):
-        found = judge(watch, page, classify_many(calendar, rule, [s.shipped_at for s in page], now), now)
-        action_ids = store.write(found.flags, found.cases, found.actions, now)
-        if dispatch is not None:
-            dispatch(action_ids)
+    while True:
+        with store.holding(shop):
+            page = store.overdue(shop, late_cutoff, escalate_cutoff, after, PAGE)
+            if not page:
+                return counts
+            found = judge(watch, page, classify_many(calendar, rule, [s.shipped_at for s in page], now), now)
+            action_ids = store.write(found.flags, found.cases, found.actions, now)
+            if dispatch is not None:
+                dispatch(action_ids)
         counts.flags, counts.cases = counts.flags + len(found.flags), counts.cases + len(found.cases)
         counts.actions += len(action_ids)
         after = page[-1].fulfillment_id
         if progress is not None:
             progress(len(page))
-    return counts
 
 
 def sweep(ctx: Services, now: datetime | None = None, stores: Iterable[str] | None = None) -> SweepCounts:
